@@ -1,0 +1,125 @@
+#include "sys/real_sys.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+namespace podsandbox::sys {
+namespace {
+
+// The value of a syscall that reports failure as -1 plus errno.
+SysResult FromReturn(long value) {
+  if (value == -1) return SysResult{-1, errno};
+  return SysResult{value, 0};
+}
+
+}  // namespace
+
+SysResult RealSys::Open(const char* path, int flags, mode_t mode) {
+  return FromReturn(::open(path, flags, mode));
+}
+
+SysResult RealSys::Read(int fd, void* buf, size_t count) {
+  return FromReturn(::read(fd, buf, count));
+}
+
+SysResult RealSys::Write(int fd, const void* buf, size_t count) {
+  return FromReturn(::write(fd, buf, count));
+}
+
+SysResult RealSys::Fsync(int fd) { return FromReturn(::fsync(fd)); }
+
+SysResult RealSys::Fchown(int fd, uid_t owner, gid_t group) {
+  return FromReturn(::fchown(fd, owner, group));
+}
+
+SysResult RealSys::Flock(int fd, int operation) {
+  return FromReturn(::flock(fd, operation));
+}
+
+SysResult RealSys::Mkdir(const char* path, mode_t mode) {
+  return FromReturn(::mkdir(path, mode));
+}
+
+SysResult RealSys::Unlink(const char* path) {
+  return FromReturn(::unlink(path));
+}
+
+SysResult RealSys::Rmdir(const char* path) { return FromReturn(::rmdir(path)); }
+
+SysResult RealSys::Rename(const char* from, const char* to) {
+  return FromReturn(::rename(from, to));
+}
+
+SysResult RealSys::Mount(const char* source, const char* target,
+                         const char* fstype, unsigned long flags,
+                         const void* data) {
+  return FromReturn(::mount(source, target, fstype, flags, data));
+}
+
+SysResult RealSys::Umount2(const char* target, int flags) {
+  return FromReturn(::umount2(target, flags));
+}
+
+SysResult RealSys::Unshare(int flags) { return FromReturn(::unshare(flags)); }
+
+SysResult RealSys::Setns(int fd, int nstype) {
+  return FromReturn(::setns(fd, nstype));
+}
+
+SysResult RealSys::Setresuid(uid_t ruid, uid_t euid, uid_t suid) {
+  return FromReturn(::setresuid(ruid, euid, suid));
+}
+
+SysResult RealSys::Fork() { return FromReturn(::fork()); }
+
+SysResult RealSys::PosixSpawn(const char* path,
+                              const posix_spawn_file_actions_t* actions,
+                              const posix_spawnattr_t* attr, char* const argv[],
+                              char* const envp[]) {
+  pid_t pid = 0;
+  // posix_spawn returns the error number instead of setting errno.
+  int err = ::posix_spawn(&pid, path, actions, attr, argv, envp);
+  if (err != 0) return SysResult{-1, err};
+  return SysResult{pid, 0};
+}
+
+SysResult RealSys::Pipe2(int fds[2], int flags) {
+  return FromReturn(::pipe2(fds, flags));
+}
+
+SysResult RealSys::Kill(pid_t pid, int sig) {
+  return FromReturn(::kill(pid, sig));
+}
+
+SysResult RealSys::PidfdOpen(pid_t pid, unsigned int flags) {
+  return FromReturn(::syscall(SYS_pidfd_open, pid, flags));
+}
+
+SysResult RealSys::PidfdSendSignal(int pidfd, int sig) {
+  return FromReturn(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+SysResult RealSys::Waitid(idtype_t idtype, id_t id, siginfo_t* info,
+                          int options) {
+  return FromReturn(::waitid(idtype, id, info, options));
+}
+
+SysResult RealSys::Ioctl(int fd, unsigned long request) {
+  return FromReturn(::ioctl(fd, request));
+}
+
+SysResult RealSys::Prctl(int option, unsigned long arg) {
+  return FromReturn(::prctl(option, arg, 0, 0, 0));
+}
+
+}  // namespace podsandbox::sys

@@ -1,0 +1,45 @@
+// The Sys that makes the real syscalls.
+#ifndef PODSANDBOX_SYS_REAL_SYS_H_
+#define PODSANDBOX_SYS_REAL_SYS_H_
+
+#include "sys/sys.h"
+
+namespace podsandbox::sys {
+
+class RealSys : public Sys {
+ public:
+  // sys::Sys
+  SysResult Open(const char* path, int flags, mode_t mode) override;
+  SysResult Read(int fd, void* buf, size_t count) override;
+  SysResult Write(int fd, const void* buf, size_t count) override;
+  SysResult Fsync(int fd) override;
+  SysResult Fchown(int fd, uid_t owner, gid_t group) override;
+  SysResult Flock(int fd, int operation) override;
+  SysResult Mkdir(const char* path, mode_t mode) override;
+  SysResult Unlink(const char* path) override;
+  SysResult Rmdir(const char* path) override;
+  SysResult Rename(const char* from, const char* to) override;
+  SysResult Mount(const char* source, const char* target, const char* fstype,
+                  unsigned long flags, const void* data) override;
+  SysResult Umount2(const char* target, int flags) override;
+  SysResult Unshare(int flags) override;
+  SysResult Setns(int fd, int nstype) override;
+  SysResult Setresuid(uid_t ruid, uid_t euid, uid_t suid) override;
+  SysResult Fork() override;
+  SysResult PosixSpawn(const char* path,
+                       const posix_spawn_file_actions_t* actions,
+                       const posix_spawnattr_t* attr, char* const argv[],
+                       char* const envp[]) override;
+  SysResult Pipe2(int fds[2], int flags) override;
+  SysResult Kill(pid_t pid, int sig) override;
+  SysResult PidfdOpen(pid_t pid, unsigned int flags) override;
+  SysResult PidfdSendSignal(int pidfd, int sig) override;
+  SysResult Waitid(idtype_t idtype, id_t id, siginfo_t* info,
+                   int options) override;
+  SysResult Ioctl(int fd, unsigned long request) override;
+  SysResult Prctl(int option, unsigned long arg) override;
+};
+
+}  // namespace podsandbox::sys
+
+#endif  // PODSANDBOX_SYS_REAL_SYS_H_

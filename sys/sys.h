@@ -1,0 +1,95 @@
+// The syscall seam. Every syscall with a side effect that the library makes
+// goes through a Sys&, injected through constructors, so that tests can make
+// any one of them fail (see sys/testing/faulty_sys.h).
+//
+// Each method mirrors one syscall 1:1: same arguments, no retries, no
+// helpers. The result is a SysResult: the syscall's return value, or the
+// errno it failed with. errno lives nowhere else; the first caller that
+// knows what the call meant turns it into a Status with sys::ErrnoError.
+//
+// Implementations are thread-safe and async-signal-safe, so a forked child
+// may call them before it execs or exits.
+#ifndef PODSANDBOX_SYS_SYS_H_
+#define PODSANDBOX_SYS_SYS_H_
+
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <cstddef>
+
+namespace podsandbox::sys {
+
+struct SysResult {
+  long value = 0;  // the syscall's return value when ok()
+  int err = 0;     // errno when the call failed, else 0
+
+  bool ok() const { return err == 0; }
+};
+
+class Sys {
+ public:
+  virtual ~Sys() = default;
+
+  // See open(2).
+  virtual SysResult Open(const char* path, int flags, mode_t mode) = 0;
+  // See read(2).
+  virtual SysResult Read(int fd, void* buf, size_t count) = 0;
+  // See write(2).
+  virtual SysResult Write(int fd, const void* buf, size_t count) = 0;
+  // See fsync(2).
+  virtual SysResult Fsync(int fd) = 0;
+  // See fchown(2).
+  virtual SysResult Fchown(int fd, uid_t owner, gid_t group) = 0;
+  // See flock(2).
+  virtual SysResult Flock(int fd, int operation) = 0;
+  // See mkdir(2).
+  virtual SysResult Mkdir(const char* path, mode_t mode) = 0;
+  // See unlink(2).
+  virtual SysResult Unlink(const char* path) = 0;
+  // See rmdir(2).
+  virtual SysResult Rmdir(const char* path) = 0;
+  // See rename(2).
+  virtual SysResult Rename(const char* from, const char* to) = 0;
+  // See mount(2).
+  virtual SysResult Mount(const char* source, const char* target,
+                          const char* fstype, unsigned long flags,
+                          const void* data) = 0;
+  // See umount2(2).
+  virtual SysResult Umount2(const char* target, int flags) = 0;
+  // See unshare(2).
+  virtual SysResult Unshare(int flags) = 0;
+  // See setns(2).
+  virtual SysResult Setns(int fd, int nstype) = 0;
+  // See setresuid(2). Affects the whole process (glibc's wrapper).
+  virtual SysResult Setresuid(uid_t ruid, uid_t euid, uid_t suid) = 0;
+  // See fork(2).
+  virtual SysResult Fork() = 0;
+  // See posix_spawn(3). On success `value` is the child's pid.
+  virtual SysResult PosixSpawn(const char* path,
+                               const posix_spawn_file_actions_t* actions,
+                               const posix_spawnattr_t* attr,
+                               char* const argv[], char* const envp[]) = 0;
+  // See pipe2(2).
+  virtual SysResult Pipe2(int fds[2], int flags) = 0;
+  // See kill(2). A negative pid signals a process group.
+  virtual SysResult Kill(pid_t pid, int sig) = 0;
+  // See pidfd_open(2).
+  virtual SysResult PidfdOpen(pid_t pid, unsigned int flags) = 0;
+  // See pidfd_send_signal(2), with no siginfo.
+  virtual SysResult PidfdSendSignal(int pidfd, int sig) = 0;
+  // See waitid(2).
+  virtual SysResult Waitid(idtype_t idtype, id_t id, siginfo_t* info,
+                           int options) = 0;
+  // See ioctl(2), for requests that take no argument (such as
+  // NS_GET_USERNS).
+  virtual SysResult Ioctl(int fd, unsigned long request) = 0;
+  // See prctl(2), for options that take one argument.
+  virtual SysResult Prctl(int option, unsigned long arg) = 0;
+};
+
+}  // namespace podsandbox::sys
+
+#endif  // PODSANDBOX_SYS_SYS_H_

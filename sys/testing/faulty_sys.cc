@@ -1,0 +1,181 @@
+#include "sys/testing/faulty_sys.h"
+
+namespace podsandbox::sys {
+
+absl::string_view SysCallName(SysCall call) {
+  static constexpr absl::string_view kNames[kSysCallCount] = {
+      "Open",    "Read",       "Write",
+      "Fsync",   "Fchown",     "Flock",
+      "Mkdir",   "Unlink",     "Rmdir",
+      "Rename",  "Mount",      "Umount2",
+      "Unshare", "Setns",      "Setresuid",
+      "Fork",    "PosixSpawn", "Pipe2",
+      "Kill",    "PidfdOpen",  "PidfdSendSignal",
+      "Waitid",  "Ioctl",      "Prctl",
+  };
+  return kNames[static_cast<int>(call)];
+}
+
+FaultySys::FaultySys(Sys& real) : real_(real) { Reset(); }
+
+void FaultySys::FailNth(SysCall call, int nth, int err) {
+  int i = static_cast<int>(call);
+  fail_errno_[i].store(err);
+  fail_at_[i].store(counts_[i].load() + nth);
+}
+
+void FaultySys::FailAlways(SysCall call, int err) {
+  int i = static_cast<int>(call);
+  fail_errno_[i].store(err);
+  fail_at_[i].store(kAlways);
+}
+
+void FaultySys::Reset() {
+  for (int i = 0; i < kSysCallCount; ++i) {
+    counts_[i].store(0);
+    fail_at_[i].store(kNever);
+    fail_errno_[i].store(0);
+  }
+}
+
+int FaultySys::count(SysCall call) const {
+  return counts_[static_cast<int>(call)].load();
+}
+
+std::optional<SysResult> FaultySys::Intercept(SysCall call) {
+  int i = static_cast<int>(call);
+  int n = counts_[i].fetch_add(1) + 1;
+  int fail_at = fail_at_[i].load();
+  if (fail_at == kAlways || (fail_at != kNever && n == fail_at)) {
+    return SysResult{-1, fail_errno_[i].load()};
+  }
+  return std::nullopt;
+}
+
+SysResult FaultySys::Open(const char* path, int flags, mode_t mode) {
+  if (auto fault = Intercept(SysCall::kOpen)) return *fault;
+  return real_.Open(path, flags, mode);
+}
+
+SysResult FaultySys::Read(int fd, void* buf, size_t count) {
+  if (auto fault = Intercept(SysCall::kRead)) return *fault;
+  return real_.Read(fd, buf, count);
+}
+
+SysResult FaultySys::Write(int fd, const void* buf, size_t count) {
+  if (auto fault = Intercept(SysCall::kWrite)) return *fault;
+  return real_.Write(fd, buf, count);
+}
+
+SysResult FaultySys::Fsync(int fd) {
+  if (auto fault = Intercept(SysCall::kFsync)) return *fault;
+  return real_.Fsync(fd);
+}
+
+SysResult FaultySys::Fchown(int fd, uid_t owner, gid_t group) {
+  if (auto fault = Intercept(SysCall::kFchown)) return *fault;
+  return real_.Fchown(fd, owner, group);
+}
+
+SysResult FaultySys::Flock(int fd, int operation) {
+  if (auto fault = Intercept(SysCall::kFlock)) return *fault;
+  return real_.Flock(fd, operation);
+}
+
+SysResult FaultySys::Mkdir(const char* path, mode_t mode) {
+  if (auto fault = Intercept(SysCall::kMkdir)) return *fault;
+  return real_.Mkdir(path, mode);
+}
+
+SysResult FaultySys::Unlink(const char* path) {
+  if (auto fault = Intercept(SysCall::kUnlink)) return *fault;
+  return real_.Unlink(path);
+}
+
+SysResult FaultySys::Rmdir(const char* path) {
+  if (auto fault = Intercept(SysCall::kRmdir)) return *fault;
+  return real_.Rmdir(path);
+}
+
+SysResult FaultySys::Rename(const char* from, const char* to) {
+  if (auto fault = Intercept(SysCall::kRename)) return *fault;
+  return real_.Rename(from, to);
+}
+
+SysResult FaultySys::Mount(const char* source, const char* target,
+                           const char* fstype, unsigned long flags,
+                           const void* data) {
+  if (auto fault = Intercept(SysCall::kMount)) return *fault;
+  return real_.Mount(source, target, fstype, flags, data);
+}
+
+SysResult FaultySys::Umount2(const char* target, int flags) {
+  if (auto fault = Intercept(SysCall::kUmount2)) return *fault;
+  return real_.Umount2(target, flags);
+}
+
+SysResult FaultySys::Unshare(int flags) {
+  if (auto fault = Intercept(SysCall::kUnshare)) return *fault;
+  return real_.Unshare(flags);
+}
+
+SysResult FaultySys::Setns(int fd, int nstype) {
+  if (auto fault = Intercept(SysCall::kSetns)) return *fault;
+  return real_.Setns(fd, nstype);
+}
+
+SysResult FaultySys::Setresuid(uid_t ruid, uid_t euid, uid_t suid) {
+  if (auto fault = Intercept(SysCall::kSetresuid)) return *fault;
+  return real_.Setresuid(ruid, euid, suid);
+}
+
+SysResult FaultySys::Fork() {
+  if (auto fault = Intercept(SysCall::kFork)) return *fault;
+  return real_.Fork();
+}
+
+SysResult FaultySys::PosixSpawn(const char* path,
+                                const posix_spawn_file_actions_t* actions,
+                                const posix_spawnattr_t* attr,
+                                char* const argv[], char* const envp[]) {
+  if (auto fault = Intercept(SysCall::kPosixSpawn)) return *fault;
+  return real_.PosixSpawn(path, actions, attr, argv, envp);
+}
+
+SysResult FaultySys::Pipe2(int fds[2], int flags) {
+  if (auto fault = Intercept(SysCall::kPipe2)) return *fault;
+  return real_.Pipe2(fds, flags);
+}
+
+SysResult FaultySys::Kill(pid_t pid, int sig) {
+  if (auto fault = Intercept(SysCall::kKill)) return *fault;
+  return real_.Kill(pid, sig);
+}
+
+SysResult FaultySys::PidfdOpen(pid_t pid, unsigned int flags) {
+  if (auto fault = Intercept(SysCall::kPidfdOpen)) return *fault;
+  return real_.PidfdOpen(pid, flags);
+}
+
+SysResult FaultySys::PidfdSendSignal(int pidfd, int sig) {
+  if (auto fault = Intercept(SysCall::kPidfdSendSignal)) return *fault;
+  return real_.PidfdSendSignal(pidfd, sig);
+}
+
+SysResult FaultySys::Waitid(idtype_t idtype, id_t id, siginfo_t* info,
+                            int options) {
+  if (auto fault = Intercept(SysCall::kWaitid)) return *fault;
+  return real_.Waitid(idtype, id, info, options);
+}
+
+SysResult FaultySys::Ioctl(int fd, unsigned long request) {
+  if (auto fault = Intercept(SysCall::kIoctl)) return *fault;
+  return real_.Ioctl(fd, request);
+}
+
+SysResult FaultySys::Prctl(int option, unsigned long arg) {
+  if (auto fault = Intercept(SysCall::kPrctl)) return *fault;
+  return real_.Prctl(option, arg);
+}
+
+}  // namespace podsandbox::sys

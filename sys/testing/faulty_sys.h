@@ -1,0 +1,115 @@
+// A Sys for tests that delegates to another Sys (normally RealSys) and fails
+// chosen calls with a chosen errno, to prove that every failure path rolls
+// back completely.
+//
+// The usual loop: run the operation once with no faults and read count(c)
+// for each call c; then for every c and every n in 1..count(c), FailNth(c,
+// n, err), run again, and assert that the error came back and nothing
+// leaked.
+//
+// Thread-safe and fork-safe: state is lock-free atomics, so a forked child
+// (which inherits a copy) can use it too. Calls made in a child are counted
+// in the child's copy only.
+#ifndef PODSANDBOX_SYS_TESTING_FAULTY_SYS_H_
+#define PODSANDBOX_SYS_TESTING_FAULTY_SYS_H_
+
+#include <array>
+#include <atomic>
+#include <optional>
+
+#include "absl/strings/string_view.h"
+#include "sys/sys.h"
+
+namespace podsandbox::sys {
+
+enum class SysCall {
+  kOpen,
+  kRead,
+  kWrite,
+  kFsync,
+  kFchown,
+  kFlock,
+  kMkdir,
+  kUnlink,
+  kRmdir,
+  kRename,
+  kMount,
+  kUmount2,
+  kUnshare,
+  kSetns,
+  kSetresuid,
+  kFork,
+  kPosixSpawn,
+  kPipe2,
+  kKill,
+  kPidfdOpen,
+  kPidfdSendSignal,
+  kWaitid,
+  kIoctl,
+  kPrctl,
+};
+inline constexpr int kSysCallCount = static_cast<int>(SysCall::kPrctl) + 1;
+
+absl::string_view SysCallName(SysCall call);
+
+class FaultySys : public Sys {
+ public:
+  explicit FaultySys(Sys& real);
+
+  // The `nth` call (1-based, counted from now) of `call` fails with `err`
+  // instead of reaching the real Sys. Replaces any earlier fault for `call`.
+  void FailNth(SysCall call, int nth, int err);
+  // Every call of `call` from now on fails with `err`.
+  void FailAlways(SysCall call, int err);
+  // Drops all faults and zeroes all counts.
+  void Reset();
+  // Calls of `call` made since construction or the last Reset().
+  int count(SysCall call) const;
+
+  // sys::Sys
+  SysResult Open(const char* path, int flags, mode_t mode) override;
+  SysResult Read(int fd, void* buf, size_t count) override;
+  SysResult Write(int fd, const void* buf, size_t count) override;
+  SysResult Fsync(int fd) override;
+  SysResult Fchown(int fd, uid_t owner, gid_t group) override;
+  SysResult Flock(int fd, int operation) override;
+  SysResult Mkdir(const char* path, mode_t mode) override;
+  SysResult Unlink(const char* path) override;
+  SysResult Rmdir(const char* path) override;
+  SysResult Rename(const char* from, const char* to) override;
+  SysResult Mount(const char* source, const char* target, const char* fstype,
+                  unsigned long flags, const void* data) override;
+  SysResult Umount2(const char* target, int flags) override;
+  SysResult Unshare(int flags) override;
+  SysResult Setns(int fd, int nstype) override;
+  SysResult Setresuid(uid_t ruid, uid_t euid, uid_t suid) override;
+  SysResult Fork() override;
+  SysResult PosixSpawn(const char* path,
+                       const posix_spawn_file_actions_t* actions,
+                       const posix_spawnattr_t* attr, char* const argv[],
+                       char* const envp[]) override;
+  SysResult Pipe2(int fds[2], int flags) override;
+  SysResult Kill(pid_t pid, int sig) override;
+  SysResult PidfdOpen(pid_t pid, unsigned int flags) override;
+  SysResult PidfdSendSignal(int pidfd, int sig) override;
+  SysResult Waitid(idtype_t idtype, id_t id, siginfo_t* info,
+                   int options) override;
+  SysResult Ioctl(int fd, unsigned long request) override;
+  SysResult Prctl(int option, unsigned long arg) override;
+
+ private:
+  // Counts the call; returns the injected failure if this one should fail.
+  std::optional<SysResult> Intercept(SysCall call);
+
+  static constexpr int kNever = 0;
+  static constexpr int kAlways = -1;
+
+  Sys& real_;
+  std::array<std::atomic<int>, kSysCallCount> counts_{};
+  std::array<std::atomic<int>, kSysCallCount> fail_at_{};  // kNever, kAlways
+  std::array<std::atomic<int>, kSysCallCount> fail_errno_{};
+};
+
+}  // namespace podsandbox::sys
+
+#endif  // PODSANDBOX_SYS_TESTING_FAULTY_SYS_H_
