@@ -77,10 +77,14 @@ SysResult RealSys::Setns(int fd, int nstype) {
 }
 
 SysResult RealSys::Setresuid(uid_t ruid, uid_t euid, uid_t suid) {
-  return FromReturn(::setresuid(ruid, euid, suid));
+  // Not glibc's wrapper, which applies the change to every thread.
+  return FromReturn(::syscall(SYS_setresuid, ruid, euid, suid));
 }
 
-SysResult RealSys::Fork() { return FromReturn(::fork()); }
+SysResult RealSys::Clone(int (*fn)(void*), void* stack_top, int flags,
+                         void* arg, int* pidfd) {
+  return FromReturn(::clone(fn, stack_top, flags, arg, pidfd));
+}
 
 SysResult RealSys::PosixSpawn(const char* path,
                               const posix_spawn_file_actions_t* actions,

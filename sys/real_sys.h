@@ -25,7 +25,8 @@ class RealSys : public Sys {
   SysResult Unshare(int flags) override;
   SysResult Setns(int fd, int nstype) override;
   SysResult Setresuid(uid_t ruid, uid_t euid, uid_t suid) override;
-  SysResult Fork() override;
+  SysResult Clone(int (*fn)(void*), void* stack_top, int flags, void* arg,
+                  int* pidfd) override;
   SysResult PosixSpawn(const char* path,
                        const posix_spawn_file_actions_t* actions,
                        const posix_spawnattr_t* attr, char* const argv[],

@@ -7,8 +7,7 @@
 // errno it failed with. errno lives nowhere else; the first caller that
 // knows what the call meant turns it into a Status with sys::ErrnoError.
 //
-// Implementations are thread-safe and async-signal-safe, so a forked child
-// may call them before it execs or exits.
+// Implementations are thread-safe.
 #ifndef PODSANDBOX_SYS_SYS_H_
 #define PODSANDBOX_SYS_SYS_H_
 
@@ -63,10 +62,14 @@ class Sys {
   virtual SysResult Unshare(int flags) = 0;
   // See setns(2).
   virtual SysResult Setns(int fd, int nstype) = 0;
-  // See setresuid(2). Affects the whole process (glibc's wrapper).
+  // See setresuid(2). The raw syscall: it changes only the calling thread's
+  // credentials (glibc's wrapper would change every thread's).
   virtual SysResult Setresuid(uid_t ruid, uid_t euid, uid_t suid) = 0;
-  // See fork(2).
-  virtual SysResult Fork() = 0;
+  // See clone(2) (glibc's wrapper). `fn` runs in the child on `stack_top`.
+  // With CLONE_PIDFD, the pidfd is stored in *pidfd. On success `value` is
+  // the child's pid.
+  virtual SysResult Clone(int (*fn)(void*), void* stack_top, int flags,
+                          void* arg, int* pidfd) = 0;
   // See posix_spawn(3). On success `value` is the child's pid.
   virtual SysResult PosixSpawn(const char* path,
                                const posix_spawn_file_actions_t* actions,

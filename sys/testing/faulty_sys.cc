@@ -9,7 +9,7 @@ absl::string_view SysCallName(SysCall call) {
       "Mkdir",   "Unlink",     "Rmdir",
       "Rename",  "Mount",      "Umount2",
       "Unshare", "Setns",      "Setresuid",
-      "Fork",    "PosixSpawn", "Pipe2",
+      "Clone",   "PosixSpawn", "Pipe2",
       "Kill",    "PidfdOpen",  "PidfdSendSignal",
       "Waitid",  "Ioctl",      "Prctl",
   };
@@ -129,9 +129,10 @@ SysResult FaultySys::Setresuid(uid_t ruid, uid_t euid, uid_t suid) {
   return real_.Setresuid(ruid, euid, suid);
 }
 
-SysResult FaultySys::Fork() {
-  if (auto fault = Intercept(SysCall::kFork)) return *fault;
-  return real_.Fork();
+SysResult FaultySys::Clone(int (*fn)(void*), void* stack_top, int flags,
+                           void* arg, int* pidfd) {
+  if (auto fault = Intercept(SysCall::kClone)) return *fault;
+  return real_.Clone(fn, stack_top, flags, arg, pidfd);
 }
 
 SysResult FaultySys::PosixSpawn(const char* path,

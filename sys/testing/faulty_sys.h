@@ -7,9 +7,7 @@
 // n, err), run again, and assert that the error came back and nothing
 // leaked.
 //
-// Thread-safe and fork-safe: state is lock-free atomics, so a forked child
-// (which inherits a copy) can use it too. Calls made in a child are counted
-// in the child's copy only.
+// Thread-safe: state is lock-free atomics.
 #ifndef PODSANDBOX_SYS_TESTING_FAULTY_SYS_H_
 #define PODSANDBOX_SYS_TESTING_FAULTY_SYS_H_
 
@@ -38,7 +36,7 @@ enum class SysCall {
   kUnshare,
   kSetns,
   kSetresuid,
-  kFork,
+  kClone,
   kPosixSpawn,
   kPipe2,
   kKill,
@@ -83,7 +81,8 @@ class FaultySys : public Sys {
   SysResult Unshare(int flags) override;
   SysResult Setns(int fd, int nstype) override;
   SysResult Setresuid(uid_t ruid, uid_t euid, uid_t suid) override;
-  SysResult Fork() override;
+  SysResult Clone(int (*fn)(void*), void* stack_top, int flags, void* arg,
+                  int* pidfd) override;
   SysResult PosixSpawn(const char* path,
                        const posix_spawn_file_actions_t* actions,
                        const posix_spawnattr_t* attr, char* const argv[],

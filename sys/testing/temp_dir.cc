@@ -1,6 +1,7 @@
 #include "sys/testing/temp_dir.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <vector>
@@ -12,14 +13,24 @@
 
 namespace podsandbox::sys {
 
-TempDir::TempDir() {
+namespace {
+
+std::string DefaultBase() {
   const char* base = std::getenv("TEST_TMPDIR");
-  std::string pattern =
-      absl::StrCat(base != nullptr ? base : "/tmp", "/psb-XXXXXX");
+  return base != nullptr ? base : "/tmp";
+}
+
+}  // namespace
+
+TempDir::TempDir() : TempDir(DefaultBase()) {}
+
+TempDir::TempDir(const std::string& base) {
+  std::string pattern = absl::StrCat(base, "/psb-XXXXXX");
   std::vector<char> buf(pattern.begin(), pattern.end());
   buf.push_back('\0');
   PSB_CHECK(::mkdtemp(buf.data()) != nullptr);
   path_ = buf.data();
+  PSB_CHECK(::chmod(path_.c_str(), 0755) == 0);
 }
 
 TempDir::~TempDir() {

@@ -9,8 +9,11 @@ namespace podsandbox::sys {
 
 class TempDir {
  public:
-  // Under $TEST_TMPDIR, else /tmp. Aborts if it cannot be made.
+  // Under $TEST_TMPDIR, else /tmp; mode 0755. Aborts if it cannot be made.
   TempDir();
+  // Under `base`: for bundles and rootfs that a user namespace's root must
+  // reach ($TEST_TMPDIR is under /root, mode 0700).
+  explicit TempDir(const std::string& base);
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

@@ -1,0 +1,246 @@
+#include "netns/namespaces.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "netns/pin.h"
+#include "sys/file.h"
+#include "sys/raw_syscall.h"
+#include "sys/status.h"
+#include "sys/unique_fd.h"
+#include "userns/proc_maps.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace podsandbox::netns {
+namespace {
+
+// The helper child's stack. It makes one syscall, so a page would do.
+constexpr size_t kHelperStackSize = 16 * 1024;
+
+// The helper child's whole life: block until the hold pipe closes (or a
+// SIGKILL comes), keeping its namespaces alive meanwhile. It shares our
+// memory (CLONE_VM) but has no thread control block of its own, so it makes
+// only raw syscalls; the clone wrapper then exits it with a raw syscall
+// too. It got a copy of our whole fd table; it keeps only the read end, so
+// our close of the write end (or our death) reaches it as EOF, and so it
+// holds nothing else of ours open meanwhile.
+int HoldNamespaces(void* hold_fd) {
+  const long fd = reinterpret_cast<intptr_t>(hold_fd);
+  if (fd > 0) (void)sys::RawSyscall3(SYS_close_range, 0, fd - 1, 0);
+  (void)sys::RawSyscall3(SYS_close_range, fd + 1, ~0U, 0);
+  char byte;
+  (void)sys::RawSyscall3(SYS_read, fd, reinterpret_cast<long>(&byte), 1);
+  return 0;
+}
+
+absl::Status ValidateName(absl::string_view name) {
+  if (name.empty() || name == "." || name == ".." ||
+      name.find('/') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "namespace name \"", name, "\": must be a non-empty file name"));
+  }
+  return absl::OkStatus();
+}
+
+// A live helper child, already inside its new namespaces, and the means to
+// end it.
+class Helper {
+ public:
+  Helper(sys::Sys& sys, std::unique_ptr<char[]> stack, pid_t pid,
+         sys::UniqueFd pidfd, sys::UniqueFd hold)
+      : sys_(sys),
+        stack_(std::move(stack)),
+        pid_(pid),
+        pidfd_(std::move(pidfd)),
+        hold_(std::move(hold)) {}
+
+  ~Helper() {
+    // Closing the hold pipe alone ends the helper; the kill makes it
+    // prompt. Reaping is retried: the stack must not be freed under it.
+    hold_.reset();
+    (void)sys_.PidfdSendSignal(pidfd_.get(), SIGKILL);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      siginfo_t info;
+      if (sys_.Waitid(static_cast<idtype_t>(P_PIDFD),
+                      static_cast<id_t>(pidfd_.get()), &info, WEXITED)
+              .ok()) {
+        return;
+      }
+    }
+    // Still unreaped: its stack must outlive it, so leak the stack rather
+    // than free memory a live task may use.
+    (void)stack_.release();
+  }
+
+  pid_t pid() const { return pid_; }
+
+  // The pins name the helper's namespaces only if it was alive while they
+  // were made; a pidfd cannot be fooled by pid reuse.
+  absl::Status CheckAlive() {
+    if (sys::SysResult r = sys_.PidfdSendSignal(pidfd_.get(), 0); !r.ok()) {
+      return sys::ErrnoError(
+          r.err, "namespace helper %d died while being pinned", pid_);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  sys::Sys& sys_;
+  std::unique_ptr<char[]> stack_;
+  pid_t pid_;
+  sys::UniqueFd pidfd_;
+  sys::UniqueFd hold_;
+};
+
+// Clones the helper into new namespaces (`flags`: CLONE_NEWNET, perhaps
+// with CLONE_NEWUSER). The kernel creates them inside clone(2), the user
+// namespace first, so the netns is owned by it. CLONE_VM spares copying our
+// page tables, and the kernel allows CLONE_NEWUSER with it (the refusal of
+// user namespaces to multithreaded callers applies to unshare and setns).
+//
+// With `owner_uid` set, the clone is made from a throwaway thread whose
+// effective uid (only its own: a raw setresuid) is that uid: a user
+// namespace belongs to its creator's euid, so per-user limits such as
+// max_inotify_instances are charged to that host user, not to root. The
+// helper then belongs to our remaining threads, which may all wait for it.
+absl::StatusOr<std::unique_ptr<Helper>> StartHelper(
+    sys::Sys& sys, int flags, std::optional<uid_t> owner_uid) {
+  int hold_fds[2];
+  if (sys::SysResult r = sys.Pipe2(hold_fds, O_CLOEXEC); !r.ok()) {
+    return sys::ErrnoError(r.err, "pipe2");
+  }
+  sys::UniqueFd hold_read(hold_fds[0]), hold_write(hold_fds[1]);
+  auto stack = std::make_unique<char[]>(kHelperStackSize);
+  void* stack_top = stack.get() + kHelperStackSize;  // stacks grow down
+  void* arg = reinterpret_cast<void*>(static_cast<intptr_t>(hold_read.get()));
+  int clone_flags = flags | CLONE_VM | CLONE_PIDFD | SIGCHLD;
+
+  int pidfd = -1;
+  sys::SysResult cloned;
+  absl::Status euid_status;
+  auto clone = [&] {
+    cloned = sys.Clone(HoldNamespaces, stack_top, clone_flags, arg, &pidfd);
+  };
+  if (owner_uid.has_value()) {
+    std::thread creator([&] {
+      if (sys::SysResult r = sys.Setresuid(-1, *owner_uid, -1); !r.ok()) {
+        euid_status =
+            sys::ErrnoError(r.err, "setresuid(-1, %u, -1)", *owner_uid);
+        return;
+      }
+      clone();
+    });
+    creator.join();
+    RETURN_IF_ERROR(euid_status);
+  } else {
+    clone();
+  }
+  if (!cloned.ok())
+    return sys::ErrnoError(cloned.err, "clone namespace helper");
+  // The helper has its own copy of the read end (CLONE_VM does not share
+  // the fd table), so ours can go.
+  return std::make_unique<Helper>(sys, std::move(stack),
+                                  static_cast<pid_t>(cloned.value),
+                                  sys::UniqueFd(pidfd), std::move(hold_write));
+}
+
+// The host uid whose user owns the new user namespace: the one container
+// root maps to, else the start of the first range.
+uid_t OwnerUid(const userns::IdMappings& mappings) {
+  std::optional<uint32_t> root = userns::ToHostId(mappings.uids, 0);
+  return root.has_value() ? *root : mappings.uids.front().host_id;
+}
+
+}  // namespace
+
+NamespaceFactory::NamespaceFactory(sys::Sys& sys, std::string pin_root)
+    : sys_(sys),
+      netns_dir_(absl::StrCat(pin_root, "/netns")),
+      userns_dir_(absl::StrCat(pin_root, "/userns")) {}
+
+absl::Status NamespaceFactory::Init() {
+  RETURN_IF_ERROR(MakeSharedPinDir(sys_, netns_dir_));
+  return MakeSharedPinDir(sys_, userns_dir_);
+}
+
+PinnedNamespaces NamespaceFactory::PathsFor(absl::string_view name,
+                                            bool with_userns) const {
+  PinnedNamespaces paths;
+  paths.netns = absl::StrCat(netns_dir_, "/", name);
+  if (with_userns) paths.userns = absl::StrCat(userns_dir_, "/", name);
+  return paths;
+}
+
+absl::StatusOr<PinnedNamespaces> NamespaceFactory::Create(
+    absl::string_view name, const userns::IdMappings* mappings) {
+  RETURN_IF_ERROR(ValidateName(name));
+  PinnedNamespaces paths = PathsFor(name, mappings != nullptr);
+  int flags = CLONE_NEWNET;
+  std::optional<uid_t> owner;
+  if (mappings != nullptr) {
+    flags |= CLONE_NEWUSER;
+    if (uid_t uid = OwnerUid(*mappings); uid != 0) owner = uid;
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Helper> helper,
+                   StartHelper(sys_, flags, owner));
+  if (mappings != nullptr) {
+    RETURN_IF_ERROR(userns::WriteProcessMaps(sys_, helper->pid(), *mappings));
+  }
+  std::string proc_ns = absl::StrCat("/proc/", helper->pid(), "/ns/");
+  RETURN_IF_ERROR(Pin(sys_, proc_ns + "net", paths.netns));
+  absl::Cleanup unpin_netns = [&] { (void)Unpin(sys_, paths.netns); };
+  if (mappings != nullptr) {
+    RETURN_IF_ERROR(Pin(sys_, proc_ns + "user", paths.userns));
+  }
+  absl::Cleanup unpin_userns = [&] {
+    if (!paths.userns.empty()) (void)Unpin(sys_, paths.userns);
+  };
+  RETURN_IF_ERROR(helper->CheckAlive());
+  std::move(unpin_netns).Cancel();
+  std::move(unpin_userns).Cancel();
+  return paths;
+}
+
+absl::Status NamespaceFactory::Remove(absl::string_view name) {
+  RETURN_IF_ERROR(ValidateName(name));
+  PinnedNamespaces paths = PathsFor(name, /*with_userns=*/true);
+  absl::Status netns = Unpin(sys_, paths.netns);
+  absl::Status userns = Unpin(sys_, paths.userns);
+  return netns.ok() ? userns : netns;
+}
+
+absl::StatusOr<std::vector<std::string>> NamespaceFactory::ListNames() const {
+  absl::flat_hash_set<std::string> names;
+  for (const std::string& dir : {netns_dir_, userns_dir_}) {
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+    if (d == nullptr) {
+      if (errno == ENOENT) continue;
+      return sys::ErrnoError(errno, "opendir %s", dir);
+    }
+    while (struct dirent* e = ::readdir(d.get())) {
+      if (e->d_name[0] != '.') names.insert(e->d_name);
+    }
+  }
+  std::vector<std::string> sorted(names.begin(), names.end());
+  std::sort(sorted.begin(), sorted.end());
+  return sorted;
+}
+
+}  // namespace podsandbox::netns

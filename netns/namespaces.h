@@ -1,0 +1,76 @@
+// Creating a network namespace, optionally owned by a fresh user namespace,
+// and pinning both under a directory we own.
+//
+// Why both, and in this order: a network namespace belongs to the user
+// namespace its creator was in. If a runtime later puts a container in a new
+// user namespace and joins a netns we made in the host's, the container's
+// root has no CAP_SYS_ADMIN over that netns and mounting /sys fails with
+// EPERM. So the user namespace comes first and the netns is made inside it.
+//
+// The library lives in a multithreaded daemon, and the kernel refuses
+// unshare(CLONE_NEWUSER) to a multithreaded process, so a helper child is
+// cloned straight into the new namespaces; we write its maps, pin its
+// namespaces and then end and reap it.
+//
+// Layout: <pin_root>/netns/<name> and <pin_root>/userns/<name>. The userns
+// pin gives a runtime a path to join that stays valid across our restarts.
+//
+// Thread-safe: different names may be created and removed concurrently;
+// callers serialise operations on one name.
+#ifndef PODSANDBOX_NETNS_NAMESPACES_H_
+#define PODSANDBOX_NETNS_NAMESPACES_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "sys/sys.h"
+#include "userns/id_mapping.h"
+
+namespace podsandbox::netns {
+
+struct PinnedNamespaces {
+  std::string netns;   // pin of the network namespace
+  std::string userns;  // pin of the user namespace that owns it; empty when
+                       // the netns belongs to the host's user namespace
+};
+
+class NamespaceFactory {
+ public:
+  NamespaceFactory(sys::Sys& sys, std::string pin_root);
+
+  // Creates both pin directories as shared mounts. Call once before Create.
+  absl::Status Init();
+
+  // Creates a network namespace and pins it as `name`. With `mappings`, it
+  // is created inside a new user namespace with those maps (validated by
+  // the caller with userns::ValidateMappings), also pinned; the user
+  // namespace is created with the effective uid that container uid 0 maps
+  // to, so per-user kernel limits count against that host user, not root.
+  //
+  // Atomic: on any failure no pin, mount or helper process is left.
+  // Errors: InvalidArgument for a bad name, AlreadyExists if `name` is
+  // pinned, the failing syscall's code otherwise.
+  absl::StatusOr<PinnedNamespaces> Create(absl::string_view name,
+                                          const userns::IdMappings* mappings);
+
+  // Unpins both namespaces of `name`. Idempotent.
+  absl::Status Remove(absl::string_view name);
+
+  // Where Create puts the pins of `name`.
+  PinnedNamespaces PathsFor(absl::string_view name, bool with_userns) const;
+
+  // Names with a netns or userns pin, for garbage collection.
+  absl::StatusOr<std::vector<std::string>> ListNames() const;
+
+ private:
+  sys::Sys& sys_;
+  const std::string netns_dir_;
+  const std::string userns_dir_;
+};
+
+}  // namespace podsandbox::netns
+
+#endif  // PODSANDBOX_NETNS_NAMESPACES_H_

@@ -1,0 +1,26 @@
+// The netlink seam: the rtnetlink operations the library makes, behind an
+// interface so tests can make them fail. Like sys::Sys, each method is one
+// operation with no policy of its own.
+//
+// Every method acts in the network namespace of the calling thread (see
+// in_netns.h). Implementations are thread-safe.
+#ifndef PODSANDBOX_NETNS_NETLINK_H_
+#define PODSANDBOX_NETNS_NETLINK_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace podsandbox::netns {
+
+class Netlink {
+ public:
+  virtual ~Netlink() = default;
+
+  // Sets IFF_UP on the link named `ifname` (RTM_NEWLINK). NotFound if there
+  // is no such link.
+  virtual absl::Status SetLinkUp(absl::string_view ifname) = 0;
+};
+
+}  // namespace podsandbox::netns
+
+#endif  // PODSANDBOX_NETNS_NETLINK_H_

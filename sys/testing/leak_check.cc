@@ -1,0 +1,179 @@
+#include "sys/testing/leak_check.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "sys/file.h"
+#include "sys/proc.h"
+
+namespace podsandbox::sys {
+namespace {
+
+// Processes a sandbox may leave behind, by comm (15 chars at most).
+const absl::flat_hash_set<std::string>& WatchedCommands() {
+  static const auto* commands = new absl::flat_hash_set<std::string>{
+      "pause",       "runc",          "runc:[2:INIT]", "crun",   "runsc",
+      "runsc-gofer", "runsc-sandbox", "exe",           "bridge", "host-local",
+      "portmap",     "loopback",      "containerd-shi"};
+  return *commands;
+}
+
+std::vector<std::string> ListDir(const std::string& dir) {
+  std::vector<std::string> names;
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+  if (d == nullptr) return names;
+  while (struct dirent* e = ::readdir(d.get())) {
+    if (std::string name = e->d_name; name != "." && name != "..") {
+      names.push_back(name);
+    }
+  }
+  return names;
+}
+
+void WalkFiles(const std::string& path, std::set<std::string>& out) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return;
+  if (!S_ISDIR(st.st_mode)) {
+    out.insert(path);
+    return;
+  }
+  for (const std::string& name : ListDir(path)) {
+    WalkFiles(absl::StrCat(path, "/", name), out);
+  }
+}
+
+std::string NamespaceLink(const std::string& pid, const char* type) {
+  char buf[64];
+  std::string path = absl::StrCat("/proc/", pid, "/ns/", type);
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof(buf));
+  return n > 0 ? std::string(buf, n) : "";
+}
+
+std::set<std::string> WatchedProcesses() {
+  std::string self = absl::StrCat(::getpid());
+  std::string my_userns = NamespaceLink(self, "user");
+  std::string my_netns = NamespaceLink(self, "net");
+  absl::flat_hash_map<pid_t, pid_t> parent;
+  absl::flat_hash_map<pid_t, std::string> described;
+  std::set<std::string> out;
+  for (const std::string& name : ListDir("/proc")) {
+    pid_t pid;
+    if (!absl::SimpleAtoi(name, &pid) || pid == ::getpid()) continue;
+    absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
+    absl::StatusOr<std::string> comm =
+        ReadFile(absl::StrCat("/proc/", name, "/comm"));
+    if (!stat.ok() || !comm.ok()) continue;  // exited meanwhile
+    parent[pid] = stat->ppid;
+    std::string command(absl::StripAsciiWhitespace(*comm));
+    described[pid] = absl::StrCat(command, " (pid ", pid, ", state ",
+                                  std::string(1, stat->state), ")");
+    std::string userns = NamespaceLink(name, "user");
+    std::string netns = NamespaceLink(name, "net");
+    bool foreign_ns = (!userns.empty() && userns != my_userns) ||
+                      (!netns.empty() && netns != my_netns);
+    if (WatchedCommands().contains(command) || foreign_ns) {
+      out.insert(described[pid]);
+    }
+  }
+  // Our own descendants, whatever they run.
+  for (const auto& [pid, ppid] : parent) {
+    for (pid_t p = ppid; p > 1; p = parent.contains(p) ? parent[p] : 0) {
+      if (p == ::getpid()) {
+        out.insert(described[pid]);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+void AddDifferences(const std::set<std::string>& before,
+                    const std::set<std::string>& after, absl::string_view what,
+                    std::string& out) {
+  for (const std::string& item : after) {
+    if (before.count(item) == 0)
+      absl::StrAppend(&out, "leaked ", what, " ", item, "\n");
+  }
+  for (const std::string& item : before) {
+    if (after.count(item) == 0)
+      absl::StrAppend(&out, "removed ", what, " ", item, "\n");
+  }
+}
+
+}  // namespace
+
+HostSnapshot HostSnapshot::Take(const std::vector<std::string>& watched_dirs) {
+  HostSnapshot s;
+  if (absl::StatusOr<std::string> info = ReadFile("/proc/self/mountinfo");
+      info.ok()) {
+    for (absl::string_view line :
+         absl::StrSplit(*info, '\n', absl::SkipEmpty())) {
+      std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
+      if (f.size() > 4) s.mounts.insert(std::string(f[4]));
+    }
+  }
+  for (const std::string& link : ListDir("/sys/class/net"))
+    s.links.insert(link);
+  for (const std::string& dir : watched_dirs) WalkFiles(dir, s.files);
+  s.processes = WatchedProcesses();
+  if (absl::StatusOr<std::string> fwd =
+          ReadFile("/proc/sys/net/ipv4/ip_forward");
+      fwd.ok()) {
+    s.ip_forward = std::string(absl::StripAsciiWhitespace(*fwd));
+  }
+  return s;
+}
+
+std::string DescribeDifferences(const HostSnapshot& before,
+                                const HostSnapshot& after) {
+  std::string out;
+  AddDifferences(before.mounts, after.mounts, "mount", out);
+  AddDifferences(before.links, after.links, "link", out);
+  AddDifferences(before.files, after.files, "file", out);
+  AddDifferences(before.processes, after.processes, "process", out);
+  if (before.ip_forward != after.ip_forward) {
+    absl::StrAppend(&out, "net.ipv4.ip_forward changed from ",
+                    before.ip_forward, " to ", after.ip_forward, "\n");
+  }
+  return out;
+}
+
+void LeakCheckedTest::SetUp() {
+  ASSERT_EQ(::geteuid(), 0u)
+      << "privileged test: run as root (bazel test as root, or "
+         "--test_tag_filters=-privileged)";
+  before_ = HostSnapshot::Take(watched_dirs_);
+  snapshotted_ = true;
+}
+
+void LeakCheckedTest::WatchDirectory(const std::string& dir) {
+  watched_dirs_.push_back(dir);
+  if (snapshotted_) WalkFiles(dir, before_.files);
+}
+
+void LeakCheckedTest::TearDown() {
+  if (!snapshotted_) return;
+  CleanUpTestFixtures();
+  // Killed processes are reaped by whoever adopted them, asynchronously.
+  std::string differences;
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  do {
+    differences =
+        DescribeDifferences(before_, HostSnapshot::Take(watched_dirs_));
+    if (differences.empty()) return;
+    absl::SleepFor(absl::Milliseconds(20));
+  } while (absl::Now() < deadline);
+  ADD_FAILURE() << "the test left the host changed:\n" << differences;
+}
+
+}  // namespace podsandbox::sys
