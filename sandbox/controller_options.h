@@ -1,0 +1,37 @@
+// Everything a Controller is configured with: where it keeps state, which
+// CNI networks and runtimes it uses, and its policies. podsandboxd fills it
+// from its TOML file and flags; an embedding CRI server fills it directly.
+#ifndef PODSANDBOX_SANDBOX_CONTROLLER_OPTIONS_H_
+#define PODSANDBOX_SANDBOX_CONTROLLER_OPTIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "userns/id_mapping.h"
+
+namespace podsandbox::sandbox {
+
+struct ControllerOptions {
+  // Persistent: one record per sandbox. Survives reboots.
+  std::string root_dir = "/var/lib/podsandbox";
+  // Volatile (tmpfs): namespace pins, bundles, runtime state, CNI cache.
+  std::string state_dir = "/run/podsandbox";
+
+  std::string cni_conf_dir = "/etc/cni/net.d";
+  std::vector<std::string> cni_bin_dirs = {"/opt/cni/bin", "/usr/lib/cni"};
+  // Deadline for one CNI plugin call.
+  absl::Duration cni_timeout = absl::Seconds(30);
+
+  // Which host ids pods may map.
+  userns::MappingPolicy userns_policy;
+
+  // Between SIGTERM and SIGKILL of a pause task on Stop.
+  absl::Duration stop_grace_period = absl::Seconds(10);
+  // The pause process's oom_score_adj; this VM refuses negative values.
+  int oom_score_adj = 0;
+};
+
+}  // namespace podsandbox::sandbox
+
+#endif  // PODSANDBOX_SANDBOX_CONTROLLER_OPTIONS_H_
