@@ -1,0 +1,81 @@
+#include "sandbox/store.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "sys/file.h"
+#include "sys/status.h"
+
+namespace podsandbox::sandbox {
+namespace {
+
+constexpr absl::string_view kSuffix = ".json";
+
+}  // namespace
+
+Store::Store(sys::Sys& sys, std::string dir)
+    : sys_(sys), dir_(std::move(dir)) {}
+
+absl::Status Store::Init() { return sys::MakeDirs(sys_, dir_, 0700); }
+
+std::string Store::PathFor(absl::string_view id) const {
+  return absl::StrCat(dir_, "/", id, kSuffix);
+}
+
+absl::Status Store::Save(const SandboxRecord& record, bool durable) {
+  return sys::WriteFileAtomically(sys_, PathFor(record.id),
+                                  RecordToJson(record), 0600, durable);
+}
+
+absl::Status Store::Remove(absl::string_view id) {
+  return sys::RemoveFileIfExists(sys_, PathFor(id));
+}
+
+absl::StatusOr<Store::Loaded> Store::LoadAll() {
+  std::vector<std::string> files;
+  {
+    std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(dir_.c_str()),
+                                            ::closedir);
+    if (dir == nullptr) {
+      if (errno == ENOENT) return Loaded{};
+      return sys::ErrnoError(errno, "open record directory %s", dir_);
+    }
+    while (struct dirent* entry = ::readdir(dir.get())) {
+      if (absl::EndsWith(entry->d_name, kSuffix)) {
+        files.push_back(entry->d_name);
+      }
+    }
+  }
+  std::sort(files.begin(), files.end());
+  Loaded loaded;
+  for (const std::string& file : files) {
+    std::string path = absl::StrCat(dir_, "/", file);
+    absl::StatusOr<std::string> text = sys::ReadFile(path);
+    if (!text.ok()) return text.status();
+    absl::StatusOr<SandboxRecord> record = RecordFromJson(*text);
+    std::string expected_id = file.substr(0, file.size() - kSuffix.size());
+    if (record.ok() && record->id != expected_id) {
+      record = absl::InvalidArgumentError(
+          absl::StrCat("record.id \"", record->id, "\" does not match"));
+    }
+    if (record.ok()) {
+      loaded.records.push_back(*std::move(record));
+      continue;
+    }
+    std::string quarantine = absl::StrCat(path, ".corrupt");
+    if (sys::SysResult r = sys_.Rename(path.c_str(), quarantine.c_str());
+        !r.ok()) {
+      return sys::ErrnoError(r.err, "quarantine corrupt record %s", path);
+    }
+    loaded.quarantined.push_back(absl::StrCat(
+        path, ": ", record.status().message(), " (moved to ", quarantine, ")"));
+  }
+  return loaded;
+}
+
+}  // namespace podsandbox::sandbox
