@@ -30,7 +30,15 @@ class ErrorPosition : public nlohmann::json_sax<json> {
   bool parse_error(std::size_t position, const std::string&,
                    const nlohmann::detail::exception& ex) override {
     position_ = position;
+    // what() repeats the position ("[json.exception.parse_error.101] parse
+    // error at line 1, column 2: <reason>"); keep the reason only.
     message_ = ex.what();
+    if (size_t column = message_.find("column "); column != std::string::npos) {
+      if (size_t colon = message_.find(": ", column);
+          colon != std::string::npos) {
+        message_ = message_.substr(colon + 2);
+      }
+    }
     return false;
   }
 
