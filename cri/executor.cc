@@ -1,0 +1,54 @@
+#include "cri/executor.h"
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include "absl/synchronization/mutex.h"
+#include "sys/log.h"
+
+namespace podsandbox::cri {
+
+Executor::Executor(int threads) {
+  threads = std::max(threads, 1);
+  threads_.reserve(threads);
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+}
+
+Executor::~Executor() { Shutdown(); }
+
+void Executor::Post(absl::AnyInvocable<void() &&> work) {
+  absl::MutexLock lock(&mu_);
+  PSB_CHECK(!stopping_);
+  queue_.push_back(std::move(work));
+}
+
+void Executor::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  for (std::thread& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+}
+
+void Executor::Work() {
+  while (true) {
+    absl::AnyInvocable<void() &&> work;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !queue_.empty();
+      };
+      mu_.Await(absl::Condition(&ready));
+      // Drain before stopping: queued work is an accepted RPC.
+      if (queue_.empty()) return;
+      work = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    std::move(work)();
+  }
+}
+
+}  // namespace podsandbox::cri
