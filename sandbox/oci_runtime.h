@@ -1,0 +1,75 @@
+// One OCI runtime binary driven through its command line: create, start,
+// state, kill, delete. Implementations: runc_runtime.h, crun_runtime.h,
+// runsc_runtime.h; make one with MakeOciRuntime (runtime_factory.h).
+//
+// Every command runs with the handler's deadline (DeadlineExceeded when it
+// passes; the runtime's process group is killed). A failing command's
+// Status carries the runtime's own message (from its stderr or log.json),
+// never just an exit code. "No such container" is NotFound, so Delete and
+// Kill of something already gone can be treated as done.
+//
+// The calling thread must be in the host's namespaces: the runtime inherits
+// them. Thread-safe: commands for different ids may run concurrently;
+// callers serialise commands for one id.
+#ifndef PODSANDBOX_SANDBOX_OCI_RUNTIME_H_
+#define PODSANDBOX_SANDBOX_OCI_RUNTIME_H_
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "sandbox/runtime_handler.h"
+#include "sandbox/task_spec.h"
+
+namespace podsandbox::sandbox {
+
+struct CreateRequest {
+  std::string id;
+  // Holds config.json.
+  std::string bundle;
+  // Where the runtime writes the container's pid.
+  std::string pid_file;
+  // The container's stdout and stderr (it has no terminal), and the
+  // runtime's own output during create.
+  std::string log_file;
+  // The runtime's structured log (log.json) for create, where it supports
+  // one; read for the error message when create fails.
+  std::string runtime_log_file;
+};
+
+struct RuntimeState {
+  std::string status;  // "created", "running", "stopped", ...
+  pid_t pid = 0;       // 0 once stopped
+  std::string bundle;
+};
+
+class OciRuntime {
+ public:
+  virtual ~OciRuntime() = default;
+
+  virtual const RuntimeHandler& handler() const = 0;
+
+  // What this runtime, on this host, cannot run, beyond the capability
+  // table (CheckHandlerSupports): FailedPrecondition, with no side effect.
+  virtual absl::Status CheckSupported(const TaskSpec& spec) = 0;
+
+  // `runtime create`: the container exists, its process waits for Start.
+  // On failure the runtime's own state for `id` may remain; Delete it.
+  virtual absl::Status Create(const CreateRequest& request) = 0;
+  // `runtime start`.
+  virtual absl::Status Start(absl::string_view id) = 0;
+  // `runtime state`, parsed. NotFound when there is no such container.
+  virtual absl::StatusOr<RuntimeState> State(absl::string_view id) = 0;
+  // `runtime kill <id> <signal>`. NotFound when there is no such container.
+  virtual absl::Status Kill(absl::string_view id, int signal) = 0;
+  // `runtime delete --force`: kills the container if needed and removes
+  // the runtime's state. NotFound when there is no such container.
+  virtual absl::Status Delete(absl::string_view id) = 0;
+};
+
+}  // namespace podsandbox::sandbox
+
+#endif  // PODSANDBOX_SANDBOX_OCI_RUNTIME_H_

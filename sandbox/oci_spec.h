@@ -1,0 +1,63 @@
+// The pause container's OCI runtime spec (config.json, runtime-spec 1.0.2)
+// from a TaskSpec, for one runtime type.
+//
+// What it contains and why:
+//  - process /pause as 65535:65535 (0:0 when the pod's mappings do not
+//    cover 65535), no capabilities, noNewPrivileges, read-only root;
+//  - /proc, /dev (tmpfs), /dev/pts, /dev/shm (64 MiB), /dev/mqueue, /sys:
+//    sysfs read-only, except with a user namespace and host network, where
+//    the pod's root has no CAP_SYS_ADMIN over the host's netns and so cannot
+//    mount sysfs: then a recursive read-only bind of the host's /sys;
+//  - namespaces: pid and ipc unless host, uts unless host network, mount,
+//    network by pin path unless host network, user by pin path with the
+//    very mappings the pinned namespace has (runc rejects mismatching
+//    ones; crun uses them to chown the cgroup). runsc cannot join a user
+//    namespace, so for runsc the mappings go without the path;
+//  - cgroupsPath <cgroup_parent>/<id> (cgroupfs), sysctls, runc's default
+//    masked and read-only paths, and the annotations by which runtimes
+//    (runsc above all) recognise the sandbox container.
+//
+// Pure functions of their arguments; thread-safe.
+#ifndef PODSANDBOX_SANDBOX_OCI_SPEC_H_
+#define PODSANDBOX_SANDBOX_OCI_SPEC_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
+#include "sandbox/runtime_type.h"
+#include "sandbox/task_spec.h"
+
+namespace podsandbox::sandbox {
+
+// The pause process's uid and gid.
+inline constexpr uint32_t kPauseId = 65535;
+// Size of the pod's /dev/shm.
+inline constexpr int kShmBytes = 64 << 20;
+
+// Checks every field of `spec`; InvalidArgument naming the field
+// ("task.cgroup_parent: must be absolute") on the first bad one.
+absl::Status ValidateTaskSpec(const TaskSpec& spec);
+
+// config.json for `spec` on a runtime of `type`, whose root filesystem is
+// the directory `rootfs` (absolute, read-only, shared by every sandbox).
+// Errors: InvalidArgument from ValidateTaskSpec, or for a relative rootfs.
+absl::StatusOr<nlohmann::json> BuildOciSpec(const TaskSpec& spec,
+                                            RuntimeType type,
+                                            absl::string_view rootfs);
+
+// The uid (and gid) the pause runs as: kPauseId, or 0 when the mappings do
+// not cover kPauseId. InvalidArgument when they cover neither.
+absl::StatusOr<uint32_t> PauseUser(const TaskSpec& spec);
+
+// Whether the host lets a runtime give the pause `oom_score_adj`: lowering
+// it below 0 needs CAP_SYS_RESOURCE. Without it runc fails with only "can't
+// get final child's PID from pipe: EOF", so this says why up front.
+// FailedPrecondition when refused.
+absl::Status CheckOomScoreAdj(int oom_score_adj, bool has_cap_sys_resource);
+
+}  // namespace podsandbox::sandbox
+
+#endif  // PODSANDBOX_SANDBOX_OCI_SPEC_H_

@@ -1,0 +1,325 @@
+// The pause task end to end on runc and crun: real namespaces from netns/,
+// real runtimes, real processes; what the kernel did, not what we meant.
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "netns/namespace_file.h"
+#include "netns/namespaces.h"
+#include "sandbox/pause/rootfs.h"
+#include "sandbox/pause_task.h"
+#include "sandbox/runtime_handler.h"
+#include "sys/file.h"
+#include "sys/orphan_reaper.h"
+#include "sys/proc.h"
+#include "sys/real_sys.h"
+#include "sys/testing/leak_check.h"
+#include "sys/testing/status_matchers.h"
+#include "sys/testing/temp_dir.h"
+#include "userns/proc_maps.h"
+
+namespace podsandbox::sandbox {
+namespace {
+
+using ::podsandbox::sys::testing::IsOkAndHolds;
+using ::podsandbox::sys::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+const userns::IdMappings kMappings = {{{0, 100000, 65536}},
+                                      {{0, 100000, 65536}}};
+
+struct RuntimeParam {
+  RuntimeType type;
+  const char* path;
+};
+
+std::string IdFor(absl::string_view what) {
+  return absl::StrCat("psb-", what, "-", ::getpid());
+}
+
+bool Exists(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
+
+// The filesystem type mounted at `mountpoint` in process `pid`, or "".
+std::string FsTypeAt(pid_t pid, absl::string_view mountpoint) {
+  absl::StatusOr<std::string> info =
+      sys::ReadFile(absl::StrCat("/proc/", pid, "/mountinfo"));
+  if (!info.ok()) return "";
+  std::string type;
+  for (absl::string_view line : absl::StrSplit(*info, '\n')) {
+    std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
+    if (f.size() < 5 || f[4] != mountpoint) continue;
+    size_t sep = line.find(" - ");
+    if (sep == absl::string_view::npos) continue;
+    std::vector<absl::string_view> tail =
+        absl::StrSplit(line.substr(sep + 3), ' ');
+    type = std::string(tail[0]);  // the last mount at a point is on top
+  }
+  return type;
+}
+
+class PauseTaskTest : public sys::LeakCheckedTest,
+                      public ::testing::WithParamInterface<RuntimeParam> {
+ protected:
+  void SetUp() override {
+    ASSERT_OK(pause::EnsurePauseRootfs(real_, rootfs_.Sub("rootfs"),
+                                       "sandbox/pause/pause"));
+    handler_.name = "test";
+    handler_.type = GetParam().type;
+    handler_.path = GetParam().path;
+    handler_.root = state_.Sub("root");
+    handler_.timeout = absl::Seconds(30);
+    WatchDirectory(state_.path());
+    WatchDirectory(bundles_.path());
+    WatchDirectory(pins_.path());
+    LeakCheckedTest::SetUp();
+    ASSERT_OK(reaper_.Start());
+    ASSERT_OK(factory_.Init());
+    ASSERT_OK(task_.Init());
+  }
+
+  void CleanUpTestFixtures() override {
+    for (const char* sub : {"/netns", "/userns"}) {
+      ::umount2(absl::StrCat(pins_.path(), sub).c_str(), MNT_DETACH);
+    }
+    // runtimes remove the sandbox's cgroup, not the parents they made.
+    for (const std::string& dir : CgroupDirs(cgroup_parent_)) {
+      ::rmdir(dir.c_str());
+    }
+  }
+
+  // Every cgroup directory `path` names, in each mounted hierarchy.
+  static std::vector<std::string> CgroupDirs(const std::string& path) {
+    std::vector<std::string> dirs;
+    for (const char* h :
+         {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio",
+          "pids", "systemd", "unified", "hugetlb"}) {
+      dirs.push_back(absl::StrCat("/sys/fs/cgroup/", h, path));
+    }
+    return dirs;
+  }
+
+  TaskSpec Spec(const std::string& id) {
+    TaskSpec spec;
+    spec.sandbox_id = id;
+    spec.pod_name = "pause-test";
+    spec.pod_namespace = "default";
+    spec.pod_uid = "uid-1";
+    spec.hostname = "pause-test";
+    spec.cgroup_parent = cgroup_parent_;
+    return spec;
+  }
+
+  std::string Bundle(const std::string& id) { return bundles_.Sub(id); }
+
+  std::vector<PauseExit> Exits(size_t n, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return exits_.size() >= n;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+    return exits_;
+  }
+
+  sys::RealSys real_;
+  sys::TempDir rootfs_{"/tmp"};
+  sys::TempDir bundles_{"/tmp"};
+  sys::TempDir state_{"/tmp"};
+  sys::TempDir pins_;
+  std::string cgroup_parent_ = absl::StrCat("/psb-test-", ::getpid());
+  RuntimeHandler handler_;
+  sys::OrphanReaper reaper_{real_, absl::Milliseconds(100)};
+  netns::NamespaceFactory factory_{real_, pins_.path()};
+  absl::Mutex mu_;
+  std::vector<PauseExit> exits_ ABSL_GUARDED_BY(mu_);
+  PauseTask task_{
+      real_, &reaper_, {rootfs_.Sub("rootfs")}, [this](const PauseExit& exit) {
+        absl::MutexLock lock(&mu_);
+        exits_.push_back(exit);
+      }};
+};
+
+TEST_P(PauseTaskTest, UsernsPodSeesItsMapsSysfsAndThePinnedNetns) {
+  std::string id = IdFor("userns");
+  ASSERT_OK_AND_ASSIGN(netns::PinnedNamespaces ns,
+                       factory_.Create(id, &kMappings));
+  absl::Cleanup unpin = [&] { EXPECT_OK(factory_.Remove(id)); };
+  TaskSpec spec = Spec(id);
+  spec.netns_path = ns.netns;
+  spec.id_mappings = kMappings;
+  spec.userns_path = ns.userns;
+
+  ASSERT_OK_AND_ASSIGN(PauseProcess pause,
+                       task_.Start(spec, handler_, Bundle(id)));
+  absl::Cleanup remove = [&] {
+    EXPECT_OK(task_.Delete(handler_, id, Bundle(id)));
+  };
+  EXPECT_THAT(sys::ReadProcStat(pause.pid),
+              IsOkAndHolds(::testing::Field(&sys::ProcStat::start_time,
+                                            pause.start_time)));
+  EXPECT_THAT(userns::ReadProcessMaps(pause.pid), IsOkAndHolds(kMappings));
+  EXPECT_EQ(FsTypeAt(pause.pid, "/sys"), "sysfs");
+  ASSERT_OK_AND_ASSIGN(netns::NamespaceId pinned, netns::IdOfPath(ns.netns));
+  EXPECT_THAT(netns::IdOfPath(absl::StrCat("/proc/", pause.pid, "/ns/net")),
+              IsOkAndHolds(pinned));
+  ASSERT_OK_AND_ASSIGN(netns::NamespaceId user, netns::IdOfPath(ns.userns));
+  EXPECT_THAT(netns::IdOfPath(absl::StrCat("/proc/", pause.pid, "/ns/user")),
+              IsOkAndHolds(user));
+  // 65535 in the pod is 165535 on the host.
+  struct stat st;
+  ASSERT_EQ(::stat(absl::StrCat("/proc/", pause.pid).c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 165535u);
+  // The sandbox's own cgroup exists while it runs.
+  EXPECT_TRUE(
+      Exists(absl::StrCat("/sys/fs/cgroup/memory", cgroup_parent_, "/", id)));
+
+  ASSERT_OK(task_.Stop(handler_, id, absl::Seconds(5)));
+  std::vector<PauseExit> exits = Exits(1, absl::Seconds(5));
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_TRUE(exits[0].status_known);
+  EXPECT_EQ(exits[0].exit_code, 0) << "pause exits 0 on SIGTERM";
+  EXPECT_EQ(exits[0].term_signal, 0);
+
+  std::move(remove).Cancel();
+  ASSERT_OK(task_.Delete(handler_, id, Bundle(id)));
+  EXPECT_FALSE(Exists(Bundle(id)));
+  EXPECT_FALSE(Exists(absl::StrCat(handler_.root, "/", id)));
+  EXPECT_FALSE(Exists(absl::StrCat("/proc/", pause.pid)));
+  for (const std::string& dir : CgroupDirs(cgroup_parent_ + "/" + id)) {
+    EXPECT_FALSE(Exists(dir)) << dir;
+  }
+  // Both are idempotent.
+  EXPECT_OK(task_.Stop(handler_, id, absl::Seconds(1)));
+  EXPECT_OK(task_.Delete(handler_, id, Bundle(id)));
+}
+
+TEST_P(PauseTaskTest, ExitWatchFiresWhenKilledFromOutside) {
+  std::string id = IdFor("killed");
+  ASSERT_OK_AND_ASSIGN(netns::PinnedNamespaces ns,
+                       factory_.Create(id, nullptr));
+  absl::Cleanup unpin = [&] { EXPECT_OK(factory_.Remove(id)); };
+  TaskSpec spec = Spec(id);
+  spec.netns_path = ns.netns;
+  ASSERT_OK_AND_ASSIGN(PauseProcess pause,
+                       task_.Start(spec, handler_, Bundle(id)));
+  absl::Cleanup remove = [&] {
+    EXPECT_OK(task_.Delete(handler_, id, Bundle(id)));
+  };
+  EXPECT_TRUE(Exits(1, absl::Milliseconds(100)).empty());
+  absl::Time killed = absl::Now();
+  ASSERT_EQ(::kill(pause.pid, SIGKILL), 0);
+  std::vector<PauseExit> exits = Exits(1, absl::Seconds(5));
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_EQ(exits[0].id, id);
+  EXPECT_EQ(exits[0].pid, pause.pid);
+  EXPECT_EQ(exits[0].term_signal, SIGKILL);
+  EXPECT_LT(exits[0].time - killed, absl::Milliseconds(100));
+}
+
+TEST_P(PauseTaskTest, HostNetworkPodRunsInTheHostNetns) {
+  std::string id = IdFor("hostnet");
+  ASSERT_OK_AND_ASSIGN(PauseProcess pause,
+                       task_.Start(Spec(id), handler_, Bundle(id)));
+  absl::Cleanup remove = [&] {
+    EXPECT_OK(task_.Delete(handler_, id, Bundle(id)));
+  };
+  EXPECT_THAT(netns::IdOfPath(absl::StrCat("/proc/", pause.pid, "/ns/net")),
+              IsOkAndHolds(*netns::IdOfPath("/proc/self/ns/net")));
+  EXPECT_EQ(FsTypeAt(pause.pid, "/sys"), "sysfs");
+}
+
+TEST_P(PauseTaskTest, ReattachChecksTheStartTime) {
+  std::string id = IdFor("reattach");
+  ASSERT_OK_AND_ASSIGN(PauseProcess pause,
+                       task_.Start(Spec(id), handler_, Bundle(id)));
+  absl::Cleanup remove = [&] {
+    EXPECT_OK(task_.Delete(handler_, id, Bundle(id)));
+  };
+  // As after a restart: nobody watches it.
+  task_.watcher().Forget(id);
+  EXPECT_THAT(
+      task_.Reattach(id, {pause.pid, pause.start_time + 1}),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("another process")));
+  ASSERT_OK(task_.Reattach(id, pause));
+  EXPECT_THAT(task_.Reattach(id, pause),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr(id)));
+  ASSERT_EQ(::kill(pause.pid, SIGTERM), 0);
+  std::vector<PauseExit> exits = Exits(1, absl::Seconds(5));
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_EQ(exits[0].exit_code, 0);
+  EXPECT_THAT(task_.Reattach(IdFor("gone"), pause),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+}
+
+TEST_P(PauseTaskTest, BadBinaryPathFailsAndLeavesNothing) {
+  std::string id = IdFor("badpath");
+  handler_.path = "/nonexistent/runtime";
+  EXPECT_THAT(task_.Start(Spec(id), handler_, Bundle(id)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("/nonexistent/runtime")));
+  EXPECT_FALSE(Exists(Bundle(id)));
+}
+
+TEST_P(PauseTaskTest, RuntimeRefusalCarriesItsMessageAndLeavesNothing) {
+  std::string id = IdFor("badspec");
+  TaskSpec spec = Spec(id);
+  // Well-formed for us, refused by the runtime when it writes it.
+  spec.sysctls["net.ipv4.psb_no_such_sysctl"] = "1";
+  ASSERT_OK_AND_ASSIGN(netns::PinnedNamespaces ns,
+                       factory_.Create(id, nullptr));
+  absl::Cleanup unpin = [&] { EXPECT_OK(factory_.Remove(id)); };
+  spec.netns_path = ns.netns;
+  EXPECT_THAT(task_.Start(spec, handler_, Bundle(id)),
+              StatusIs(absl::StatusCode::kInternal,
+                       AllOf(HasSubstr("test create"),
+                             HasSubstr("psb_no_such_sysctl"))));
+  EXPECT_FALSE(Exists(Bundle(id)));
+  EXPECT_FALSE(Exists(absl::StrCat(handler_.root, "/", id)));
+}
+
+TEST_P(PauseTaskTest, NegativeOomScoreAdjIsRefusedUpFront) {
+  ASSERT_OK_AND_ASSIGN(bool cap, HasCapSysResource());
+  std::string id = IdFor("oom");
+  TaskSpec spec = Spec(id);
+  spec.oom_score_adj = -998;
+  absl::StatusOr<PauseProcess> pause = task_.Start(spec, handler_, Bundle(id));
+  if (cap) {
+    // A host that grants it: the runtime must then manage.
+    ASSERT_OK(pause.status());
+    EXPECT_OK(task_.Delete(handler_, id, Bundle(id)));
+    return;
+  }
+  EXPECT_THAT(pause, StatusIs(absl::StatusCode::kFailedPrecondition,
+                              HasSubstr("CAP_SYS_RESOURCE")));
+  EXPECT_FALSE(Exists(Bundle(id)));
+}
+
+TEST_P(PauseTaskTest, StopAndDeleteOfUnknownTasksSucceed) {
+  EXPECT_OK(task_.Stop(handler_, IdFor("never"), absl::Seconds(1)));
+  EXPECT_OK(task_.Delete(handler_, IdFor("never"), Bundle(IdFor("never"))));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Runtimes, PauseTaskTest,
+    ::testing::Values(RuntimeParam{RuntimeType::kRunc, "/usr/sbin/runc"},
+                      RuntimeParam{RuntimeType::kCrun, "/usr/bin/crun"}),
+    [](const ::testing::TestParamInfo<RuntimeParam>& info) {
+      return std::string(RuntimeTypeName(info.param.type));
+    });
+
+}  // namespace
+}  // namespace podsandbox::sandbox

@@ -1,0 +1,110 @@
+// Watches pause processes through pidfds, with one thread for all of them
+// (no monitor process per pod): when a pause exits, the watcher reaps it
+// (the daemon is a child subreaper, so each pause is its child once the
+// runtime's create returns), releases its claim in the OrphanReaper, and
+// reports the exit to a callback, within milliseconds.
+//
+// A pause re-attached after a daemon restart is no longer our child (it
+// was re-parented when the old daemon died), so its exit is seen but its
+// status is unknown.
+//
+// Thread-safe. The callback runs on the watcher thread with no lock held;
+// it must not block for long, and must not call WaitForExit.
+#ifndef PODSANDBOX_SANDBOX_PAUSE_WATCHER_H_
+#define PODSANDBOX_SANDBOX_PAUSE_WATCHER_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "sys/orphan_reaper.h"
+#include "sys/sys.h"
+#include "sys/unique_fd.h"
+
+namespace podsandbox::sandbox {
+
+struct PauseExit {
+  std::string id;
+  pid_t pid = 0;
+  // False when the pause was not our child (re-attached after a restart).
+  bool status_known = false;
+  int exit_code = -1;   // when it exited
+  int term_signal = 0;  // when a signal ended it
+  absl::Time time;      // when the watcher saw it
+};
+
+class PauseWatcher {
+ public:
+  using Callback = absl::AnyInvocable<void(const PauseExit&)>;
+
+  // `reaper` may be null (no subreaper: exits are still seen, statuses
+  // are not). Both must outlive the watcher.
+  PauseWatcher(sys::Sys& sys, sys::OrphanReaper* reaper, Callback on_exit);
+  ~PauseWatcher();  // stops the thread; watched processes are left alone
+  PauseWatcher(const PauseWatcher&) = delete;
+  PauseWatcher& operator=(const PauseWatcher&) = delete;
+
+  // Starts the watcher thread. Internal if epoll or eventfd fail.
+  absl::Status Start();
+
+  // Watches the pause `pid` of sandbox `id` through `pidfd` (owned from
+  // now on). With `notify` false the exit is reaped but not reported until
+  // Notify(id). AlreadyExists if `id` is watched.
+  absl::Status Watch(absl::string_view id, pid_t pid, sys::UniqueFd pidfd,
+                     bool notify) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Reports `id`'s exit from now on; if it already exited unreported, the
+  // callback runs now, on this thread.
+  void Notify(absl::string_view id) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Waits until `id`'s pause has exited and been reaped. True if it has
+  // (or `id` is not watched), false if `timeout` passed first.
+  bool WaitForExit(absl::string_view id, absl::Duration timeout)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Stops watching `id` without reporting; a live pause is left to the
+  // OrphanReaper. No-op if not watched.
+  void Forget(absl::string_view id) ABSL_LOCKS_EXCLUDED(mu_);
+
+  bool IsWatched(absl::string_view id) ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  struct Entry {
+    std::string id;
+    pid_t pid = 0;
+    sys::UniqueFd pidfd;
+    bool notify = false;
+    bool exited = false;
+    bool reported = false;
+    PauseExit exit;
+  };
+
+  void Run();
+  void HandleExit(int fd) ABSL_LOCKS_EXCLUDED(mu_);
+
+  sys::Sys& sys_;
+  sys::OrphanReaper* const reaper_;
+  Callback on_exit_;
+  sys::UniqueFd epoll_;
+  sys::UniqueFd wakeup_;  // eventfd: stop
+  std::unique_ptr<std::thread> thread_;
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_map<std::string, std::shared_ptr<Entry>> by_id_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<int, std::shared_ptr<Entry>> by_fd_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace podsandbox::sandbox
+
+#endif  // PODSANDBOX_SANDBOX_PAUSE_WATCHER_H_

@@ -1,0 +1,109 @@
+#include "sandbox/pause_watcher.h"
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sys/real_sys.h"
+#include "sys/testing/status_matchers.h"
+
+namespace podsandbox::sandbox {
+namespace {
+
+using ::podsandbox::sys::testing::StatusIs;
+
+// A child that sleeps until killed.
+pid_t SpawnSleeper() {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    for (;;) ::pause();
+  }
+  return pid;
+}
+
+sys::UniqueFd PidfdOf(pid_t pid) {
+  return sys::UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+}
+
+class PauseWatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_OK(watcher_.Start()); }
+
+  // Waits up to `timeout` for `n` reported exits.
+  std::vector<PauseExit> Exits(size_t n, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return exits_.size() >= n;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+    return exits_;
+  }
+
+  sys::RealSys sys_;
+  sys::OrphanReaper reaper_{sys_};
+  absl::Mutex mu_;
+  std::vector<PauseExit> exits_ ABSL_GUARDED_BY(mu_);
+  PauseWatcher watcher_{sys_, &reaper_, [this](const PauseExit& exit) {
+                          absl::MutexLock lock(&mu_);
+                          exits_.push_back(exit);
+                        }};
+};
+
+TEST_F(PauseWatcherTest, ReportsAndReapsAnExitWithin100Ms) {
+  pid_t pid = SpawnSleeper();
+  ASSERT_GT(pid, 0);
+  ASSERT_OK(watcher_.Watch("pod", pid, PidfdOf(pid), /*notify=*/true));
+  absl::Time killed = absl::Now();
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  std::vector<PauseExit> exits = Exits(1, absl::Seconds(5));
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_EQ(exits[0].id, "pod");
+  EXPECT_EQ(exits[0].pid, pid);
+  EXPECT_TRUE(exits[0].status_known);
+  EXPECT_EQ(exits[0].term_signal, SIGKILL);
+  EXPECT_LT(exits[0].time - killed, absl::Milliseconds(100));
+  // Reaped: no zombie is left to wait for.
+  EXPECT_EQ(::waitpid(pid, nullptr, WNOHANG), -1);
+  EXPECT_TRUE(watcher_.WaitForExit("pod", absl::ZeroDuration()));
+  watcher_.Forget("pod");
+  EXPECT_FALSE(watcher_.IsWatched("pod"));
+}
+
+TEST_F(PauseWatcherTest, UnnotifiedExitIsReportedByNotify) {
+  pid_t pid = SpawnSleeper();
+  ASSERT_OK(watcher_.Watch("pod", pid, PidfdOf(pid), /*notify=*/false));
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  ASSERT_TRUE(watcher_.WaitForExit("pod", absl::Seconds(5)));
+  EXPECT_TRUE(Exits(1, absl::Milliseconds(50)).empty());
+  watcher_.Notify("pod");
+  std::vector<PauseExit> exits = Exits(1, absl::Seconds(1));
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_EQ(exits[0].term_signal, SIGTERM);
+  watcher_.Notify("pod");  // reported once only
+  EXPECT_EQ(Exits(2, absl::Milliseconds(50)).size(), 1u);
+  watcher_.Forget("pod");
+}
+
+TEST_F(PauseWatcherTest, ForgottenProcessIsNotReported) {
+  pid_t pid = SpawnSleeper();
+  ASSERT_OK(watcher_.Watch("pod", pid, PidfdOf(pid), /*notify=*/true));
+  EXPECT_THAT(watcher_.Watch("pod", pid, PidfdOf(pid), true),
+              StatusIs(absl::StatusCode::kAlreadyExists, ::testing::_));
+  EXPECT_FALSE(watcher_.WaitForExit("pod", absl::Milliseconds(20)));
+  watcher_.Forget("pod");
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  int status = 0;
+  EXPECT_EQ(::waitpid(pid, &status, 0), pid);  // still ours to reap
+  EXPECT_TRUE(Exits(1, absl::Milliseconds(50)).empty());
+}
+
+}  // namespace
+}  // namespace podsandbox::sandbox

@@ -1,0 +1,37 @@
+// runc: the reference runtime. It joins the user namespace by path and checks
+// that config.json's mappings match that namespace's; writes
+// <root>/<id>/state.json; takes the runc-only handler options; logs create's
+// real failure (nsexec's) only to --log, so create runs with a JSON log whose
+// messages go into the error.
+//
+// Thread-safe (see oci_runtime.h).
+#ifndef PODSANDBOX_SANDBOX_RUNC_RUNTIME_H_
+#define PODSANDBOX_SANDBOX_RUNC_RUNTIME_H_
+
+#include "sandbox/oci_runtime.h"
+#include "sandbox/runtime_cli.h"
+#include "sys/sys.h"
+
+namespace podsandbox::sandbox {
+
+class RuncRuntime : public OciRuntime {
+ public:
+  // `handler.type` must be RuntimeType::kRunc.
+  RuncRuntime(sys::Sys& sys, RuntimeHandler handler);
+
+  // sandbox::OciRuntime
+  const RuntimeHandler& handler() const override { return cli_.handler(); }
+  absl::Status CheckSupported(const TaskSpec& spec) override;
+  absl::Status Create(const CreateRequest& request) override;
+  absl::Status Start(absl::string_view id) override;
+  absl::StatusOr<RuntimeState> State(absl::string_view id) override;
+  absl::Status Kill(absl::string_view id, int signal) override;
+  absl::Status Delete(absl::string_view id) override;
+
+ private:
+  RuntimeCli cli_;
+};
+
+}  // namespace podsandbox::sandbox
+
+#endif  // PODSANDBOX_SANDBOX_RUNC_RUNTIME_H_

@@ -1,0 +1,54 @@
+// runsc (gVisor): runs the pod in a user-space kernel. What works depends on
+// runsc's version and the host; on this project's reference VM (runsc
+// 20221219, Linux 6.x) see README:
+//  - host-network pods, with a handler whose extra_args hold
+//    "--network=host": work;
+//  - pods with their own netns need --network=sandbox, and that runsc
+//    decides it is in the host's netns whenever
+//    /proc/sys/net/core/rmem_default exists, which newer kernels show in
+//    every netns: start then always fails. CheckSupported probes exactly
+//    that in the pod's netns and refuses up front;
+//  - user namespaces: runsc cannot join one by path (its Go process is
+//    multithreaded), and creating one from mappings fails here with "error
+//    converting mounts: operation not permitted", so any pod with a user
+//    namespace is refused.
+// runsc keeps no state.json; --pid-file gets the sandbox process's pid,
+// which exits when the pause does.
+//
+// Thread-safe (see oci_runtime.h).
+#ifndef PODSANDBOX_SANDBOX_RUNSC_RUNTIME_H_
+#define PODSANDBOX_SANDBOX_RUNSC_RUNTIME_H_
+
+#include "sandbox/oci_runtime.h"
+#include "sandbox/runtime_cli.h"
+#include "sys/sys.h"
+
+namespace podsandbox::sandbox {
+
+class RunscRuntime : public OciRuntime {
+ public:
+  // `handler.type` must be RuntimeType::kRunsc.
+  RunscRuntime(sys::Sys& sys, RuntimeHandler handler);
+
+  // sandbox::OciRuntime
+  const RuntimeHandler& handler() const override { return cli_.handler(); }
+  absl::Status CheckSupported(const TaskSpec& spec) override;
+  absl::Status Create(const CreateRequest& request) override;
+  absl::Status Start(absl::string_view id) override;
+  absl::StatusOr<RuntimeState> State(absl::string_view id) override;
+  absl::Status Kill(absl::string_view id, int signal) override;
+  absl::Status Delete(absl::string_view id) override;
+
+ private:
+  enum class Network { kSandbox, kHost, kNone };
+  // The --network mode the handler's extra_args select (runsc's default is
+  // sandbox).
+  Network NetworkMode() const;
+
+  sys::Sys& sys_;
+  RuntimeCli cli_;
+};
+
+}  // namespace podsandbox::sandbox
+
+#endif  // PODSANDBOX_SANDBOX_RUNSC_RUNTIME_H_

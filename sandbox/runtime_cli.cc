@@ -1,0 +1,146 @@
+#include "sandbox/runtime_cli.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "nlohmann/json.hpp"
+#include "sys/file.h"
+#include "sys/status.h"
+#include "sys/subprocess.h"
+
+namespace podsandbox::sandbox {
+namespace {
+
+// Keeps error messages readable when a runtime is chatty.
+constexpr size_t kMaxMessage = 4096;
+
+// The value of msg="..." in a logfmt line, unescaped; empty if none.
+std::string LogfmtMessage(absl::string_view line) {
+  size_t start = line.find("msg=\"");
+  if (start == absl::string_view::npos) return "";
+  std::string out;
+  for (size_t i = start + 5; i < line.size(); ++i) {
+    if (line[i] == '\\' && i + 1 < line.size()) {
+      out.push_back(line[++i]);
+    } else if (line[i] == '"') {
+      break;
+    } else {
+      out.push_back(line[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ExtractRuntimeMessage(absl::string_view output) {
+  std::vector<std::string> messages;
+  for (absl::string_view raw : absl::StrSplit(output, '\n')) {
+    absl::string_view line = absl::StripAsciiWhitespace(raw);
+    if (line.empty()) continue;
+    if (line.front() == '{') {
+      nlohmann::json entry = nlohmann::json::parse(line, nullptr, false);
+      if (!entry.is_discarded() && entry.is_object() && entry.contains("msg") &&
+          entry["msg"].is_string()) {
+        std::string level = entry.value("level", "error");
+        if (level == "error" || level == "fatal") {
+          messages.push_back(entry["msg"].get<std::string>());
+        }
+        continue;
+      }
+    }
+    if (std::string msg = LogfmtMessage(line); !msg.empty()) {
+      messages.push_back(std::move(msg));
+      continue;
+    }
+    messages.push_back(std::string(line));
+  }
+  std::string joined = absl::StrJoin(messages, "; ");
+  if (joined.size() > kMaxMessage) {
+    joined = absl::StrCat("...", joined.substr(joined.size() - kMaxMessage));
+  }
+  return joined;
+}
+
+RuntimeCli::RuntimeCli(sys::Sys& sys, RuntimeHandler handler,
+                       std::vector<std::string> not_found_markers)
+    : sys_(sys),
+      handler_(std::move(handler)),
+      not_found_markers_(std::move(not_found_markers)) {}
+
+absl::StatusOr<std::string> RuntimeCli::Run(const RuntimeCall& call) const {
+  sys::Command command;
+  command.path = handler_.path;
+  command.args = {handler_.path, "--root", handler_.root};
+  command.args.insert(command.args.end(), handler_.extra_args.begin(),
+                      handler_.extra_args.end());
+  command.args.insert(command.args.end(), call.global_args.begin(),
+                      call.global_args.end());
+  command.args.insert(command.args.end(), call.args.begin(), call.args.end());
+  // Runtimes look up helpers (newuidmap, iptables for runsc) on PATH; give
+  // them a fixed one rather than the daemon's.
+  command.env = {
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+  command.output_file = call.output_file;
+  command.timeout = handler_.timeout;
+  std::string what = absl::StrCat(handler_.name, " ", call.op, " ", call.id);
+  ASSIGN_OR_RETURN(sys::SubprocessResult result,
+                   sys::Annotate(sys::RunSubprocess(sys_, command), what));
+  if (result.success()) return std::move(result.stdout_data);
+
+  // The structured log first: for runc it holds the real cause (a fatal
+  // from nsexec) where stderr has only "can't get final child's PID".
+  std::string message;
+  if (!call.log_file.empty()) {
+    if (absl::StatusOr<std::string> log = sys::ReadFile(call.log_file);
+        log.ok()) {
+      message = ExtractRuntimeMessage(*log);
+    }
+  }
+  if (message.empty() && !call.output_file.empty()) {
+    if (absl::StatusOr<std::string> out = sys::ReadFile(call.output_file);
+        out.ok()) {
+      message = ExtractRuntimeMessage(*out);
+    }
+  }
+  if (message.empty()) {
+    message = ExtractRuntimeMessage(
+        absl::StrCat(result.stderr_data, "\n", result.stdout_data));
+  }
+  if (message.empty()) message = "no message";
+  std::string text =
+      absl::StrCat(what, ": ", message, " (", sys::DescribeExit(result), ")");
+  // A failed create never means "no such container", whatever it says.
+  for (const std::string& marker : not_found_markers_) {
+    if (call.op != "create" && absl::StrContains(message, marker)) {
+      return absl::NotFoundError(text);
+    }
+  }
+  return absl::InternalError(text);
+}
+
+absl::StatusOr<RuntimeState> RuntimeCli::ParseState(
+    absl::string_view json_text) {
+  nlohmann::json state = nlohmann::json::parse(json_text, nullptr, false);
+  if (state.is_discarded() || !state.is_object() || !state.contains("status") ||
+      !state["status"].is_string()) {
+    return absl::InternalError(absl::StrCat(
+        "parse runtime state: not a state object: ", json_text.substr(0, 200)));
+  }
+  RuntimeState out;
+  out.status = state["status"].get<std::string>();
+  if (state.contains("pid") && state["pid"].is_number_integer()) {
+    out.pid = state["pid"].get<pid_t>();
+    if (out.pid < 0) out.pid = 0;  // runsc reports -1 once stopped
+  }
+  if (state.contains("bundle") && state["bundle"].is_string()) {
+    out.bundle = state["bundle"].get<std::string>();
+  }
+  return out;
+}
+
+}  // namespace podsandbox::sandbox

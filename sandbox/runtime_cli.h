@@ -1,0 +1,70 @@
+// Running one OCI runtime binary: the part runc, crun and runsc share.
+// Builds `<path> --root <root> <extra args> <per-call global args> <command>`,
+// runs it under the handler's deadline with sys::RunSubprocess, and turns a
+// failure into a Status that carries the runtime's own message.
+//
+// Thread-safe: holds only immutable configuration.
+#ifndef PODSANDBOX_SANDBOX_RUNTIME_CLI_H_
+#define PODSANDBOX_SANDBOX_RUNTIME_CLI_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "sandbox/oci_runtime.h"
+#include "sandbox/runtime_handler.h"
+#include "sys/sys.h"
+
+namespace podsandbox::sandbox {
+
+struct RuntimeCall {
+  // For messages: "create", "kill".
+  std::string op;
+  std::string id;
+  // Global options for this call only (before the command).
+  std::vector<std::string> global_args;
+  // The command and its arguments.
+  std::vector<std::string> args;
+  // When set, stdout and stderr go to this file (see sys::Command).
+  std::string output_file;
+  // A log the runtime writes (log.json); its messages explain a failure.
+  std::string log_file;
+};
+
+class RuntimeCli {
+ public:
+  // `not_found_markers`: substrings of this runtime's messages that mean
+  // "no such container".
+  RuntimeCli(sys::Sys& sys, RuntimeHandler handler,
+             std::vector<std::string> not_found_markers);
+
+  const RuntimeHandler& handler() const { return handler_; }
+
+  // Runs `call`; returns its stdout when the runtime exited 0. Errors:
+  // NotFound when its message has a not-found marker, the subprocess's
+  // errors (FailedPrecondition for a binary that cannot be executed,
+  // DeadlineExceeded), Internal for any other failure; each message reads
+  // "<runtime> <op> <id>: <the runtime's message>".
+  absl::StatusOr<std::string> Run(const RuntimeCall& call) const;
+
+  // Parses `runtime state` output. Internal when it is not the expected
+  // JSON.
+  static absl::StatusOr<RuntimeState> ParseState(absl::string_view json_text);
+
+ private:
+  sys::Sys& sys_;
+  const RuntimeHandler handler_;
+  const std::vector<std::string> not_found_markers_;
+};
+
+// The messages in a runtime's output, one "; "-joined line: the `msg` of
+// JSON log lines (runc's and crun's log.json) at level error or fatal, the
+// msg="..." of logfmt lines (runc's stderr), and any other non-empty line
+// as it is.
+std::string ExtractRuntimeMessage(absl::string_view output);
+
+}  // namespace podsandbox::sandbox
+
+#endif  // PODSANDBOX_SANDBOX_RUNTIME_CLI_H_

@@ -1,0 +1,47 @@
+// The OCI runtimes we drive and what each can do. The pipeline adapts to
+// these capabilities, never to a runtime's name (DESIGN.md, "Runtime
+// handlers").
+//
+// Thread-safe: constant data.
+#ifndef PODSANDBOX_SANDBOX_RUNTIME_TYPE_H_
+#define PODSANDBOX_SANDBOX_RUNTIME_TYPE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace podsandbox::sandbox {
+
+enum class RuntimeType { kRunc, kCrun, kRunsc };
+
+// When the pod's network namespace must be fully configured (CNI ADD done).
+enum class NetnsReadyBy { kCreate, kStart };
+
+struct RuntimeCapabilities {
+  // Joins config.json's user namespace by path. runsc cannot: its Go
+  // process is multithreaded and the kernel refuses setns(CLONE_NEWUSER)
+  // to such a process.
+  bool joins_userns_by_path = false;
+  // runc and crun join the netns at create; runsc copies the netns's
+  // interfaces into its own stack at start.
+  NetnsReadyBy netns_ready_by = NetnsReadyBy::kCreate;
+  // Accepts the runc-only handler options (no_pivot_root, no_new_keyring).
+  bool runc_options = false;
+  // Keeps <root>/<id>/state.json; the others keep their own files, so a
+  // missing state.json means nothing for them.
+  bool writes_state_json = false;
+};
+
+const RuntimeCapabilities& CapabilitiesOf(RuntimeType type);
+
+// "runc", "crun" or "runsc".
+absl::string_view RuntimeTypeName(RuntimeType type);
+
+// Parses a type name. InvalidArgument naming `field` for anything else.
+absl::StatusOr<RuntimeType> ParseRuntimeType(absl::string_view name,
+                                             absl::string_view field);
+
+}  // namespace podsandbox::sandbox
+
+#endif  // PODSANDBOX_SANDBOX_RUNTIME_TYPE_H_
