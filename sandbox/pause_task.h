@@ -80,6 +80,9 @@ class PauseTask {
                                      absl::string_view bundle_dir);
 
   // SIGTERM, then SIGKILL once `grace` passed, then waits for the exit.
+  // (A TERM that lands before the pause installed its handlers, just after
+  // Start, is dropped by the kernel for a pid namespace's init; the KILL
+  // after `grace` still ends it.)
   // OK when the task is gone or stopped (also if it never existed).
   // DeadlineExceeded if it outlives SIGKILL by Options::kill_wait.
   absl::Status Stop(const RuntimeHandler& handler, absl::string_view id,

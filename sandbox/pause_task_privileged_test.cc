@@ -10,8 +10,10 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -70,6 +72,26 @@ std::string FsTypeAt(pid_t pid, absl::string_view mountpoint) {
     type = std::string(tail[0]);  // the last mount at a point is on top
   }
   return type;
+}
+
+// Polls until pause `pid` has a SIGTERM handler (SigCgt), for 10 s.
+bool HandlesTerm(pid_t pid) {
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    absl::StatusOr<std::string> status =
+        sys::ReadFile(absl::StrCat("/proc/", pid, "/status"));
+    if (!status.ok()) return false;
+    for (absl::string_view line : absl::StrSplit(*status, '\n')) {
+      uint64_t mask = 0;
+      if (absl::ConsumePrefix(&line, "SigCgt:") &&
+          absl::SimpleHexAtoi(absl::StripAsciiWhitespace(line), &mask) &&
+          (mask & (1ull << (SIGTERM - 1))) != 0) {
+        return true;
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return false;
 }
 
 class PauseTaskTest : public sys::LeakCheckedTest,
@@ -257,6 +279,9 @@ TEST_P(PauseTaskTest, ReattachChecksTheStartTime) {
   ASSERT_OK(task_.Reattach(id, pause));
   EXPECT_THAT(task_.Reattach(id, pause),
               StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr(id)));
+  // A pid namespace's init only gets the signals it has handlers for, and
+  // right after start the pause may not have installed them yet.
+  ASSERT_TRUE(HandlesTerm(pause.pid));
   ASSERT_EQ(::kill(pause.pid, SIGTERM), 0);
   std::vector<PauseExit> exits = Exits(1, absl::Seconds(5));
   ASSERT_EQ(exits.size(), 1u);
