@@ -194,7 +194,11 @@ absl::StatusOr<Result> Executor::Add(const Attachment& a) {
   entry.result = out;
   if (absl::Status s = cache_.Write(entry); !s.ok()) {
     // Without the cache a later DEL would run blind (portmap would leave
-    // its rules behind), so ADD does not stand.
+    // its rules behind), so ADD does not stand. The write may have failed
+    // after its rename (syncing the directory), so the entry may exist:
+    // it is this ADD's partial work and goes with it.
+    cache_.Remove(entry.network_name, entry.container_id, entry.ifname)
+        .IgnoreError();  // a leftover entry only makes a later DEL retry
     return fail(sys::Annotate(s, "write CNI result cache"));
   }
   return result;

@@ -32,7 +32,9 @@ std::vector<std::pair<std::string, absl::Status>> CleanupStack::RunAll() {
 
 absl::Status CleanupStack::Unwind(absl::Status error) {
   std::string message(error.message());
-  for (const auto& [step, status] : RunAll()) {
+  std::vector<std::pair<std::string, absl::Status>> failures = RunAll();
+  undo_failures_ = failures.size();
+  for (const auto& [step, status] : failures) {
     absl::StrAppend(&message, "; rollback of ", step,
                     " failed: ", status.ToString());
   }

@@ -47,6 +47,11 @@ class CleanupStack {
 
   size_t size() const { return steps_.size(); }
 
+  // How many undos failed in the last Unwind: a caller that must keep
+  // state for a retry (the sandbox record) branches on this, never on the
+  // message.
+  size_t undo_failures() const { return undo_failures_; }
+
  private:
   struct Step {
     std::string name;
@@ -58,6 +63,7 @@ class CleanupStack {
 
   std::string owner_;
   std::vector<Step> steps_;
+  size_t undo_failures_ = 0;
 };
 
 }  // namespace podsandbox::sandbox

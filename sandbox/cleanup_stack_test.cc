@@ -35,6 +35,7 @@ TEST_F(CleanupStackTest, UnwindsNewestFirstAndReturnsTheOriginalError) {
               StatusIs(absl::StatusCode::kUnavailable, "cni add failed"));
   EXPECT_THAT(ran_, ElementsAre("c", "b", "a"));
   EXPECT_EQ(stack.size(), 0u);
+  EXPECT_EQ(stack.undo_failures(), 0u);
 }
 
 TEST_F(CleanupStackTest, ContinuesPastFailingUndoAndAttachesItsError) {
@@ -48,6 +49,7 @@ TEST_F(CleanupStackTest, ContinuesPastFailingUndoAndAttachesItsError) {
                           "runtime start; rollback of cni del failed: "
                           "INTERNAL: plugin crashed"));
   EXPECT_THAT(ran_, ElementsAre("runtime delete", "cni del", "unpin netns"));
+  EXPECT_EQ(stack.undo_failures(), 1u);
 }
 
 TEST_F(CleanupStackTest, CommitDisarms) {

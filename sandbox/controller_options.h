@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "sandbox/runtime_handler.h"
 #include "userns/id_mapping.h"
 
 namespace podsandbox::sandbox {
@@ -22,6 +23,16 @@ struct ControllerOptions {
   std::vector<std::string> cni_bin_dirs = {"/opt/cni/bin", "/usr/lib/cni"};
   // Deadline for one CNI plugin call.
   absl::Duration cni_timeout = absl::Seconds(30);
+
+  // The OCI runtimes requests may select by name. Empty: one "runc"
+  // handler, /usr/sbin/runc with its root under state_dir.
+  std::vector<RuntimeHandler> runtime_handlers;
+  // The handler an empty request name selects.
+  std::string default_runtime = "runc";
+
+  // Our static pause binary; copied into a read-only rootfs under
+  // state_dir that every sandbox shares.
+  std::string pause_binary;
 
   // Which host ids pods may map.
   userns::MappingPolicy userns_policy;

@@ -28,7 +28,9 @@ absl::Status WriteAll(Sys& sys, int fd, absl::string_view data);
 
 // Replaces `path` with `data` so that a crash leaves either the old or the
 // new content, never a mix: write a temp file beside it, fsync, rename, then
-// fsync the directory so the rename itself is durable. With `durable` false
+// fsync the directory so the rename itself is durable. An error after the
+// rename (syncing the directory) leaves the new content in place: callers
+// that undo a failed write must remove `path`. With `durable` false
 // both fsyncs are skipped (for files on tmpfs, where they buy nothing).
 // Callers serialise writers of one path.
 absl::Status WriteFileAtomically(Sys& sys, absl::string_view path,

@@ -1,0 +1,644 @@
+#include "sandbox/controller_impl.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "netns/loopback.h"
+#include "sandbox/cleanup_stack.h"
+#include "sandbox/derived_specs.h"
+#include "sandbox/pause/rootfs.h"
+#include "sandbox/pod_files.h"
+#include "sandbox/status_info.h"
+#include "sandbox/validation.h"
+#include "sys/file.h"
+#include "sys/log.h"
+#include "sys/status.h"
+
+namespace podsandbox::sandbox {
+namespace {
+
+std::string NewSandboxId() {
+  // 256 random bits, as containerd's and CRI-O's ids.
+  static absl::Mutex mu(absl::kConstInit);
+  static absl::BitGen* gen = new absl::BitGen();
+  absl::MutexLock lock(&mu);
+  std::string id;
+  for (int i = 0; i < 4; ++i) {
+    absl::StrAppendFormat(&id, "%016x", absl::Uniform<uint64_t>(*gen));
+  }
+  return id;
+}
+
+// Names of the entries of `dir` (no dot files); empty if it is missing.
+std::vector<std::string> ListDir(const std::string& dir) {
+  std::vector<std::string> names;
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+  if (d == nullptr) return names;
+  while (struct dirent* e = ::readdir(d.get())) {
+    if (e->d_name[0] != '.') names.push_back(e->d_name);
+  }
+  return names;
+}
+
+std::vector<RuntimeHandler> HandlersOrDefault(const ControllerOptions& o) {
+  if (!o.runtime_handlers.empty()) return o.runtime_handlers;
+  RuntimeHandler runc;
+  runc.name = "runc";
+  runc.type = RuntimeType::kRunc;
+  runc.path = "/usr/sbin/runc";
+  runc.root = absl::StrCat(o.state_dir, "/runtime/runc");
+  return {runc};
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Controller>> Controller::Create(
+    sys::Sys& sys, ControllerOptions options) {
+  if (options.root_dir.empty() || options.root_dir[0] != '/') {
+    return absl::InvalidArgumentError("root_dir: must be an absolute path");
+  }
+  if (options.state_dir.empty() || options.state_dir[0] != '/') {
+    return absl::InvalidArgumentError("state_dir: must be an absolute path");
+  }
+  if (options.pause_binary.empty()) {
+    return absl::InvalidArgumentError("pause_binary: must be set");
+  }
+  if (options.stop_grace_period < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "stop_grace_period: must not be negative");
+  }
+  ASSIGN_OR_RETURN(HandlerRegistry handlers,
+                   HandlerRegistry::Create(HandlersOrDefault(options),
+                                           options.default_runtime));
+  auto controller = std::make_unique<ControllerImpl>(sys, std::move(options),
+                                                     std::move(handlers));
+  RETURN_IF_ERROR(controller->Init());
+  return controller;
+}
+
+ControllerImpl::ControllerImpl(sys::Sys& sys, ControllerOptions options,
+                               HandlerRegistry handlers)
+    : sys_(sys),
+      options_(std::move(options)),
+      handlers_(std::move(handlers)),
+      store_(sys, absl::StrCat(options_.root_dir, "/sandboxes")),
+      namespaces_(sys, absl::StrCat(options_.state_dir, "/ns")),
+      cni_(sys, options_.cni_conf_dir, options_.cni_bin_dirs,
+           absl::StrCat(options_.root_dir, "/cni"), options_.cni_timeout),
+      reaper_(sys),
+      tasks_(sys, &reaper_,
+             PauseTask::Options{absl::StrCat(options_.state_dir, "/rootfs")},
+             [this](const PauseExit& exit) { OnPauseExit(exit); }) {}
+
+ControllerImpl::~ControllerImpl() = default;
+
+absl::Status ControllerImpl::Init() {
+  RETURN_IF_ERROR(sys::MakeDirs(sys_, options_.root_dir, 0700));
+  RETURN_IF_ERROR(sys::MakeDirs(sys_, options_.state_dir, 0711));
+  std::string lock_path = absl::StrCat(options_.root_dir, "/lock");
+  ASSIGN_OR_RETURN(lock_,
+                   sys::OpenFile(sys_, lock_path, O_RDWR | O_CREAT, 0600));
+  if (sys::SysResult r = sys_.Flock(lock_.get(), LOCK_EX | LOCK_NB); !r.ok()) {
+    if (r.err == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("another podsandbox controller is using ",
+                       options_.root_dir, " (", lock_path, " is locked)"));
+    }
+    return sys::ErrnoError(r.err, "lock %s", lock_path);
+  }
+  RETURN_IF_ERROR(store_.Init());
+  RETURN_IF_ERROR(namespaces_.Init());
+  for (const char* dir : {"/bundles", "/pods"}) {
+    RETURN_IF_ERROR(
+        sys::MakeDirs(sys_, absl::StrCat(options_.state_dir, dir), 0711));
+  }
+  RETURN_IF_ERROR(pause::EnsurePauseRootfs(
+      sys_, absl::StrCat(options_.state_dir, "/rootfs"),
+      options_.pause_binary));
+  // Each pause becomes our child when its runtime exits, so we can watch
+  // and reap it without a monitor process per pod.
+  RETURN_IF_ERROR(reaper_.Start());
+  RETURN_IF_ERROR(tasks_.Init());
+  return Recover();
+}
+
+std::string ControllerImpl::BundleDir(absl::string_view id) const {
+  return absl::StrCat(options_.state_dir, "/bundles/", id);
+}
+
+std::string ControllerImpl::PodFilesDir(absl::string_view id) const {
+  return absl::StrCat(options_.state_dir, "/pods/", id);
+}
+
+absl::StatusOr<const RuntimeHandler*> ControllerImpl::HandlerOf(
+    const SandboxRecord& record) {
+  return sys::Annotate(handlers_.Resolve(record.runtime_handler),
+                       absl::StrCat("runtime handler of sandbox ", record.id));
+}
+
+std::shared_ptr<ControllerImpl::Sandbox> ControllerImpl::Find(
+    absl::string_view id) {
+  absl::MutexLock lock(&mu_);
+  auto it = sandboxes_.find(id);
+  return it == sandboxes_.end() ? nullptr : it->second;
+}
+
+SandboxRecord ControllerImpl::Snapshot(Sandbox& sandbox) {
+  absl::MutexLock lock(&sandbox.mu);
+  return sandbox.record;
+}
+
+absl::Status ControllerImpl::Update(
+    Sandbox& sandbox, absl::FunctionRef<void(SandboxRecord&)> change,
+    bool durable) {
+  {
+    absl::MutexLock lock(&sandbox.mu);
+    change(sandbox.record);
+  }
+  // Two writers (an operation and the exit watcher) may race; each writes
+  // the latest record under save_mu, so the file never goes back in time.
+  absl::MutexLock save(&sandbox.save_mu);
+  return store_.Save(Snapshot(sandbox), durable);
+}
+
+absl::Status ControllerImpl::Journal(Sandbox& sandbox, Step step,
+                                     bool durable) {
+  return Update(
+      sandbox, [step](SandboxRecord& r) { r.steps.push_back(step); }, durable);
+}
+
+void ControllerImpl::StepDone(Step step) {
+  if (step_hook_) step_hook_(step);
+}
+
+absl::Status ControllerImpl::NetworkReady() { return cni_.Ready(); }
+
+absl::StatusOr<std::string> ControllerImpl::RunPodSandbox(
+    const PodConfig& config, absl::string_view runtime_handler) {
+  // Everything that can refuse the request does so before any side effect.
+  RETURN_IF_ERROR(ValidatePodConfig(config, options_.userns_policy));
+  ASSIGN_OR_RETURN(const RuntimeHandler* handler,
+                   handlers_.Resolve(runtime_handler));
+  SandboxRecord probe;
+  probe.config = config;
+  probe.netns_pin = config.host_network() ? "" : "/probe";
+  probe.userns_pin =
+      config.user_namespaced() && !config.host_network() ? "/probe" : "";
+  RETURN_IF_ERROR(CheckHandlerSupports(
+      *handler, TaskSpecFor(probe, options_.oom_score_adj)));
+  if (!config.host_network()) {
+    RETURN_IF_ERROR(sys::Annotate(cni_.Ready(), "pod network is not ready"));
+  }
+
+  std::string key = ReservationKey(config.metadata);
+  ASSIGN_OR_RETURN(NameRegistry::Claim claim,
+                   names_.Reserve(key, config, handler->name, NewSandboxId()));
+  if (claim.existing) {
+    // The same request again (kubelet retrying after its deadline): answer
+    // with the sandbox it made, if that is still running.
+    std::shared_ptr<Sandbox> holder = Find(claim.id);
+    if (holder != nullptr && Snapshot(*holder).phase == Phase::kReady) {
+      return claim.id;
+    }
+    return absl::AlreadyExistsError(
+        absl::StrCat("pod name ", key, " is held by sandbox ", claim.id,
+                     ", which is not ready; remove it first"));
+  }
+  absl::StatusOr<std::string> id = Create(config, *handler, claim.id);
+  if (id.ok()) {
+    names_.MarkCreated(key, claim.id);
+  } else {
+    names_.Release(key, claim.id);
+  }
+  return id;
+}
+
+absl::StatusOr<std::string> ControllerImpl::Create(
+    const PodConfig& config, const RuntimeHandler& handler,
+    const std::string& id) {
+  auto sandbox = std::make_shared<Sandbox>();
+  absl::MutexLock op(&sandbox->op_mu);
+  {
+    absl::MutexLock lock(&sandbox->mu);
+    sandbox->record.id = id;
+    sandbox->record.config = config;
+    sandbox->record.runtime_handler = handler.name;
+    sandbox->record.phase = Phase::kCreating;
+    sandbox->record.created_at = absl::Now();
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    sandboxes_[id] = sandbox;
+  }
+  absl::Status status;
+  bool undo_failed = false;
+  {
+    CleanupStack undo(absl::StrCat("pod ", id));
+    status = RunPipeline(*sandbox, handler, undo);
+    if (status.ok()) {
+      std::move(undo).Commit();
+    } else {
+      status = undo.Unwind(std::move(status));
+      undo_failed = undo.undo_failures() > 0;
+    }
+  }
+  if (status.ok()) return id;
+
+  // Rolled back. The record goes unless an undo failed: then it stays,
+  // still "creating", so the next start rolls it back again.
+  {
+    absl::MutexLock lock(&mu_);
+    sandboxes_.erase(id);
+  }
+  if (!undo_failed) {
+    if (absl::Status s = store_.Remove(id); !s.ok()) {
+      PSB_LOG(kWarning, "remove record of rolled-back pod=%s: %s", id,
+              s.ToString());
+    }
+  }
+  return status;
+}
+
+absl::Status ControllerImpl::RunPipeline(Sandbox& sandbox,
+                                         const RuntimeHandler& handler,
+                                         CleanupStack& undo) {
+  const std::string id = Snapshot(sandbox).id;
+  // The record exists before any side effect: a crash from here on is
+  // rolled back at the next start.
+  RETURN_IF_ERROR(Update(
+      sandbox, [](SandboxRecord&) {}, /*durable=*/false));
+  SandboxRecord record = Snapshot(sandbox);
+  const PodConfig& config = record.config;
+
+  if (!config.host_network()) {
+    // Pins live on tmpfs and die with the host: no fsync needed.
+    RETURN_IF_ERROR(Journal(sandbox, Step::kNamespaces, /*durable=*/false));
+    ASSIGN_OR_RETURN(
+        netns::PinnedNamespaces pins,
+        namespaces_.Create(id, config.user_namespaced()
+                                   ? &config.namespaces.userns.mappings
+                                   : nullptr));
+    undo.Push("remove namespaces",
+              [this, id] { return namespaces_.Remove(id); });
+    RETURN_IF_ERROR(Update(
+        sandbox,
+        [&pins](SandboxRecord& r) {
+          r.netns_pin = pins.netns;
+          r.userns_pin = pins.userns;
+        },
+        /*durable=*/false));
+    StepDone(Step::kNamespaces);
+
+    RETURN_IF_ERROR(sys::Annotate(
+        netns::BringUpLoopback(sys_, netlink_, pins.netns), "bring up lo"));
+    // IPAM leases outlive a reboot: this journal entry must too.
+    RETURN_IF_ERROR(Journal(sandbox, Step::kNetwork, /*durable=*/true));
+    record = Snapshot(sandbox);
+    cni::Attachment attachment = AttachmentFor(record);
+    ASSIGN_OR_RETURN(cni::Result result,
+                     sys::Annotate(cni_.Add(attachment), "CNI ADD"));
+    undo.Push("CNI DEL", [this, attachment] { return cni_.Del(attachment); });
+    RETURN_IF_ERROR(Update(
+        sandbox,
+        [&result](SandboxRecord& r) {
+          r.ips = result.PodIps();
+          r.cni_result = result.raw_json;
+        },
+        /*durable=*/false));
+    StepDone(Step::kNetwork);
+  }
+
+  RETURN_IF_ERROR(Journal(sandbox, Step::kPodFiles, /*durable=*/false));
+  record = Snapshot(sandbox);
+  std::string files = PodFilesDir(id);
+  RETURN_IF_ERROR(WritePodFiles(sys_, files, config, config.hostname,
+                                record.ips, PodRootOwner(config)));
+  undo.Push("remove pod files",
+            [this, files] { return RemovePodFiles(sys_, files); });
+  StepDone(Step::kPodFiles);
+
+  RETURN_IF_ERROR(Journal(sandbox, Step::kTask, /*durable=*/false));
+  std::string bundle = BundleDir(id);
+  ASSIGN_OR_RETURN(PauseProcess pause,
+                   tasks_.Start(TaskSpecFor(record, options_.oom_score_adj),
+                                handler, bundle));
+  RuntimeHandler handler_copy = handler;
+  undo.Push("delete pause task", [this, handler_copy, id, bundle] {
+    return tasks_.Delete(handler_copy, id, bundle);
+  });
+  StepDone(Step::kTask);
+
+  return Update(
+      sandbox,
+      [&pause](SandboxRecord& r) {
+        r.pid = pause.pid;
+        r.pid_start_time = pause.start_time;
+        r.phase = Phase::kReady;
+        r.ready_at = absl::Now();
+      },
+      /*durable=*/true);
+}
+
+absl::Status ControllerImpl::UndoStep(const SandboxRecord& record, Step step) {
+  switch (step) {
+    case Step::kNamespaces:
+      return namespaces_.Remove(record.id);
+    case Step::kNetwork:
+      return cni_.Del(AttachmentFor(record));
+    case Step::kPodFiles:
+      return RemovePodFiles(sys_, PodFilesDir(record.id));
+    case Step::kTask: {
+      ASSIGN_OR_RETURN(const RuntimeHandler* handler, HandlerOf(record));
+      return tasks_.Delete(*handler, record.id, BundleDir(record.id));
+    }
+  }
+  return absl::InternalError("unknown step");
+}
+
+absl::Status ControllerImpl::RollBack(const SandboxRecord& record) {
+  CleanupStack undo(absl::StrCat("pod ", record.id));
+  for (Step step : record.steps) {
+    undo.Push(std::string(StepName(step)),
+              [this, record, step] { return UndoStep(record, step); });
+  }
+  absl::Status failed = undo.Unwind(
+      absl::InternalError(absl::StrCat("roll back pod sandbox ", record.id)));
+  return undo.undo_failures() == 0 ? absl::OkStatus() : failed;
+}
+
+absl::Status ControllerImpl::StopLocked(Sandbox& sandbox, bool force_network) {
+  SandboxRecord record = Snapshot(sandbox);
+  if (record.HasStep(Step::kTask)) {
+    ASSIGN_OR_RETURN(const RuntimeHandler* handler, HandlerOf(record));
+    RETURN_IF_ERROR(
+        tasks_.Stop(*handler, record.id, options_.stop_grace_period));
+  }
+  if (record.phase == Phase::kReady) {
+    RETURN_IF_ERROR(Update(
+        sandbox,
+        [](SandboxRecord& r) {
+          if (r.phase != Phase::kReady) return;  // the watcher was first
+          r.phase = Phase::kNotReady;
+          r.exited_at = absl::Now();
+        },
+        /*durable=*/false));
+  }
+  if (record.HasStep(Step::kNetwork)) {
+    // DEL runs with the cached result even when the netns is gone.
+    absl::Status del = cni_.Del(AttachmentFor(record));
+    if (!del.ok()) {
+      int failures = record.failed_cni_deletes + 1;
+      RETURN_IF_ERROR(Update(
+          sandbox,
+          [failures](SandboxRecord& r) { r.failed_cni_deletes = failures; },
+          /*durable=*/true));
+      if (!force_network || failures < kMaxFailedCniDeletes) {
+        return sys::Annotate(del, "CNI DEL");
+      }
+      PSB_LOG(kWarning,
+              "giving up CNI DEL for pod=%s after %d failures: %s; its CNI "
+              "cache entry is retried at the next start",
+              record.id, failures, del.ToString());
+    }
+    RETURN_IF_ERROR(Update(
+        sandbox,
+        [](SandboxRecord& r) {
+          r.steps.erase(
+              std::remove(r.steps.begin(), r.steps.end(), Step::kNetwork),
+              r.steps.end());
+          r.failed_cni_deletes = 0;
+        },
+        /*durable=*/true));
+  }
+  if (record.HasStep(Step::kNamespaces)) {
+    RETURN_IF_ERROR(namespaces_.Remove(record.id));
+    RETURN_IF_ERROR(Update(
+        sandbox,
+        [](SandboxRecord& r) {
+          r.steps.erase(
+              std::remove(r.steps.begin(), r.steps.end(), Step::kNamespaces),
+              r.steps.end());
+        },
+        /*durable=*/false));
+  }
+  return Update(
+      sandbox, [](SandboxRecord& r) { r.phase = Phase::kStopped; },
+      /*durable=*/true);
+}
+
+bool ControllerImpl::StillListed(absl::string_view id,
+                                 const std::shared_ptr<Sandbox>& sandbox) {
+  absl::MutexLock lock(&mu_);
+  auto it = sandboxes_.find(id);
+  return it != sandboxes_.end() && it->second == sandbox;
+}
+
+absl::Status ControllerImpl::StopPodSandbox(absl::string_view id) {
+  std::shared_ptr<Sandbox> sandbox = Find(id);
+  if (sandbox == nullptr) return absl::OkStatus();  // CRI: idempotent
+  absl::MutexLock op(&sandbox->op_mu);
+  // A Remove that ran while we waited took the sandbox away: nothing to
+  // stop, and saving its record now would bring it back.
+  if (!StillListed(id, sandbox)) return absl::OkStatus();
+  return sys::Annotate(StopLocked(*sandbox, /*force_network=*/false),
+                       absl::StrCat("stop pod sandbox ", id));
+}
+
+absl::Status ControllerImpl::RemovePodSandbox(absl::string_view id) {
+  std::shared_ptr<Sandbox> sandbox = Find(id);
+  if (sandbox == nullptr) return absl::OkStatus();  // CRI: idempotent
+  absl::MutexLock op(&sandbox->op_mu);
+  if (!StillListed(id, sandbox)) return absl::OkStatus();  // raced a Remove
+  std::string context = absl::StrCat("remove pod sandbox ", id);
+  RETURN_IF_ERROR(
+      sys::Annotate(StopLocked(*sandbox, /*force_network=*/true), context));
+  SandboxRecord record = Snapshot(*sandbox);
+  for (Step step : {Step::kTask, Step::kPodFiles}) {
+    if (record.HasStep(step)) {
+      RETURN_IF_ERROR(sys::Annotate(UndoStep(record, step), context));
+    }
+  }
+  RETURN_IF_ERROR(sys::Annotate(store_.Remove(record.id), context));
+  names_.Release(ReservationKey(record.config.metadata), record.id);
+  absl::MutexLock lock(&mu_);
+  sandboxes_.erase(record.id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SandboxStatus> ControllerImpl::PodSandboxStatus(
+    absl::string_view id, bool verbose) {
+  std::shared_ptr<Sandbox> sandbox = Find(id);
+  if (sandbox == nullptr) {
+    return absl::NotFoundError(absl::StrCat("pod sandbox ", id, " not found"));
+  }
+  SandboxRecord record = Snapshot(*sandbox);
+  if (record.phase == Phase::kCreating) {
+    return absl::NotFoundError(
+        absl::StrCat("pod sandbox ", id, " is still being created"));
+  }
+  RuntimeType type = RuntimeType::kRunc;
+  if (absl::StatusOr<const RuntimeHandler*> h =
+          handlers_.Resolve(record.runtime_handler);
+      h.ok()) {
+    type = (*h)->type;
+  }
+  return StatusOf(record, type, BundleDir(id), verbose);
+}
+
+std::optional<SandboxStatus> ControllerImpl::ListEntry(
+    Sandbox& sandbox, const ListFilter& filter) {
+  absl::MutexLock lock(&sandbox.mu);
+  if (sandbox.record.phase == Phase::kCreating) return std::nullopt;
+  if (filter.state.has_value() &&
+      StateOf(sandbox.record.phase) != *filter.state) {
+    return std::nullopt;
+  }
+  for (const auto& [key, value] : filter.label_selector) {
+    auto it = sandbox.record.config.labels.find(key);
+    if (it == sandbox.record.config.labels.end() || it->second != value) {
+      return std::nullopt;
+    }
+  }
+  return StatusOf(sandbox.record, RuntimeType::kRunc, "", /*verbose=*/false);
+}
+
+std::vector<SandboxStatus> ControllerImpl::ListPodSandbox(
+    const ListFilter& filter) {
+  std::vector<std::shared_ptr<Sandbox>> all;
+  {
+    absl::MutexLock lock(&mu_);
+    if (filter.id.has_value()) {
+      auto it = sandboxes_.find(*filter.id);
+      if (it != sandboxes_.end()) all.push_back(it->second);
+    } else {
+      for (const auto& [id, sandbox] : sandboxes_) all.push_back(sandbox);
+    }
+  }
+  std::vector<SandboxStatus> out;
+  for (const std::shared_ptr<Sandbox>& sandbox : all) {
+    if (std::optional<SandboxStatus> status = ListEntry(*sandbox, filter)) {
+      out.push_back(*std::move(status));
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const SandboxStatus& a, const SandboxStatus& b) {
+              return a.created_at < b.created_at;
+            });
+  return out;
+}
+
+void ControllerImpl::OnPauseExit(const PauseExit& exit) {
+  std::shared_ptr<Sandbox> sandbox = Find(exit.id);
+  if (sandbox == nullptr) return;
+  absl::Status s = Update(
+      *sandbox,
+      [&exit](SandboxRecord& r) {
+        if (r.phase != Phase::kReady || r.pid != exit.pid) return;
+        r.phase = Phase::kNotReady;
+        r.exited_at = exit.time;
+        if (exit.status_known) {
+          r.exit_status =
+              exit.term_signal != 0 ? 128 + exit.term_signal : exit.exit_code;
+        }
+      },
+      /*durable=*/false);
+  if (!s.ok()) {
+    PSB_LOG(kWarning, "record exit of pod=%s: %s", exit.id, s.ToString());
+  }
+}
+
+absl::Status ControllerImpl::Recover() {
+  ASSIGN_OR_RETURN(Store::Loaded loaded, store_.LoadAll());
+  for (const std::string& bad : loaded.quarantined) {
+    PSB_LOG(kError, "quarantined corrupt sandbox record %s", bad);
+  }
+  for (SandboxRecord& record : loaded.records) {
+    std::string id = record.id;
+    if (absl::Status s = RecoverRecord(std::move(record)); !s.ok()) {
+      // One bad sandbox must not keep the daemon (and every other pod)
+      // down: it stays on disk for the next start, and is reported.
+      PSB_LOG(kError, "recover pod=%s: %s", id, s.ToString());
+    }
+  }
+  CollectOrphans();
+  return absl::OkStatus();
+}
+
+absl::Status ControllerImpl::RecoverRecord(SandboxRecord record) {
+  if (record.phase == Phase::kCreating) {
+    // Killed mid-pipeline: finish the rollback from the journal.
+    RETURN_IF_ERROR(RollBack(record));
+    return store_.Remove(record.id);
+  }
+  if (record.phase == Phase::kReady) {
+    absl::Status alive =
+        tasks_.Reattach(record.id, {record.pid, record.pid_start_time});
+    if (!alive.ok()) {
+      if (!absl::IsNotFound(alive)) return alive;
+      // The pause died while we were away. Its resources stay for Stop.
+      record.phase = Phase::kNotReady;
+      record.exited_at = absl::Now();
+      RETURN_IF_ERROR(store_.Save(record, /*durable=*/false));
+    }
+  }
+  names_.Restore(ReservationKey(record.config.metadata), record.config,
+                 record.runtime_handler, record.id);
+  std::string id = record.id;
+  auto sandbox = std::make_shared<Sandbox>();
+  {
+    absl::MutexLock lock(&sandbox->mu);
+    sandbox->record = std::move(record);
+  }
+  absl::MutexLock lock(&mu_);
+  sandboxes_[id] = std::move(sandbox);
+  return absl::OkStatus();
+}
+
+void ControllerImpl::CollectOrphans() {
+  absl::flat_hash_set<std::string> known;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, sandbox] : sandboxes_) known.insert(id);
+  }
+  // Records still "creating" after a failed rollback stay on disk; their
+  // leftovers are theirs, not orphans.
+  if (absl::StatusOr<Store::Loaded> loaded = store_.LoadAll(); loaded.ok()) {
+    for (const SandboxRecord& r : loaded->records) known.insert(r.id);
+  }
+  auto report = [](absl::string_view what, const std::string& id,
+                   const absl::Status& s) {
+    if (!s.ok()) {
+      PSB_LOG(kWarning, "collect orphaned %s of %s: %s", what, id,
+              s.ToString());
+    }
+  };
+  for (const std::string& id : ListDir(BundleDir(""))) {
+    if (known.contains(id)) continue;
+    for (const RuntimeHandler& handler : handlers_.handlers()) {
+      report("pause task", id, tasks_.Delete(handler, id, BundleDir(id)));
+    }
+  }
+  for (const std::string& id : ListDir(PodFilesDir(""))) {
+    if (!known.contains(id)) {
+      report("pod files", id, RemovePodFiles(sys_, PodFilesDir(id)));
+    }
+  }
+  if (absl::StatusOr<std::vector<std::string>> pinned = namespaces_.ListNames();
+      pinned.ok()) {
+    for (const std::string& id : *pinned) {
+      if (!known.contains(id)) report("namespaces", id, namespaces_.Remove(id));
+    }
+  }
+}
+
+}  // namespace podsandbox::sandbox

@@ -1,0 +1,137 @@
+// The Controller: DESIGN.md's pipeline over userns/, netns/, cni/ and the
+// pause task, with every sandbox's truth in one persisted record.
+//
+// Locking: `mu_` guards the id -> sandbox map only. Each sandbox has
+// `op_mu`, which serialises operations on that sandbox (it is held across
+// plugin and runtime execs, but guards no data that readers need), and
+// `mu`, which guards its record and is only held to copy or change it.
+// Status and List take `mu_` and each `mu` briefly, never `op_mu`, so they
+// never wait for an exec. Lock order: op_mu, then mu_, then mu.
+#ifndef PODSANDBOX_SANDBOX_CONTROLLER_IMPL_H_
+#define PODSANDBOX_SANDBOX_CONTROLLER_IMPL_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
+#include "absl/synchronization/mutex.h"
+#include "cni/executor.h"
+#include "netns/libnl_netlink.h"
+#include "netns/namespaces.h"
+#include "sandbox/controller.h"
+#include "sandbox/name_registry.h"
+#include "sandbox/pause_task.h"
+#include "sandbox/record.h"
+#include "sandbox/runtime_handler.h"
+#include "sandbox/store.h"
+#include "sys/orphan_reaper.h"
+#include "sys/unique_fd.h"
+
+namespace podsandbox::sandbox {
+
+// After this many failed CNI DELs of one sandbox, Remove goes ahead without
+// one (leaving the cache entry for the orphan collection at the next start)
+// so that a broken plugin cannot make a sandbox unremovable forever. Stop
+// keeps returning the error until then, so kubelet retries.
+inline constexpr int kMaxFailedCniDeletes = 3;
+
+class ControllerImpl : public Controller {
+ public:
+  ControllerImpl(sys::Sys& sys, ControllerOptions options,
+                 HandlerRegistry handlers);
+  ~ControllerImpl() override;
+
+  // Directories, lock, subreaper, pause rootfs, then recovery.
+  absl::Status Init();
+
+  // sandbox::Controller
+  absl::StatusOr<std::string> RunPodSandbox(
+      const PodConfig& config, absl::string_view runtime_handler) override;
+  absl::Status StopPodSandbox(absl::string_view id) override;
+  absl::Status RemovePodSandbox(absl::string_view id) override;
+  absl::StatusOr<SandboxStatus> PodSandboxStatus(absl::string_view id,
+                                                 bool verbose) override;
+  std::vector<SandboxStatus> ListPodSandbox(const ListFilter& filter) override;
+  absl::Status NetworkReady() override;
+
+  // Test-only: called after each pipeline step's side effect, with the
+  // step; crash-consistency tests SIGKILL the process from here.
+  void SetStepHookForTesting(absl::AnyInvocable<void(Step)> hook) {
+    step_hook_ = std::move(hook);
+  }
+
+ private:
+  struct Sandbox {
+    absl::Mutex op_mu;    // serialises operations; see the file comment
+    absl::Mutex save_mu;  // serialises writes of the record file
+    absl::Mutex mu;
+    SandboxRecord record ABSL_GUARDED_BY(mu);
+  };
+
+  std::shared_ptr<Sandbox> Find(absl::string_view id) ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether `sandbox` is still the one listed under `id` (not removed).
+  bool StillListed(absl::string_view id,
+                   const std::shared_ptr<Sandbox>& sandbox)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  SandboxRecord Snapshot(Sandbox& sandbox);
+  // `sandbox`'s List entry, unless the filter excludes it.
+  std::optional<SandboxStatus> ListEntry(Sandbox& sandbox,
+                                         const ListFilter& filter);
+  // Applies `change` to the record, then writes it.
+  absl::Status Update(Sandbox& sandbox,
+                      absl::FunctionRef<void(SandboxRecord&)> change,
+                      bool durable);
+  // Journals `step` (before its side effect).
+  absl::Status Journal(Sandbox& sandbox, Step step, bool durable);
+
+  absl::StatusOr<std::string> Create(const PodConfig& config,
+                                     const RuntimeHandler& handler,
+                                     const std::string& id);
+  absl::Status RunPipeline(Sandbox& sandbox, const RuntimeHandler& handler,
+                           class CleanupStack& undo);
+
+  // The idempotent undo of each step, shared by rollback, Stop, Remove and
+  // recovery.
+  absl::Status UndoStep(const SandboxRecord& record, Step step);
+  // Undoes every journalled step, newest first; returns the first error
+  // with the others attached.
+  absl::Status RollBack(const SandboxRecord& record);
+  // Stop with the lock held. With `force_network`, a CNI DEL that failed
+  // kMaxFailedCniDeletes times is given up on.
+  absl::Status StopLocked(Sandbox& sandbox, bool force_network);
+
+  absl::Status Recover();
+  absl::Status RecoverRecord(SandboxRecord record);
+  void CollectOrphans();
+  void OnPauseExit(const PauseExit& exit) ABSL_LOCKS_EXCLUDED(mu_);
+
+  std::string BundleDir(absl::string_view id) const;
+  std::string PodFilesDir(absl::string_view id) const;
+  absl::StatusOr<const RuntimeHandler*> HandlerOf(const SandboxRecord& record);
+  void StepDone(Step step);
+
+  sys::Sys& sys_;
+  const ControllerOptions options_;
+  const HandlerRegistry handlers_;
+  Store store_;
+  netns::NamespaceFactory namespaces_;
+  netns::LibnlNetlink netlink_;
+  cni::Executor cni_;
+  NameRegistry names_;
+  sys::OrphanReaper reaper_;
+  PauseTask tasks_;
+  sys::UniqueFd lock_;
+  absl::AnyInvocable<void(Step)> step_hook_;
+
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Sandbox>> sandboxes_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace podsandbox::sandbox
+
+#endif  // PODSANDBOX_SANDBOX_CONTROLLER_IMPL_H_

@@ -1,0 +1,81 @@
+#include "sandbox/status_info.h"
+
+#include "nlohmann/json.hpp"
+
+namespace podsandbox::sandbox {
+namespace {
+
+using json = nlohmann::json;
+
+json MappingsJson(const std::vector<userns::IdMapping>& list) {
+  // The OCI spec's field names, as runtimes and containerd print them.
+  json out = json::array();
+  for (const userns::IdMapping& m : list) {
+    out.push_back({{"containerID", m.container_id},
+                   {"hostID", m.host_id},
+                   {"size", m.length}});
+  }
+  return out;
+}
+
+std::string InfoJson(const SandboxRecord& r, RuntimeType runtime_type,
+                     const std::string& bundle) {
+  json steps = json::array();
+  for (Step step : r.steps) steps.push_back(StepName(step));
+  json cni_result = nullptr;
+  if (!r.cni_result.empty()) {
+    cni_result = json::parse(r.cni_result, nullptr, /*allow_exceptions=*/false);
+    if (cni_result.is_discarded()) cni_result = r.cni_result;
+  }
+  json info = {
+      {"pid", r.phase == Phase::kReady ? r.pid : 0},
+      {"processStatus", r.phase == Phase::kReady ? "running" : "stopped"},
+      {"netNamespacePath", r.netns_pin},
+      {"netNamespaceClosed",
+       r.netns_pin.empty() || !r.HasStep(Step::kNamespaces)},
+      {"runtimeHandler", r.runtime_handler},
+      {"runtimeType", RuntimeTypeName(runtime_type)},
+      {"bundle", bundle},
+      {"cniResult", cni_result},
+      {"phase", PhaseName(r.phase)},
+      {"steps", steps},
+  };
+  if (r.config.user_namespaced()) {
+    info["userNamespace"] = {
+        {"path", r.userns_pin},
+        {"uidMappings", MappingsJson(r.config.namespaces.userns.mappings.uids)},
+        {"gidMappings", MappingsJson(r.config.namespaces.userns.mappings.gids)},
+    };
+  }
+  if (r.exited_at != absl::InfinitePast()) {
+    info["exitStatus"] = r.exit_status;
+    info["exitedAt"] =
+        absl::FormatTime(absl::RFC3339_full, r.exited_at, absl::UTCTimeZone());
+  }
+  return info.dump();
+}
+
+}  // namespace
+
+SandboxState StateOf(Phase phase) {
+  return phase == Phase::kReady ? SandboxState::kReady
+                                : SandboxState::kNotReady;
+}
+
+SandboxStatus StatusOf(const SandboxRecord& record, RuntimeType runtime_type,
+                       const std::string& bundle, bool verbose) {
+  SandboxStatus status;
+  status.id = record.id;
+  status.config = record.config;
+  status.runtime_handler = record.runtime_handler;
+  status.state = StateOf(record.phase);
+  status.created_at = record.created_at;
+  if (!record.ips.empty()) {
+    status.ip = record.ips.front();
+    status.additional_ips.assign(record.ips.begin() + 1, record.ips.end());
+  }
+  if (verbose) status.info_json = InfoJson(record, runtime_type, bundle);
+  return status;
+}
+
+}  // namespace podsandbox::sandbox
