@@ -4,9 +4,9 @@
 //
 // Host changes are confined to: bridge psbtest0 on 10.233.71.0/24 (deleted
 // in teardown), veths, host-local leases under the test's temp dir, portmap's
-// nat rules (anything new is removed in teardown and the nat table compared),
-// and net.ipv4.ip_forward (bridge's isGateway sets it; restored). No ipMasq,
-// no routes off the machine.
+// nat rules and net.ipv4.ip_forward (bridge's isGateway sets it): see
+// HostNetworkGuard, which puts them back; the nat table is then compared. No
+// ipMasq, no routes off the machine.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "cni/executor.h"
+#include "cni/testing/host_network_guard.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "netns/in_netns.h"
@@ -67,25 +69,13 @@ std::string FakePluginDir() {
   return absl::StrCat(::getcwd(cwd, sizeof(cwd)), "/testdata/cni/plugins");
 }
 
-absl::StatusOr<std::string> RunTool(sys::Sys& sys,
-                                    std::vector<std::string> args,
-                                    std::string stdin_data = "") {
-  sys::Command command;
-  command.path = args[0];
-  command.args = std::move(args);
-  command.env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
-  command.stdin_data = std::move(stdin_data);
-  command.timeout = absl::Seconds(30);
-  ASSIGN_OR_RETURN(sys::SubprocessResult r, sys::RunSubprocess(sys, command));
-  if (!r.success()) {
-    return absl::InternalError(absl::StrCat(
-        command.path, " ", sys::DescribeExit(r), ": ", r.stderr_data));
-  }
-  return r.stdout_data;
-}
-
 std::vector<std::string> Lines(const std::string& text) {
   return absl::StrSplit(text, '\n', absl::SkipEmpty());
+}
+
+absl::StatusOr<std::string> RunTool(sys::Sys& sys,
+                                    std::vector<std::string> args) {
+  return HostNetworkGuard::RunTool(sys, std::move(args));
 }
 
 bool LinkExists(const std::string& name) {
@@ -135,9 +125,7 @@ class ExecutorPrivilegedTest : public sys::LeakCheckedTest {
   void SetUp() override {
     WatchDirectory(ipam_dir_);
     WatchDirectory(cache_dir_);
-    ip_forward_ = sys::ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0");
-    nat_before_ = RunTool(sys_, {"/usr/sbin/iptables", "-t", "nat", "-S"})
-                      .value_or("iptables failed");
+    guard_.emplace(sys_, kBridge);
     LeakCheckedTest::SetUp();
     ASSERT_OK(factory_.Init());
     ASSERT_OK(sys::MakeDirs(sys_, conf_dir_, 0755));
@@ -145,15 +133,13 @@ class ExecutorPrivilegedTest : public sys::LeakCheckedTest {
 
   void TearDown() override {
     LeakCheckedTest::TearDown();
-    EXPECT_EQ(RunTool(sys_, {"/usr/sbin/iptables", "-t", "nat", "-S"})
-                  .value_or("iptables failed"),
-              nat_before_)
-        << "the nat table changed";
+    EXPECT_EQ(Nat(), guard_->nat_before()) << "the nat table changed";
   }
 
   // Runs even after a failed ASSERT: undo whatever a test left, in the order
-  // a real teardown would (DEL, netns, bridge), then what plugins leave on
-  // purpose (portmap's top-level chains, host-local's lock files).
+  // a real teardown would (DEL, netns), then what the plugins leave on
+  // purpose (the bridge, portmap's top-level chains, ip_forward, host-local's
+  // lock files).
   void CleanUpTestFixtures() override {
     for (const std::string& id : pods_) {
       Attachment a;
@@ -162,57 +148,11 @@ class ExecutorPrivilegedTest : public sys::LeakCheckedTest {
       executor_.Del(a).IgnoreError();
       factory_.Remove(id).IgnoreError();
     }
-    RunTool(sys_, {"/usr/sbin/ip", "link", "del", kBridge}).IgnoreError();
-    RestoreNat();
+    EXPECT_OK(guard_->Restore());
     sys::RemoveTree(sys_, ipam_dir_).IgnoreError();
-    sys::WriteFileAtomically(sys_, "/proc/sys/net/ipv4/ip_forward", ip_forward_,
-                             0644, false)
-        .IgnoreError();
     for (const char* sub : {"/pins/netns", "/pins/userns"}) {
       ::umount2(absl::StrCat(dir_.path(), sub).c_str(), MNT_DETACH);
     }
-  }
-
-  // A sysctl file cannot be replaced by rename: write it in place.
-  absl::Status RestoreIpForward() {
-    ASSIGN_OR_RETURN(sys::UniqueFd fd,
-                     sys::OpenFile(sys_, "/proc/sys/net/ipv4/ip_forward",
-                                   O_WRONLY | O_TRUNC));
-    return sys::WriteAll(sys_, fd.get(), ip_forward_);
-  }
-
-  // Removes nat rules and chains that were not there before the test, with
-  // iptables-restore --noflush (it parses portmap's quoted comments).
-  void RestoreNat() {
-    absl::StatusOr<std::string> now =
-        RunTool(sys_, {"/usr/sbin/iptables", "-t", "nat", "-S"});
-    if (!now.ok()) return;
-    std::vector<std::string> before = Lines(nat_before_);
-    std::set<std::string> old(before.begin(), before.end());
-    std::vector<std::string> new_chains;
-    std::vector<std::string> new_rules;
-    for (const std::string& line : Lines(*now)) {
-      if (old.count(line) != 0) continue;
-      if (absl::StartsWith(line, "-N ")) new_chains.push_back(line.substr(3));
-      if (absl::StartsWith(line, "-A ")) new_rules.push_back(line.substr(3));
-    }
-    std::string script = "*nat\n";
-    for (const std::string& chain : new_chains) {
-      absl::StrAppend(&script, "-F ", chain, "\n");
-    }
-    for (const std::string& rule : new_rules) {
-      std::string chain = rule.substr(0, rule.find(' '));
-      if (std::find(new_chains.begin(), new_chains.end(), chain) ==
-          new_chains.end()) {
-        absl::StrAppend(&script, "-D ", rule, "\n");
-      }
-    }
-    for (const std::string& chain : new_chains) {
-      absl::StrAppend(&script, "-X ", chain, "\n");
-    }
-    absl::StrAppend(&script, "COMMIT\n");
-    RunTool(sys_, {"/usr/sbin/iptables-restore", "--noflush"}, script)
-        .IgnoreError();
   }
 
   // bridge (+ host-local) then portmap, or then `next` instead of portmap.
@@ -270,18 +210,14 @@ class ExecutorPrivilegedTest : public sys::LeakCheckedTest {
                F_OK) == 0;
   }
 
-  std::string Nat() {
-    return RunTool(sys_, {"/usr/sbin/iptables", "-t", "nat", "-S"})
-        .value_or("iptables failed");
-  }
+  std::string Nat() { return guard_->NatRules().value_or("iptables failed"); }
 
   sys::RealSys sys_;
   sys::TempDir dir_;
   std::string conf_dir_ = dir_.Sub("net.d");
   std::string cache_dir_ = dir_.Sub("cache");
   std::string ipam_dir_ = dir_.Sub("ipam");
-  std::string ip_forward_;
-  std::string nat_before_;
+  std::optional<HostNetworkGuard> guard_;
   std::vector<std::string> pods_;
   netns::NamespaceFactory factory_{sys_, dir_.Sub("pins")};
   Executor executor_{sys_,
@@ -376,7 +312,6 @@ TEST_F(ExecutorPrivilegedTest, PortMappingAddsDnatRulesAndDelRemovesThem) {
 TEST_F(ExecutorPrivilegedTest, SecondPluginFailingRollsBackTheBridge) {
   WriteConfig("fake-error");
   ASSERT_OK_AND_ASSIGN(Attachment pod, NewPod("pod5"));
-  std::set<std::string> links_before;
   EXPECT_THAT(executor_.Add(pod),
               StatusIs(absl::StatusCode::kUnknown,
                        HasSubstr("plugin fake-error ADD failed: code 7")));
