@@ -120,8 +120,9 @@ absl::StatusOr<CacheEntry> ResultCache::Read(absl::string_view network,
   return sys::Annotate(DecodeCacheEntry(text), path);
 }
 
-absl::StatusOr<CacheLookup> ResultCache::Find(absl::string_view container_id,
-                                              absl::string_view ifname) const {
+absl::StatusOr<CacheLookup> ResultCache::Scan(
+    absl::string_view name_suffix,
+    absl::FunctionRef<bool(const CacheEntry&, absl::string_view)> keep) const {
   CacheLookup lookup;
   std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(results_dir_.c_str()),
                                           ::closedir);
@@ -129,12 +130,10 @@ absl::StatusOr<CacheLookup> ResultCache::Find(absl::string_view container_id,
     if (errno == ENOENT) return lookup;
     return sys::ErrnoError(errno, "open CNI cache dir %s", results_dir_);
   }
-  // Network names may hold '-', so the name only narrows the search; the
-  // fields inside decide.
-  std::string suffix = absl::StrCat("-", container_id, "-", ifname);
   while (struct dirent* e = ::readdir(dir.get())) {
     absl::string_view name = e->d_name;
-    if (!absl::EndsWith(name, suffix) || name.size() == suffix.size()) {
+    if (name.empty() || name[0] == '.' || !absl::EndsWith(name, name_suffix) ||
+        name.size() == name_suffix.size() || absl::EndsWith(name, ".tmp")) {
       continue;
     }
     std::string path = absl::StrCat(results_dir_, "/", name);
@@ -149,12 +148,24 @@ absl::StatusOr<CacheLookup> ResultCache::Find(absl::string_view container_id,
       lookup.unreadable.push_back(path);
       continue;
     }
-    if (entry->container_id == container_id && entry->ifname == ifname &&
-        name == absl::StrCat(entry->network_name, suffix)) {
-      lookup.entries.push_back(*std::move(entry));
-    }
+    if (keep(*entry, name)) lookup.entries.push_back(*std::move(entry));
   }
   return lookup;
+}
+
+absl::StatusOr<CacheLookup> ResultCache::Find(absl::string_view container_id,
+                                              absl::string_view ifname) const {
+  // Network names may hold '-', so the name only narrows the search; the
+  // fields inside decide.
+  std::string suffix = absl::StrCat("-", container_id, "-", ifname);
+  return Scan(suffix, [&](const CacheEntry& entry, absl::string_view name) {
+    return entry.container_id == container_id && entry.ifname == ifname &&
+           name == absl::StrCat(entry.network_name, suffix);
+  });
+}
+
+absl::StatusOr<CacheLookup> ResultCache::All() const {
+  return Scan("", [](const CacheEntry&, absl::string_view) { return true; });
 }
 
 absl::Status ResultCache::Remove(absl::string_view network,

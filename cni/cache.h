@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -62,6 +63,9 @@ class ResultCache {
   absl::StatusOr<CacheLookup> Find(absl::string_view container_id,
                                    absl::string_view ifname) const;
 
+  // Every entry, for garbage collection after a restart.
+  absl::StatusOr<CacheLookup> All() const;
+
   // Removes one entry; a missing one counts as removed.
   absl::Status Remove(absl::string_view network, absl::string_view container_id,
                       absl::string_view ifname);
@@ -71,6 +75,11 @@ class ResultCache {
                       absl::string_view ifname) const;
 
  private:
+  // Entries whose file name ends in `name_suffix` and that `keep` accepts.
+  absl::StatusOr<CacheLookup> Scan(
+      absl::string_view name_suffix,
+      absl::FunctionRef<bool(const CacheEntry&, absl::string_view)> keep) const;
+
   sys::Sys& sys_;
   const std::string results_dir_;
 };

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 
@@ -324,6 +325,15 @@ absl::Status Executor::Check(const Attachment& a) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> Executor::CachedContainers() const {
+  ASSIGN_OR_RETURN(CacheLookup all, cache_.All());
+  std::vector<std::string> ids;
+  for (const CacheEntry& entry : all.entries) ids.push_back(entry.container_id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
 }
 
 }  // namespace podsandbox::cni

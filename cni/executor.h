@@ -77,6 +77,10 @@ class Executor {
   // entry exists (its arguments are the ones ADD used).
   absl::Status Del(const Attachment& a);
 
+  // The container ids that have a cached ADD: after a restart, those with
+  // no sandbox are orphans to DEL.
+  absl::StatusOr<std::vector<std::string>> CachedContainers() const;
+
   // Runs CHECK with the cached ADD's config, arguments and result. NotFound
   // without a cached ADD; OK without running anything when the list sets
   // disableCheck; FailedPrecondition below version 0.4.0.

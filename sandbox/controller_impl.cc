@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -631,6 +632,19 @@ void ControllerImpl::CollectOrphans() {
   for (const std::string& id : ListDir(PodFilesDir(""))) {
     if (!known.contains(id)) {
       report("pod files", id, RemovePodFiles(sys_, PodFilesDir(id)));
+    }
+  }
+  // CNI DEL before the unpin, so plugins still see the netns.
+  if (absl::StatusOr<std::vector<std::string>> cached = cni_.CachedContainers();
+      cached.ok()) {
+    for (const std::string& id : *cached) {
+      if (known.contains(id)) continue;
+      SandboxRecord orphan;
+      orphan.id = id;
+      orphan.netns_pin = namespaces_.PathsFor(id, false).netns;
+      // Without its netns, DEL still releases the IPAM lease and rules.
+      if (::access(orphan.netns_pin.c_str(), F_OK) != 0) orphan.netns_pin = "";
+      report("CNI attachment", id, cni_.Del(AttachmentFor(orphan)));
     }
   }
   if (absl::StatusOr<std::vector<std::string>> pinned = namespaces_.ListNames();

@@ -382,6 +382,26 @@ TEST_F(ControllerTest, ReadySandboxesSurviveARestartWithTheirIps) {
   ASSERT_OK(controller_->RemovePodSandbox(id));
 }
 
+// A sandbox whose record is gone (lost, or written by an older daemon that
+// crashed first): everything it left is collected at the next start.
+TEST_F(ControllerTest, LeftoversWithNoRecordAreCollectedAtStart) {
+  ASSERT_OK(Start(sys_));
+  ASSERT_OK_AND_ASSIGN(std::string id,
+                       controller_->RunPodSandbox(Pod("orphan", true), ""));
+  pid_t pid = Inspect(id).pid;
+  controller_.reset();
+  ASSERT_EQ(::unlink((root_ + "/sandboxes/" + id + ".json").c_str()), 0);
+  ASSERT_OK(Start(sys_));
+  EXPECT_THAT(controller_->ListPodSandbox({}), IsEmpty());
+  // The pause went with its runtime state; the fixture checks the pins,
+  // CNI cache, lease, bundle and pod files.
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (::kill(pid, 0) == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_NE(::kill(pid, 0), 0);
+}
+
 TEST_F(ControllerTest, SecondControllerOnTheSameRootIsRefused) {
   ASSERT_OK(Start(sys_));
   EXPECT_THAT(Controller::Create(sys_, Options()),
