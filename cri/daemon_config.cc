@@ -1,0 +1,443 @@
+#include "cri/daemon_config.h"
+
+// toml++ is used header-only with exceptions off, so a parse error comes
+// back as a value (STYLE: never throw or catch). Debian's shared library is
+// built with exceptions; its symbols live in toml++'s `ex` ABI namespace
+// and these in `noex`, so the two never collide.
+#undef TOML_HEADER_ONLY
+#undef TOML_SHARED_LIB
+#define TOML_HEADER_ONLY 1
+#define TOML_EXCEPTIONS 0
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "sandbox/runtime_handler.h"
+#include "sandbox/runtime_type.h"
+#include "sys/log.h"
+#include "toml++/toml.h"
+
+namespace podsandbox::cri {
+namespace {
+
+// toml++ speaks std::string_view; this absl does not convert from it.
+std::string Str(std::string_view text) { return std::string(text); }
+std::string Str(const toml::key& key) { return Str(key.str()); }
+
+// Builds "<source>:<line>: <key>: <why>" errors.
+class Reader {
+ public:
+  explicit Reader(absl::string_view source) : source_(source) {}
+
+  absl::Status Error(const toml::node& node, absl::string_view key,
+                     absl::string_view why) const {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source_, ":", node.source().begin.line, ": ", key, ": ", why));
+  }
+
+  absl::StatusOr<std::string> String(const toml::node& node,
+                                     absl::string_view key) const {
+    if (const toml::value<std::string>* v = node.as_string()) return v->get();
+    return Error(node, key, "must be a string");
+  }
+
+  absl::StatusOr<bool> Bool(const toml::node& node,
+                            absl::string_view key) const {
+    if (const toml::value<bool>* v = node.as_boolean()) return v->get();
+    return Error(node, key, "must be true or false");
+  }
+
+  absl::StatusOr<int64_t> Integer(const toml::node& node,
+                                  absl::string_view key) const {
+    if (const toml::value<int64_t>* v = node.as_integer()) return v->get();
+    return Error(node, key, "must be an integer");
+  }
+
+  absl::StatusOr<absl::Duration> Duration(const toml::node& node,
+                                          absl::string_view key) const {
+    absl::StatusOr<std::string> text = String(node, key);
+    if (!text.ok()) return text.status();
+    absl::Duration d;
+    if (!absl::ParseDuration(*text, &d) || d < absl::ZeroDuration()) {
+      return Error(node, key,
+                   absl::StrCat("\"", *text,
+                                "\" is not a duration (as \"10s\", \"1m\")"));
+    }
+    return d;
+  }
+
+  absl::StatusOr<std::vector<std::string>> Strings(
+      const toml::node& node, absl::string_view key) const {
+    const toml::array* array = node.as_array();
+    if (array == nullptr)
+      return Error(node, key, "must be an array of strings");
+    std::vector<std::string> out;
+    for (size_t i = 0; i < array->size(); ++i) {
+      absl::StatusOr<std::string> s =
+          String(*array->get(i), absl::StrCat(key, "[", i, "]"));
+      if (!s.ok()) return s.status();
+      out.push_back(*std::move(s));
+    }
+    return out;
+  }
+
+  absl::StatusOr<const toml::table*> Table(const toml::node& node,
+                                           absl::string_view key) const {
+    if (const toml::table* t = node.as_table()) return t;
+    return Error(node, key, "must be a table");
+  }
+
+  absl::Status Unknown(const toml::node& node, absl::string_view key) const {
+    return Error(node, key, "unknown key");
+  }
+
+ private:
+  std::string source_;
+};
+
+// Assigns a parsed value or returns its error from the enclosing function.
+template <typename T, typename U>
+absl::Status Set(absl::StatusOr<U> value, T* out) {
+  if (!value.ok()) return value.status();
+  *out = *std::move(value);
+  return absl::OkStatus();
+}
+
+absl::Status ParseCni(const Reader& r, const toml::table& table,
+                      sandbox::ControllerOptions* out) {
+  for (auto&& [k, node] : table) {
+    const std::string key = absl::StrCat("cni.", Str(k));
+    absl::Status s;
+    if (k == "conf_dir") {
+      s = Set(r.String(node, key), &out->cni_conf_dir);
+    } else if (k == "bin_dirs") {
+      s = Set(r.Strings(node, key), &out->cni_bin_dirs);
+    } else if (k == "timeout") {
+      s = Set(r.Duration(node, key), &out->cni_timeout);
+    } else {
+      s = r.Unknown(node, key);
+    }
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseUserns(const Reader& r, const toml::table& table,
+                         userns::MappingPolicy* out) {
+  for (auto&& [k, node] : table) {
+    const std::string key = absl::StrCat("userns.", Str(k));
+    absl::Status s;
+    if (k == "allow_host_root") {
+      s = Set(r.Bool(node, key), &out->allow_host_root);
+    } else {
+      s = r.Unknown(node, key);
+    }
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseHandler(const Reader& r, const toml::table& table,
+                          const std::string& prefix,
+                          sandbox::RuntimeHandler* out) {
+  for (auto&& [k, node] : table) {
+    const std::string key = absl::StrCat(prefix, ".", Str(k));
+    absl::Status s;
+    if (k == "name") {
+      s = Set(r.String(node, key), &out->name);
+    } else if (k == "type") {
+      absl::StatusOr<std::string> name = r.String(node, key);
+      if (!name.ok()) return name.status();
+      absl::StatusOr<sandbox::RuntimeType> type =
+          sandbox::ParseRuntimeType(*name, key);
+      if (!type.ok()) return r.Error(node, key, "must be runc, crun or runsc");
+      out->type = *type;
+    } else if (k == "path") {
+      s = Set(r.String(node, key), &out->path);
+    } else if (k == "root") {
+      s = Set(r.String(node, key), &out->root);
+    } else if (k == "extra_args") {
+      s = Set(r.Strings(node, key), &out->extra_args);
+    } else if (k == "no_pivot_root") {
+      s = Set(r.Bool(node, key), &out->no_pivot_root);
+    } else if (k == "no_new_keyring") {
+      s = Set(r.Bool(node, key), &out->no_new_keyring);
+    } else if (k == "timeout") {
+      s = Set(r.Duration(node, key), &out->timeout);
+    } else {
+      s = r.Unknown(node, key);
+    }
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseHandlers(const Reader& r, const toml::node& node,
+                           std::vector<sandbox::RuntimeHandler>* out) {
+  const toml::array* array = node.as_array();
+  if (array == nullptr || !array->is_array_of_tables()) {
+    return r.Error(node, "runtime_handlers",
+                   "must be an array of tables ([[runtime_handlers]])");
+  }
+  for (size_t i = 0; i < array->size(); ++i) {
+    sandbox::RuntimeHandler handler;
+    absl::Status s =
+        ParseHandler(r, *array->get(i)->as_table(),
+                     absl::StrCat("runtime_handlers[", i, "]"), &handler);
+    if (!s.ok()) return s;
+    out->push_back(std::move(handler));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseLogLevel(absl::string_view text, absl::string_view field,
+                           sys::LogLevel* out) {
+  if (!sys::ParseLogLevel(text, out)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": \"", text, "\" is not one of debug, info, warning, error"));
+  }
+  return absl::OkStatus();
+}
+
+const char* LogLevelName(sys::LogLevel level) {
+  switch (level) {
+    case sys::LogLevel::kDebug:
+      return "debug";
+    case sys::LogLevel::kInfo:
+      return "info";
+    case sys::LogLevel::kWarning:
+      return "warning";
+    case sys::LogLevel::kError:
+      return "error";
+  }
+  return "info";
+}
+
+bool IsAbsolute(absl::string_view path) {
+  return !path.empty() && path[0] == '/';
+}
+
+absl::Status RequireAbsolute(absl::string_view field, absl::string_view path) {
+  if (IsAbsolute(path)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": \"", path, "\" must be an absolute path"));
+}
+
+// The first of `candidates` that is an executable file.
+std::string FirstExecutable(const std::vector<std::string>& candidates) {
+  for (const std::string& path : candidates) {
+    if (access(path.c_str(), X_OK) == 0) return path;
+  }
+  return "";
+}
+
+}  // namespace
+
+absl::StatusOr<DaemonConfig> ParseDaemonConfig(absl::string_view text,
+                                               absl::string_view source) {
+  toml::parse_result parsed = toml::parse(
+      std::string_view(text.data(), text.size()), std::string(source));
+  if (!parsed) {
+    const toml::parse_error& error = parsed.error();
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ":", error.source().begin.line, ":",
+        error.source().begin.column, ": ", Str(error.description())));
+  }
+  const Reader r(source);
+  DaemonConfig config;
+  for (auto&& [k, node] : parsed.table()) {
+    const std::string key = Str(k);
+    absl::Status s;
+    if (key == "root") {
+      s = Set(r.String(node, key), &config.controller.root_dir);
+    } else if (key == "state") {
+      s = Set(r.String(node, key), &config.controller.state_dir);
+    } else if (key == "listen") {
+      s = Set(r.String(node, key), &config.listen);
+    } else if (key == "socket_group") {
+      s = Set(r.String(node, key), &config.socket_group);
+    } else if (key == "log_level") {
+      absl::StatusOr<std::string> level = r.String(node, key);
+      if (!level.ok()) return level.status();
+      if (!sys::ParseLogLevel(*level, &config.log_level)) {
+        s = r.Error(node, key, "must be debug, info, warning or error");
+      }
+    } else if (key == "default_runtime") {
+      s = Set(r.String(node, key), &config.controller.default_runtime);
+    } else if (key == "pause_binary") {
+      s = Set(r.String(node, key), &config.controller.pause_binary);
+    } else if (key == "stop_grace_period") {
+      s = Set(r.Duration(node, key), &config.controller.stop_grace_period);
+    } else if (key == "oom_score_adj") {
+      absl::StatusOr<int64_t> adj = r.Integer(node, key);
+      if (!adj.ok()) return adj.status();
+      // The kernel's range for /proc/<pid>/oom_score_adj.
+      if (*adj < -1000 || *adj > 1000) {
+        s = r.Error(node, key, "must be in [-1000, 1000]");
+      } else {
+        config.controller.oom_score_adj = static_cast<int>(*adj);
+      }
+    } else if (key == "cni") {
+      absl::StatusOr<const toml::table*> t = r.Table(node, key);
+      s = t.ok() ? ParseCni(r, **t, &config.controller) : t.status();
+    } else if (key == "userns") {
+      absl::StatusOr<const toml::table*> t = r.Table(node, key);
+      s = t.ok() ? ParseUserns(r, **t, &config.controller.userns_policy)
+                 : t.status();
+    } else if (key == "runtime_handlers") {
+      s = ParseHandlers(r, node, &config.controller.runtime_handlers);
+    } else {
+      s = r.Unknown(node, key);
+    }
+    if (!s.ok()) return s;
+  }
+  return config;
+}
+
+absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("read config ", path, ": cannot open file"));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    return absl::InternalError(absl::StrCat("read config ", path, ": failed"));
+  }
+  return ParseDaemonConfig(text.str(), path);
+}
+
+absl::Status ApplyOverrides(const ConfigOverrides& o, DaemonConfig* config) {
+  if (o.root) config->controller.root_dir = *o.root;
+  if (o.state) config->controller.state_dir = *o.state;
+  if (o.listen) config->listen = *o.listen;
+  if (o.cni_conf_dir) config->controller.cni_conf_dir = *o.cni_conf_dir;
+  if (o.cni_bin_dirs) {
+    config->controller.cni_bin_dirs =
+        absl::StrSplit(*o.cni_bin_dirs, ':', absl::SkipEmpty());
+  }
+  if (o.default_runtime)
+    config->controller.default_runtime = *o.default_runtime;
+  if (o.socket_group) config->socket_group = *o.socket_group;
+  if (o.pause_binary) config->controller.pause_binary = *o.pause_binary;
+  if (o.log_level) {
+    absl::Status s =
+        ParseLogLevel(*o.log_level, "--log-level", &config->log_level);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FinalizeDaemonConfig(DaemonConfig* config) {
+  sandbox::ControllerOptions& c = config->controller;
+  for (auto [field, path] : std::vector<std::pair<const char*, std::string>>{
+           {"root", c.root_dir},
+           {"state", c.state_dir},
+           {"listen", config->listen},
+           {"cni.conf_dir", c.cni_conf_dir}}) {
+    absl::Status s = RequireAbsolute(field, path);
+    if (!s.ok()) return s;
+  }
+  if (!c.pause_binary.empty()) {
+    absl::Status s = RequireAbsolute("pause_binary", c.pause_binary);
+    if (!s.ok()) return s;
+  }
+  if (c.cni_bin_dirs.empty()) {
+    return absl::InvalidArgumentError("cni.bin_dirs: must not be empty");
+  }
+  for (size_t i = 0; i < c.cni_bin_dirs.size(); ++i) {
+    absl::Status s = RequireAbsolute(absl::StrCat("cni.bin_dirs[", i, "]"),
+                                     c.cni_bin_dirs[i]);
+    if (!s.ok()) return s;
+  }
+  if (c.cni_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("cni.timeout: must be positive");
+  }
+  if (config->controller.runtime_handlers.empty()) {
+    // Only binaries at their packaged paths: a handler is never resolved
+    // on PATH (DESIGN.md, "Runtime handlers").
+    struct Known {
+      const char* name;
+      sandbox::RuntimeType type;
+      std::vector<std::string> paths;
+    };
+    for (const Known& known : std::vector<Known>{
+             {"runc",
+              sandbox::RuntimeType::kRunc,
+              {"/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc"}},
+             {"crun",
+              sandbox::RuntimeType::kCrun,
+              {"/usr/bin/crun", "/usr/local/bin/crun"}}}) {
+      std::string path = FirstExecutable(known.paths);
+      if (path.empty()) continue;
+      sandbox::RuntimeHandler handler;
+      handler.name = known.name;
+      handler.type = known.type;
+      handler.path = std::move(path);
+      config->controller.runtime_handlers.push_back(std::move(handler));
+    }
+    if (config->controller.runtime_handlers.empty()) {
+      return absl::InvalidArgumentError(
+          "runtime_handlers: none configured and neither runc nor crun is "
+          "installed");
+    }
+  }
+  for (sandbox::RuntimeHandler& handler : config->controller.runtime_handlers) {
+    // Each handler's state under ours: a second daemon with another state
+    // dir never sees, or garbage-collects, this one's containers.
+    if (handler.root.empty()) {
+      handler.root = absl::StrCat(c.state_dir, "/runtime/", handler.name);
+    }
+  }
+  absl::StatusOr<sandbox::HandlerRegistry> registry =
+      sandbox::HandlerRegistry::Create(config->controller.runtime_handlers,
+                                       config->controller.default_runtime);
+  if (!registry.ok()) return registry.status();
+  return absl::OkStatus();
+}
+
+std::string DaemonConfigJson(const DaemonConfig& config) {
+  const sandbox::ControllerOptions& c = config.controller;
+  nlohmann::json handlers = nlohmann::json::array();
+  for (const sandbox::RuntimeHandler& h : c.runtime_handlers) {
+    handlers.push_back({{"name", h.name},
+                        {"type", std::string(sandbox::RuntimeTypeName(h.type))},
+                        {"path", h.path},
+                        {"root", h.root},
+                        {"extraArgs", h.extra_args},
+                        {"timeout", absl::FormatDuration(h.timeout)}});
+  }
+  nlohmann::json json = {
+      {"root", c.root_dir},
+      {"state", c.state_dir},
+      {"listen", config.listen},
+      {"socketGroup", config.socket_group},
+      {"logLevel", LogLevelName(config.log_level)},
+      {"defaultRuntime", c.default_runtime},
+      {"pauseBinary", c.pause_binary},
+      {"stopGracePeriod", absl::FormatDuration(c.stop_grace_period)},
+      {"oomScoreAdj", c.oom_score_adj},
+      {"cni",
+       {{"confDir", c.cni_conf_dir},
+        {"binDirs", c.cni_bin_dirs},
+        {"timeout", absl::FormatDuration(c.cni_timeout)}}},
+      {"userns", {{"allowHostRoot", c.userns_policy.allow_host_root}}},
+      {"runtimeHandlers", handlers},
+  };
+  return json.dump();
+}
+
+}  // namespace podsandbox::cri

@@ -1,0 +1,104 @@
+// podsandboxd's configuration: a TOML file, then command-line flags on top.
+//
+// The file (every key optional; these are the defaults):
+//
+//   root = "/var/lib/podsandbox"      # persistent sandbox records
+//   state = "/run/podsandbox"         # tmpfs: pins, bundles, runtime state
+//   listen = "/run/podsandbox/podsandboxd.sock"
+//   socket_group = ""                 # group name or gid; "" keeps root's
+//   log_level = "info"                # debug, info, warning, error
+//   default_runtime = "runc"          # handler for an empty runtime_handler
+//   stop_grace_period = "10s"         # TERM to KILL of a pause task
+//   oom_score_adj = 0                 # the pause process's
+//   pause_binary = ""                 # "" means the one beside the daemon
+//
+//   [cni]
+//   conf_dir = "/etc/cni/net.d"
+//   bin_dirs = ["/opt/cni/bin", "/usr/lib/cni"]
+//   timeout = "30s"                   # one plugin call
+//
+//   [userns]
+//   allow_host_root = false           # may a pod map host uid/gid 0?
+//
+//   [[runtime_handlers]]              # repeat per handler
+//   name = "runc"
+//   type = "runc"                     # runc, crun or runsc
+//   path = "/usr/sbin/runc"           # absolute; never looked up on PATH
+//   root = ""                         # "" means <state>/runtime/<name>
+//   extra_args = []                   # global args, as "--debug"
+//   no_pivot_root = false             # runc only
+//   no_new_keyring = false            # runc only
+//   timeout = "30s"                   # one runtime command
+//
+// With no [[runtime_handlers]], runc and crun are configured for whichever
+// of their usual binaries exist. Durations use Go/absl syntax ("1m30s").
+//
+// Strictness: an unknown key, a value of the wrong type or a bad value is
+// InvalidArgument naming the key and the file's line, so a typo stops the
+// daemon instead of being ignored.
+//
+// Thread-safety: pure functions.
+#ifndef PODSANDBOX_CRI_DAEMON_CONFIG_H_
+#define PODSANDBOX_CRI_DAEMON_CONFIG_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "sandbox/controller_options.h"
+#include "sandbox/runtime_handler.h"
+#include "sys/log.h"
+
+namespace podsandbox::cri {
+
+struct DaemonConfig {
+  // root_dir, state_dir, CNI, runtime handlers and the default one, pause
+  // binary, userns policy, stop grace period, oom_score_adj.
+  sandbox::ControllerOptions controller;
+
+  std::string listen = "/run/podsandbox/podsandboxd.sock";
+  std::string socket_group;
+  sys::LogLevel log_level = sys::LogLevel::kInfo;
+};
+
+// What the command line sets; unset fields keep the file's value.
+struct ConfigOverrides {
+  std::optional<std::string> root;
+  std::optional<std::string> state;
+  std::optional<std::string> listen;
+  std::optional<std::string> cni_conf_dir;
+  std::optional<std::string> cni_bin_dirs;  // colon-separated
+  std::optional<std::string> default_runtime;
+  std::optional<std::string> pause_binary;
+  std::optional<std::string> log_level;
+  std::optional<std::string> socket_group;
+};
+
+// Parses TOML text. `source` names it in messages (the file's path).
+// InvalidArgument as described above.
+absl::StatusOr<DaemonConfig> ParseDaemonConfig(absl::string_view text,
+                                               absl::string_view source);
+
+// Reads and parses `path`. NotFound (or the read's error) when unreadable.
+absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& path);
+
+// Applies the flags over the file's values. InvalidArgument naming the
+// flag ("--log-level: ...") for a bad value.
+absl::Status ApplyOverrides(const ConfigOverrides& overrides,
+                            DaemonConfig* config);
+
+// Fills what depends on other values (handler roots under the state dir,
+// the default handlers when none are configured) and checks the whole:
+// absolute directories, valid handlers, a configured default_runtime.
+// InvalidArgument naming the key.
+absl::Status FinalizeDaemonConfig(DaemonConfig* config);
+
+// The effective configuration as JSON, for Status's verbose info.
+std::string DaemonConfigJson(const DaemonConfig& config);
+
+}  // namespace podsandbox::cri
+
+#endif  // PODSANDBOX_CRI_DAEMON_CONFIG_H_

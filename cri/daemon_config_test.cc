@@ -1,0 +1,216 @@
+#include "cri/daemon_config.h"
+
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sandbox/runtime_type.h"
+#include "sys/testing/status_matchers.h"
+
+namespace podsandbox::cri {
+namespace {
+
+using ::podsandbox::sys::testing::IsOk;
+using ::podsandbox::sys::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kFull[] = R"toml(
+root = "/var/lib/psb"
+state = "/run/psb"
+listen = "/run/psb/psb.sock"
+socket_group = "kube"
+log_level = "debug"
+default_runtime = "crun"
+stop_grace_period = "3s"
+oom_score_adj = 100
+
+[cni]
+conf_dir = "/etc/psb/net.d"
+bin_dirs = ["/opt/cni/bin"]
+timeout = "5s"
+
+[userns]
+allow_host_root = true
+
+[[runtime_handlers]]
+name = "runc"
+type = "runc"
+path = "/usr/sbin/runc"
+root = "/run/psb/runc"
+extra_args = ["--debug"]
+no_pivot_root = true
+timeout = "20s"
+
+[[runtime_handlers]]
+name = "crun"
+type = "crun"
+path = "/usr/bin/crun"
+)toml";
+
+TEST(DaemonConfigTest, ParsesEveryKey) {
+  ASSERT_OK_AND_ASSIGN(DaemonConfig config, ParseDaemonConfig(kFull, "f"));
+  EXPECT_EQ(config.controller.root_dir, "/var/lib/psb");
+  EXPECT_EQ(config.controller.state_dir, "/run/psb");
+  EXPECT_EQ(config.listen, "/run/psb/psb.sock");
+  EXPECT_EQ(config.socket_group, "kube");
+  EXPECT_EQ(config.log_level, sys::LogLevel::kDebug);
+  EXPECT_EQ(config.controller.default_runtime, "crun");
+  EXPECT_EQ(config.controller.stop_grace_period, absl::Seconds(3));
+  EXPECT_EQ(config.controller.oom_score_adj, 100);
+  EXPECT_EQ(config.controller.cni_conf_dir, "/etc/psb/net.d");
+  EXPECT_THAT(config.controller.cni_bin_dirs, ElementsAre("/opt/cni/bin"));
+  EXPECT_EQ(config.controller.cni_timeout, absl::Seconds(5));
+  EXPECT_TRUE(config.controller.userns_policy.allow_host_root);
+  ASSERT_EQ(config.controller.runtime_handlers.size(), 2u);
+  const sandbox::RuntimeHandler& runc = config.controller.runtime_handlers[0];
+  EXPECT_EQ(runc.name, "runc");
+  EXPECT_EQ(runc.type, sandbox::RuntimeType::kRunc);
+  EXPECT_EQ(runc.path, "/usr/sbin/runc");
+  EXPECT_EQ(runc.root, "/run/psb/runc");
+  EXPECT_THAT(runc.extra_args, ElementsAre("--debug"));
+  EXPECT_TRUE(runc.no_pivot_root);
+  EXPECT_EQ(runc.timeout, absl::Seconds(20));
+  EXPECT_EQ(config.controller.runtime_handlers[1].type,
+            sandbox::RuntimeType::kCrun);
+  EXPECT_THAT(FinalizeDaemonConfig(&config), IsOk());
+  // An empty root lands under the state directory.
+  EXPECT_EQ(config.controller.runtime_handlers[1].root,
+            "/run/psb/runtime/crun");
+}
+
+TEST(DaemonConfigTest, EmptyFileGivesDefaults) {
+  ASSERT_OK_AND_ASSIGN(DaemonConfig config, ParseDaemonConfig("", "f"));
+  EXPECT_EQ(config.controller.root_dir, "/var/lib/podsandbox");
+  EXPECT_EQ(config.controller.state_dir, "/run/podsandbox");
+  EXPECT_EQ(config.listen, "/run/podsandbox/podsandboxd.sock");
+  EXPECT_EQ(config.controller.default_runtime, "runc");
+  EXPECT_THAT(config.controller.cni_bin_dirs,
+              ElementsAre("/opt/cni/bin", "/usr/lib/cni"));
+  EXPECT_TRUE(config.controller.runtime_handlers.empty());
+}
+
+TEST(DaemonConfigTest, UnknownKeysAreNamedWithTheirLine) {
+  EXPECT_THAT(ParseDaemonConfig("root = \"/x\"\nrooot = \"/y\"\n", "p.toml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("p.toml:2: rooot: unknown key")));
+  EXPECT_THAT(ParseDaemonConfig("[cni]\nbindir = \"/x\"\n", "p.toml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("cni.bindir: unknown key")));
+  EXPECT_THAT(ParseDaemonConfig("[userns]\nallow = true\n", "p.toml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("userns.allow: unknown key")));
+  EXPECT_THAT(
+      ParseDaemonConfig("[[runtime_handlers]]\nname = \"a\"\nbinary = \"/b\"\n",
+                        "p.toml"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("runtime_handlers[0].binary: unknown key")));
+}
+
+TEST(DaemonConfigTest, BadValuesAreNamed) {
+  EXPECT_THAT(ParseDaemonConfig("root = 3\n", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("root: must be a string")));
+  EXPECT_THAT(ParseDaemonConfig("stop_grace_period = \"ten\"\n", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("stop_grace_period: \"ten\" is not a "
+                                 "duration")));
+  EXPECT_THAT(ParseDaemonConfig("oom_score_adj = 5000\n", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("oom_score_adj: must be in [-1000, 1000]")));
+  EXPECT_THAT(ParseDaemonConfig("log_level = \"loud\"\n", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("log_level: must be")));
+  EXPECT_THAT(ParseDaemonConfig("[cni]\nbin_dirs = [\"/a\", 1]\n", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("cni.bin_dirs[1]: must be a string")));
+  EXPECT_THAT(ParseDaemonConfig("cni = 1\n", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("cni: must be a table")));
+  EXPECT_THAT(
+      ParseDaemonConfig("[[runtime_handlers]]\ntype = \"docker\"\n", "f"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("runtime_handlers[0].type: must be runc, crun or "
+                         "runsc")));
+  EXPECT_THAT(ParseDaemonConfig("runtime_handlers = 1\n", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("runtime_handlers: must be an array")));
+}
+
+TEST(DaemonConfigTest, SyntaxErrorsNameTheLine) {
+  EXPECT_THAT(
+      ParseDaemonConfig("root = \"/x\"\nstate = \n", "s.toml"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("s.toml:2:")));
+}
+
+TEST(DaemonConfigTest, MissingFileIsNotFound) {
+  EXPECT_THAT(LoadDaemonConfig("/nonexistent/podsandboxd.toml"),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("/nonexistent/podsandboxd.toml")));
+}
+
+TEST(DaemonConfigTest, FlagsOverrideTheFile) {
+  ASSERT_OK_AND_ASSIGN(DaemonConfig config, ParseDaemonConfig(kFull, "f"));
+  ConfigOverrides flags;
+  flags.root = "/tmp/r";
+  flags.state = "/tmp/s";
+  flags.listen = "/tmp/s/sock";
+  flags.cni_conf_dir = "/tmp/net.d";
+  flags.cni_bin_dirs = "/a:/b::/c";
+  flags.default_runtime = "runc";
+  flags.log_level = "warning";
+  flags.socket_group = "0";
+  ASSERT_THAT(ApplyOverrides(flags, &config), IsOk());
+  EXPECT_EQ(config.controller.root_dir, "/tmp/r");
+  EXPECT_EQ(config.controller.state_dir, "/tmp/s");
+  EXPECT_EQ(config.listen, "/tmp/s/sock");
+  EXPECT_EQ(config.controller.cni_conf_dir, "/tmp/net.d");
+  EXPECT_THAT(config.controller.cni_bin_dirs, ElementsAre("/a", "/b", "/c"));
+  EXPECT_EQ(config.controller.default_runtime, "runc");
+  EXPECT_EQ(config.log_level, sys::LogLevel::kWarning);
+  EXPECT_EQ(config.socket_group, "0");
+  // Untouched by flags.
+  EXPECT_EQ(config.controller.stop_grace_period, absl::Seconds(3));
+
+  ConfigOverrides bad;
+  bad.log_level = "chatty";
+  EXPECT_THAT(
+      ApplyOverrides(bad, &config),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--log-level")));
+}
+
+TEST(DaemonConfigTest, FinalizeChecksTheWhole) {
+  ASSERT_OK_AND_ASSIGN(DaemonConfig config, ParseDaemonConfig(kFull, "f"));
+  config.controller.root_dir = "relative";
+  EXPECT_THAT(FinalizeDaemonConfig(&config),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("root: \"relative\" must be an absolute")));
+
+  ASSERT_OK_AND_ASSIGN(config, ParseDaemonConfig(kFull, "f"));
+  config.controller.default_runtime = "gvisor";
+  EXPECT_THAT(FinalizeDaemonConfig(&config),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("")));
+
+  ASSERT_OK_AND_ASSIGN(config, ParseDaemonConfig(kFull, "f"));
+  config.controller.runtime_handlers[1].path = "crun";
+  EXPECT_THAT(FinalizeDaemonConfig(&config),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("runtime_handlers[1].path")));
+
+  ASSERT_OK_AND_ASSIGN(config, ParseDaemonConfig(kFull, "f"));
+  config.controller.cni_bin_dirs = {"/ok", "rel"};
+  EXPECT_THAT(FinalizeDaemonConfig(&config),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("cni.bin_dirs[1]")));
+}
+
+TEST(DaemonConfigTest, JsonNamesTheHandlers) {
+  ASSERT_OK_AND_ASSIGN(DaemonConfig config, ParseDaemonConfig(kFull, "f"));
+  ASSERT_THAT(FinalizeDaemonConfig(&config), IsOk());
+  const std::string json = DaemonConfigJson(config);
+  EXPECT_THAT(json, HasSubstr("\"defaultRuntime\":\"crun\""));
+  EXPECT_THAT(json, HasSubstr("\"path\":\"/usr/sbin/runc\""));
+  EXPECT_THAT(json, HasSubstr("\"confDir\":\"/etc/psb/net.d\""));
+}
+
+}  // namespace
+}  // namespace podsandbox::cri

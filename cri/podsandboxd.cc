@@ -1,0 +1,350 @@
+// podsandboxd: serves CRI v1's RuntimeService for pod sandboxes on a unix
+// socket, over the library's sandbox::Controller.
+//
+// Startup order matters: configuration first (a typo stops us before we
+// touch anything), then the Controller (which takes the root's lock, so a
+// second daemon on the same root stops here, before it can touch the first
+// one's socket; it also makes us a child subreaper and recovers), then the
+// socket. SIGTERM or SIGINT stops serving: in-flight RPCs finish (a
+// RunPodSandbox still reaches READY or rolls back), sandboxes keep running,
+// and the next start re-attaches them.
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "cri/daemon_config.h"
+#include "cri/executor.h"
+#include "cri/runtime_service.h"
+#include "grpc/support/log.h"
+#include "grpcpp/grpcpp.h"
+#include "sandbox/controller.h"
+#include "sandbox/runtime_type.h"
+#include "sys/log.h"
+#include "sys/real_sys.h"
+#include "sys/status.h"
+
+// Every flag but --config overrides the file's value when given.
+ABSL_FLAG(std::string, config, "", "TOML configuration file");
+ABSL_FLAG(std::optional<std::string>, root, std::nullopt,
+          "persistent state directory (default /var/lib/podsandbox)");
+ABSL_FLAG(std::optional<std::string>, state, std::nullopt,
+          "volatile state directory, on tmpfs (default /run/podsandbox)");
+ABSL_FLAG(std::optional<std::string>, listen, std::nullopt,
+          "unix socket to serve on (default "
+          "/run/podsandbox/podsandboxd.sock)");
+ABSL_FLAG(std::optional<std::string>, socket_group, std::nullopt,
+          "group (name or gid) owning the socket (default root)");
+ABSL_FLAG(std::optional<std::string>, cni_conf_dir, std::nullopt,
+          "CNI network configuration directory (default /etc/cni/net.d)");
+ABSL_FLAG(std::optional<std::string>, cni_bin_dir, std::nullopt,
+          "colon-separated CNI plugin directories (default "
+          "/opt/cni/bin:/usr/lib/cni)");
+ABSL_FLAG(std::optional<std::string>, default_runtime, std::nullopt,
+          "runtime handler for requests that name none (default runc)");
+ABSL_FLAG(std::optional<std::string>, pause_binary, std::nullopt,
+          "the static pause binary (default: the one built beside us)");
+ABSL_FLAG(std::optional<std::string>, log_level, std::nullopt,
+          "debug, info, warning or error (default info)");
+
+namespace podsandbox::cri {
+namespace {
+
+constexpr char kVersion[] = "0.1.0";
+// RPC workers. Most of a worker's time is spent waiting for a CNI plugin
+// or the OCI runtime, so this bounds concurrent RunPodSandbox calls, not
+// CPU use.
+constexpr int kWorkers = 16;
+// How long SIGTERM waits for in-flight RPCs before cancelling them.
+constexpr absl::Duration kShutdownGrace = absl::Seconds(60);
+
+// absl flags are C identifiers; the documented spelling is --cni-conf-dir.
+// Turns "--cni-conf-dir=x" into "--cni_conf_dir=x" (the name part only).
+std::vector<char*> NormalizeFlagNames(int argc, char** argv,
+                                      std::vector<std::string>* storage) {
+  storage->reserve(argc);
+  std::vector<char*> out;
+  bool flags_done = false;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i > 0 && !flags_done && absl::StartsWith(arg, "--")) {
+      if (arg == "--") {
+        flags_done = true;
+      } else {
+        const size_t end = std::min(arg.find('='), arg.size());
+        for (size_t j = 2; j < end; ++j) {
+          if (arg[j] == '-') arg[j] = '_';
+        }
+      }
+    }
+    storage->push_back(std::move(arg));
+    out.push_back(storage->back().data());
+  }
+  return out;
+}
+
+void GrpcLog(gpr_log_func_args* args) {
+  switch (args->severity) {
+    case GPR_LOG_SEVERITY_DEBUG:
+      PSB_LOG(kDebug, "grpc %s:%d: %s", args->file, args->line, args->message);
+      break;
+    case GPR_LOG_SEVERITY_INFO:
+      PSB_LOG(kInfo, "grpc %s:%d: %s", args->file, args->line, args->message);
+      break;
+    default:
+      PSB_LOG(kError, "grpc %s:%d: %s", args->file, args->line, args->message);
+      break;
+  }
+}
+
+absl::StatusOr<DaemonConfig> LoadConfig() {
+  DaemonConfig config;
+  if (const std::string path = absl::GetFlag(FLAGS_config); !path.empty()) {
+    absl::StatusOr<DaemonConfig> loaded = LoadDaemonConfig(path);
+    if (!loaded.ok()) return loaded.status();
+    config = *std::move(loaded);
+  }
+  ConfigOverrides flags;
+  flags.root = absl::GetFlag(FLAGS_root);
+  flags.state = absl::GetFlag(FLAGS_state);
+  flags.listen = absl::GetFlag(FLAGS_listen);
+  flags.socket_group = absl::GetFlag(FLAGS_socket_group);
+  flags.cni_conf_dir = absl::GetFlag(FLAGS_cni_conf_dir);
+  flags.cni_bin_dirs = absl::GetFlag(FLAGS_cni_bin_dir);
+  flags.default_runtime = absl::GetFlag(FLAGS_default_runtime);
+  flags.pause_binary = absl::GetFlag(FLAGS_pause_binary);
+  flags.log_level = absl::GetFlag(FLAGS_log_level);
+  RETURN_IF_ERROR(ApplyOverrides(flags, &config));
+  RETURN_IF_ERROR(FinalizeDaemonConfig(&config));
+  return config;
+}
+
+// The pause binary Bazel built with us: in our runfiles when run from the
+// build tree, else installed beside us.
+absl::StatusOr<std::string> FindPauseBinary() {
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n < 0) return sys::ErrnoError(errno, "readlink /proc/self/exe");
+  const std::string exe(self, n);
+  const std::string dir = exe.substr(0, exe.rfind('/'));
+  for (const std::string& candidate :
+       {absl::StrCat(exe, ".runfiles/podsandbox/sandbox/pause/pause"),
+        absl::StrCat(dir, "/podsandbox-pause")}) {
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return absl::NotFoundError(
+      "pause_binary: no pause binary beside podsandboxd; set --pause-binary");
+}
+
+absl::StatusOr<gid_t> ResolveGroup(const std::string& group) {
+  gid_t gid = 0;
+  if (absl::SimpleAtoi(group, &gid)) return gid;
+  struct group entry;
+  struct group* found = nullptr;
+  std::vector<char> buf(16384);
+  const int err =
+      getgrnam_r(group.c_str(), &entry, buf.data(), buf.size(), &found);
+  if (err != 0) return sys::ErrnoError(err, "look up group %s", group);
+  if (found == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("socket_group: no group named \"", group, "\""));
+  }
+  return found->gr_gid;
+}
+
+// Leaves `path` free for our socket: a stale socket (nobody accepts on it:
+// a daemon that was killed) is removed; a live one, or anything that is
+// not a socket, is left alone and is an error.
+absl::Status ClearStaleSocket(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return sys::ErrnoError(errno, "stat %s", path);
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "listen ", path, ": exists and is not a socket; not removing it"));
+  }
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("listen: ", path, " is too long for a unix socket"));
+  }
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return sys::ErrnoError(errno, "socket for %s", path);
+  const int rc =
+      connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr));
+  const int err = errno;
+  close(fd);
+  if (rc == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("listen ", path, ": another server is accepting on it"));
+  }
+  if (err != ECONNREFUSED) return sys::ErrnoError(err, "probe %s", path);
+  // Nobody listens: a leftover of a daemon that died.
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return sys::ErrnoError(errno, "remove stale socket %s", path);
+  }
+  PSB_LOG(kInfo, "removed stale socket %s", path);
+  return absl::OkStatus();
+}
+
+absl::Status MakeParentDir(const std::string& path) {
+  const std::string dir = path.substr(0, path.rfind('/'));
+  if (dir.empty()) return absl::OkStatus();
+  for (size_t i = 1; i <= dir.size(); ++i) {
+    if (i != dir.size() && dir[i] != '/') continue;
+    const std::string prefix = dir.substr(0, i);
+    if (mkdir(prefix.c_str(), 0711) != 0 && errno != EEXIST) {
+      return sys::ErrnoError(errno, "mkdir %s", prefix);
+    }
+  }
+  return absl::OkStatus();
+}
+
+RuntimeServiceOptions ServiceOptions(const DaemonConfig& config) {
+  RuntimeServiceOptions options;
+  options.runtime_version = kVersion;
+  for (const sandbox::RuntimeHandler& handler :
+       config.controller.runtime_handlers) {
+    options.handlers.push_back(
+        {handler.name,
+         sandbox::CapabilitiesOf(handler.type).joins_userns_by_path});
+  }
+  options.default_handler = config.controller.default_runtime;
+  options.config_json = DaemonConfigJson(config);
+  return options;
+}
+
+int Run(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Serves the CRI v1 RuntimeService for pod sandboxes.\n"
+      "  podsandboxd [--config FILE] [--root DIR] [--state DIR] "
+      "[--listen SOCKET] ...");
+  std::vector<std::string> storage;
+  std::vector<char*> args = NormalizeFlagNames(argc, argv, &storage);
+  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+
+  absl::StatusOr<DaemonConfig> config = LoadConfig();
+  if (!config.ok()) {
+    fprintf(stderr, "podsandboxd: configuration: %s\n",
+            config.status().ToString().c_str());
+    return 2;
+  }
+  sys::SetMinLogLevel(config->log_level);
+  gpr_set_log_function(GrpcLog);
+  if (config->controller.pause_binary.empty()) {
+    absl::StatusOr<std::string> pause = FindPauseBinary();
+    if (!pause.ok()) {
+      fprintf(stderr, "podsandboxd: %s\n", pause.status().ToString().c_str());
+      return 2;
+    }
+    config->controller.pause_binary = *pause;
+  }
+  std::optional<gid_t> socket_gid;
+  if (!config->socket_group.empty()) {
+    absl::StatusOr<gid_t> gid = ResolveGroup(config->socket_group);
+    if (!gid.ok()) {
+      fprintf(stderr, "podsandboxd: %s\n", gid.status().ToString().c_str());
+      return 2;
+    }
+    socket_gid = *gid;
+  }
+
+  // Signals go to sigwait below; block them before any thread exists so
+  // every thread inherits the mask. A client hanging up must not kill us.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  sys::RealSys real_sys;
+  absl::StatusOr<std::unique_ptr<sandbox::Controller>> controller =
+      sandbox::Controller::Create(real_sys, config->controller);
+  if (!controller.ok()) {
+    fprintf(stderr, "podsandboxd: start controller: %s\n",
+            controller.status().ToString().c_str());
+    return 1;
+  }
+
+  const std::string& socket_path = config->listen;
+  if (absl::Status s = MakeParentDir(socket_path); !s.ok()) {
+    fprintf(stderr, "podsandboxd: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  if (absl::Status s = ClearStaleSocket(socket_path); !s.ok()) {
+    fprintf(stderr, "podsandboxd: %s\n", s.ToString().c_str());
+    return 1;
+  }
+
+  Executor executor(kWorkers);
+  RuntimeService service(**controller, executor, ServiceOptions(*config));
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(absl::StrCat("unix://", socket_path),
+                           grpc::InsecureServerCredentials());
+  builder.RegisterService(&service);
+  // gRPC binds with the process umask: 0117 creates the socket 0660, so it
+  // is never reachable by others, not even between bind and chmod.
+  const mode_t old_umask = umask(0117);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  umask(old_umask);
+  if (server == nullptr) {
+    fprintf(stderr, "podsandboxd: cannot listen on unix://%s\n",
+            socket_path.c_str());
+    return 1;
+  }
+  if (chmod(socket_path.c_str(), 0660) != 0 ||
+      (socket_gid.has_value() &&
+       chown(socket_path.c_str(), 0, *socket_gid) != 0)) {
+    fprintf(stderr, "podsandboxd: set owner and mode of %s: %s\n",
+            socket_path.c_str(), strerror(errno));
+    server->Shutdown();
+    return 1;
+  }
+  PSB_LOG(kInfo, "podsandboxd %s serving on unix://%s (root=%s state=%s)",
+          kVersion, socket_path, config->controller.root_dir,
+          config->controller.state_dir);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  PSB_LOG(kInfo, "%s: stopping; sandboxes keep running",
+          strsignal(signal_number));
+  // Waits for in-flight RPCs; past the deadline they are cancelled, but
+  // their work (already on the executor) still finishes below.
+  server->Shutdown(absl::ToChronoTime(absl::Now() + kShutdownGrace));
+  server->Wait();
+  executor.Shutdown();
+  unlink(socket_path.c_str());
+  PSB_LOG(kInfo, "stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace podsandbox::cri
+
+int main(int argc, char** argv) { return podsandbox::cri::Run(argc, argv); }

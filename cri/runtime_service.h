@@ -1,0 +1,209 @@
+// The CRI v1 RuntimeService over a sandbox::Controller, on gRPC's callback
+// API.
+//
+// Each handler converts and validates its request inline on gRPC's thread
+// (InvalidArgument naming the field), then posts the Controller call to
+// our Executor and returns the call's reactor; the worker fills the
+// response and calls Finish. gRPC's threads therefore never wait for a CNI
+// plugin or an OCI runtime. A client that cancels or times out does not
+// stop the work: the Controller carries a RunPodSandbox to READY or rolls
+// it back, and the next call (kubelet retries with the same config) finds
+// the result.
+//
+// Every RPC of the service that has nothing to do with pod sandboxes
+// (containers, exec, stats, events, checkpoints, metrics) returns
+// UNIMPLEMENTED with a message naming it. Each RPC logs one line: method,
+// pod, code, duration.
+//
+// Thread-safe: gRPC calls the handlers concurrently.
+#ifndef PODSANDBOX_CRI_RUNTIME_SERVICE_H_
+#define PODSANDBOX_CRI_RUNTIME_SERVICE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "cri/api.grpc.pb.h"
+#include "cri/api.pb.h"
+#include "cri/executor.h"
+#include "grpcpp/grpcpp.h"
+#include "sandbox/controller.h"
+
+namespace podsandbox::cri {
+
+struct RuntimeServiceOptions {
+  // VersionResponse.runtime_version.
+  std::string runtime_version = "0.1.0";
+
+  // StatusResponse.runtime_handlers: each configured handler, and whether
+  // it can run user-namespaced pods.
+  struct Handler {
+    std::string name;
+    bool user_namespaces = false;
+  };
+  std::vector<Handler> handlers;
+  // The handler an empty runtime_handler selects; reported under the
+  // empty name too, as the CRI asks.
+  std::string default_handler;
+
+  // StatusResponse.info["config"] when verbose: the daemon's effective
+  // configuration as JSON.
+  std::string config_json = "{}";
+};
+
+class RuntimeService final
+    : public runtime::v1::RuntimeService::CallbackService {
+ public:
+  // `controller` and `executor` must outlive the service and the server
+  // it is registered with; the server must be shut down (which waits for
+  // every Finish) before the executor.
+  RuntimeService(sandbox::Controller& controller, Executor& executor,
+                 RuntimeServiceOptions options);
+
+  // The pod CIDR of the last UpdateRuntimeConfig ("" before any).
+  std::string pod_cidr() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // runtime::v1::RuntimeService: implemented.
+  grpc::ServerUnaryReactor* Version(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::VersionRequest* request,
+      runtime::v1::VersionResponse* response) override;
+  grpc::ServerUnaryReactor* Status(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::StatusRequest* request,
+      runtime::v1::StatusResponse* response) override;
+  grpc::ServerUnaryReactor* RunPodSandbox(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::RunPodSandboxRequest* request,
+      runtime::v1::RunPodSandboxResponse* response) override;
+  grpc::ServerUnaryReactor* StopPodSandbox(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::StopPodSandboxRequest* request,
+      runtime::v1::StopPodSandboxResponse* response) override;
+  grpc::ServerUnaryReactor* RemovePodSandbox(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::RemovePodSandboxRequest* request,
+      runtime::v1::RemovePodSandboxResponse* response) override;
+  grpc::ServerUnaryReactor* PodSandboxStatus(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::PodSandboxStatusRequest* request,
+      runtime::v1::PodSandboxStatusResponse* response) override;
+  grpc::ServerUnaryReactor* ListPodSandbox(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::ListPodSandboxRequest* request,
+      runtime::v1::ListPodSandboxResponse* response) override;
+  grpc::ServerUnaryReactor* RuntimeConfig(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::RuntimeConfigRequest* request,
+      runtime::v1::RuntimeConfigResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateRuntimeConfig(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::UpdateRuntimeConfigRequest* request,
+      runtime::v1::UpdateRuntimeConfigResponse* response) override;
+
+  // runtime::v1::RuntimeService: UNIMPLEMENTED.
+  grpc::ServerUnaryReactor* CreateContainer(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::CreateContainerRequest* request,
+      runtime::v1::CreateContainerResponse* response) override;
+  grpc::ServerUnaryReactor* StartContainer(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::StartContainerRequest* request,
+      runtime::v1::StartContainerResponse* response) override;
+  grpc::ServerUnaryReactor* StopContainer(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::StopContainerRequest* request,
+      runtime::v1::StopContainerResponse* response) override;
+  grpc::ServerUnaryReactor* RemoveContainer(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::RemoveContainerRequest* request,
+      runtime::v1::RemoveContainerResponse* response) override;
+  grpc::ServerUnaryReactor* ListContainers(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::ListContainersRequest* request,
+      runtime::v1::ListContainersResponse* response) override;
+  grpc::ServerUnaryReactor* ContainerStatus(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::ContainerStatusRequest* request,
+      runtime::v1::ContainerStatusResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateContainerResources(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::UpdateContainerResourcesRequest* request,
+      runtime::v1::UpdateContainerResourcesResponse* response) override;
+  grpc::ServerUnaryReactor* ReopenContainerLog(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::ReopenContainerLogRequest* request,
+      runtime::v1::ReopenContainerLogResponse* response) override;
+  grpc::ServerUnaryReactor* ExecSync(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::ExecSyncRequest* request,
+      runtime::v1::ExecSyncResponse* response) override;
+  grpc::ServerUnaryReactor* Exec(grpc::CallbackServerContext* context,
+                                 const runtime::v1::ExecRequest* request,
+                                 runtime::v1::ExecResponse* response) override;
+  grpc::ServerUnaryReactor* Attach(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::AttachRequest* request,
+      runtime::v1::AttachResponse* response) override;
+  grpc::ServerUnaryReactor* PortForward(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::PortForwardRequest* request,
+      runtime::v1::PortForwardResponse* response) override;
+  grpc::ServerUnaryReactor* ContainerStats(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::ContainerStatsRequest* request,
+      runtime::v1::ContainerStatsResponse* response) override;
+  grpc::ServerUnaryReactor* ListContainerStats(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::ListContainerStatsRequest* request,
+      runtime::v1::ListContainerStatsResponse* response) override;
+  grpc::ServerUnaryReactor* PodSandboxStats(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::PodSandboxStatsRequest* request,
+      runtime::v1::PodSandboxStatsResponse* response) override;
+  grpc::ServerUnaryReactor* ListPodSandboxStats(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::ListPodSandboxStatsRequest* request,
+      runtime::v1::ListPodSandboxStatsResponse* response) override;
+  grpc::ServerUnaryReactor* CheckpointContainer(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::CheckpointContainerRequest* request,
+      runtime::v1::CheckpointContainerResponse* response) override;
+  grpc::ServerWriteReactor<runtime::v1::ContainerEventResponse>*
+  GetContainerEvents(grpc::CallbackServerContext* context,
+                     const runtime::v1::GetEventsRequest* request) override;
+  grpc::ServerUnaryReactor* ListMetricDescriptors(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::ListMetricDescriptorsRequest* request,
+      runtime::v1::ListMetricDescriptorsResponse* response) override;
+  grpc::ServerUnaryReactor* ListPodSandboxMetrics(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::ListPodSandboxMetricsRequest* request,
+      runtime::v1::ListPodSandboxMetricsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdatePodSandboxResources(
+      grpc::CallbackServerContext* context,
+      const runtime::v1::UpdatePodSandboxResourcesRequest* request,
+      runtime::v1::UpdatePodSandboxResourcesResponse* response) override;
+
+ private:
+  // Logs the RPC's line and finishes it with `status` mapped to gRPC.
+  static void Finish(grpc::ServerUnaryReactor* reactor,
+                     absl::string_view method, absl::string_view pod,
+                     absl::Time start, const absl::Status& status);
+  static grpc::ServerUnaryReactor* Unimplemented(
+      grpc::CallbackServerContext* context, absl::string_view method);
+
+  sandbox::Controller& controller_;
+  Executor& executor_;
+  const RuntimeServiceOptions options_;
+
+  mutable absl::Mutex mu_;
+  std::string pod_cidr_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace podsandbox::cri
+
+#endif  // PODSANDBOX_CRI_RUNTIME_SERVICE_H_
