@@ -1,0 +1,169 @@
+// The Controller as a CRI server uses it: RunPodSandbox + RemovePodSandbox
+// of a user-namespaced pod with real runc and the real bridge/host-local
+// plugins; and the memory-only paths at scale: restart recovery of 1000
+// records and ListPodSandbox over them. Needs root.
+//
+//   bazel run -c opt //bench:controller_bench -- --benchmark_repetitions=5
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
+#include "cni/testing/host_network_guard.h"
+#include "nlohmann/json.hpp"
+#include "sandbox/controller.h"
+#include "sandbox/store.h"
+#include "sys/file.h"
+#include "sys/real_sys.h"
+
+namespace podsandbox {
+namespace {
+
+using sandbox::Controller;
+using sandbox::ControllerOptions;
+
+constexpr char kBridge[] = "psbbench0";
+
+// Private dirs, unmounted and removed afterwards.
+class BenchDirs {
+ public:
+  BenchDirs() : base_(absl::StrCat("/tmp/psb-controller-bench-", ::getpid())) {
+    (void)sys::MakeDirs(sys_, base_ + "/net.d", 0755).ok();
+    nlohmann::json list = {
+        {"cniVersion", "1.0.0"},
+        {"name", "psbbench"},
+        {"plugins",
+         {{{"type", "bridge"},
+           {"bridge", kBridge},
+           {"isGateway", true},
+           {"ipMasq", false},
+           {"ipam",
+            {{"type", "host-local"},
+             {"dataDir", base_ + "/ipam"},
+             {"ranges", {{{{"subnet", "10.236.0.0/16"}}}}}}}}}}};
+    (void)sys::WriteFileAtomically(sys_, base_ + "/net.d/10-bench.conflist",
+                                   list.dump(), 0644)
+        .ok();
+  }
+  ~BenchDirs() {
+    for (const char* sub : {"/state/ns/netns", "/state/ns/userns"}) {
+      ::umount2((base_ + sub).c_str(), MNT_DETACH);
+    }
+    (void)sys::RemoveTree(sys_, base_).ok();
+  }
+
+  ControllerOptions Options() const {
+    ControllerOptions o;
+    o.root_dir = base_ + "/root";
+    o.state_dir = base_ + "/state";
+    o.cni_conf_dir = base_ + "/net.d";
+    o.cni_bin_dirs = {"/usr/lib/cni"};
+    o.pause_binary = "sandbox/pause/pause";
+    o.stop_grace_period = absl::Seconds(1);
+    return o;
+  }
+  sys::Sys& sys() { return sys_; }
+
+ private:
+  sys::RealSys sys_;
+  std::string base_;
+};
+
+sandbox::PodConfig Pod(int i) {
+  sandbox::PodConfig config;
+  config.metadata = {absl::StrCat("bench-", i), absl::StrCat("uid-", i),
+                     "bench", 0};
+  config.hostname = "bench";
+  config.labels = {{"app", "bench"}, {"i", absl::StrCat(i % 10)}};
+  config.namespaces.userns.mode = sandbox::NamespaceMode::kPod;
+  config.namespaces.userns.mappings = {{{0, 300000, 65536}},
+                                       {{0, 300000, 65536}}};
+  return config;
+}
+
+bool NeedRoot(benchmark::State& state) {
+  if (::geteuid() == 0) return false;
+  state.SkipWithError("needs root");
+  return true;
+}
+
+void BM_RunAndRemovePod(benchmark::State& state) {
+  if (NeedRoot(state)) return;
+  BenchDirs dirs;
+  cni::HostNetworkGuard guard(dirs.sys(), kBridge);
+  absl::StatusOr<std::unique_ptr<Controller>> c =
+      Controller::Create(dirs.sys(), dirs.Options());
+  if (!c.ok()) return state.SkipWithError(c.status().ToString().c_str());
+  int i = 0;
+  for (auto _ : state) {
+    absl::StatusOr<std::string> id = (*c)->RunPodSandbox(Pod(i++), "");
+    if (!id.ok()) return state.SkipWithError(id.status().ToString().c_str());
+    absl::Status removed = (*c)->RemovePodSandbox(*id);
+    if (!removed.ok()) return state.SkipWithError(removed.ToString().c_str());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RunAndRemovePod)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// 1000 stopped sandboxes on disk (records only: the memory-only paths do
+// not touch their resources).
+void WriteRecords(sys::Sys& sys, const ControllerOptions& o, int count) {
+  sandbox::Store store(sys, o.root_dir + "/sandboxes");
+  (void)store.Init().ok();
+  for (int i = 0; i < count; ++i) {
+    sandbox::SandboxRecord r;
+    r.id = absl::StrCat(std::string(56, 'a'), absl::Hex(i, absl::kZeroPad8));
+    r.config = Pod(i);
+    r.runtime_handler = "runc";
+    r.phase = sandbox::Phase::kStopped;
+    r.ips = {absl::StrCat("10.236.", i / 250, ".", i % 250 + 2)};
+    r.created_at = absl::Now();
+    (void)store.Save(r, /*durable=*/false).ok();
+  }
+}
+
+void BM_RecoverRecords(benchmark::State& state) {
+  if (NeedRoot(state)) return;
+  BenchDirs dirs;
+  WriteRecords(dirs.sys(), dirs.Options(), state.range(0));
+  for (auto _ : state) {
+    absl::StatusOr<std::unique_ptr<Controller>> c =
+        Controller::Create(dirs.sys(), dirs.Options());
+    if (!c.ok()) return state.SkipWithError(c.status().ToString().c_str());
+    state.PauseTiming();
+    c->reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_RecoverRecords)
+    ->Arg(1000)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_ListPodSandbox(benchmark::State& state) {
+  if (NeedRoot(state)) return;
+  BenchDirs dirs;
+  WriteRecords(dirs.sys(), dirs.Options(), state.range(0));
+  absl::StatusOr<std::unique_ptr<Controller>> c =
+      Controller::Create(dirs.sys(), dirs.Options());
+  if (!c.ok()) return state.SkipWithError(c.status().ToString().c_str());
+  sandbox::ListFilter filter;
+  filter.label_selector = {{"app", "bench"}};
+  for (auto _ : state) {
+    benchmark::DoNotOptimize((*c)->ListPodSandbox(filter));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ListPodSandbox)
+    ->Arg(1000)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace podsandbox
+
+BENCHMARK_MAIN();
