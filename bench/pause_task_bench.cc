@@ -1,0 +1,266 @@
+// Our pause task against the runtime binary run by hand on the same bundle:
+// create+start, and kill+delete, for runc and crun. The difference is our
+// overhead (spec, bundle, pid file, pidfd, watcher, rollback bookkeeping).
+// Host-network pods without a user namespace, so namespaces cost nothing
+// here (bench/namespaces_bench measures them). Needs root.
+//
+//   bazel run -c opt //bench:pause_task_bench -- --benchmark_repetitions=3
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "benchmark/benchmark.h"
+#include "nlohmann/json.hpp"
+#include "sandbox/oci_spec.h"
+#include "sandbox/pause/rootfs.h"
+#include "sandbox/pause_task.h"
+#include "sandbox/runtime_handler.h"
+#include "sys/file.h"
+#include "sys/orphan_reaper.h"
+#include "sys/proc.h"
+#include "sys/real_sys.h"
+
+namespace podsandbox {
+namespace {
+
+using sandbox::PauseProcess;
+using sandbox::PauseTask;
+using sandbox::RuntimeHandler;
+using sandbox::RuntimeType;
+using sandbox::TaskSpec;
+
+const char* const kRuntimes[] = {"/usr/sbin/runc", "/usr/bin/crun"};
+
+// Shared by every benchmark: one subreaper, one rootfs, one task.
+struct Env {
+  sys::RealSys sys;
+  std::string dir = absl::StrCat("/run/psb-bench-pause-", ::getpid());
+  sys::OrphanReaper reaper{sys};
+  PauseTask task{sys, &reaper, {dir + "/rootfs"}, [](const auto&) {}};
+  bool ok = false;
+
+  Env() {
+    ok = sys::MakeDirs(sys, dir, 0755).ok() &&
+         sandbox::pause::EnsurePauseRootfs(sys, dir + "/rootfs",
+                                           "sandbox/pause/pause")
+             .ok() &&
+         reaper.Start().ok() && task.Init().ok();
+  }
+  ~Env() {
+    (void)sys::RemoveTree(sys, dir);
+    for (const char* h :
+         {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio",
+          "pids", "systemd", "unified", "hugetlb"}) {
+      ::rmdir(absl::StrCat("/sys/fs/cgroup/", h, "/psb-bench").c_str());
+    }
+  }
+};
+
+Env& env() {
+  static Env* e = new Env();
+  return *e;
+}
+
+RuntimeHandler Handler(int64_t index) {
+  RuntimeHandler h;
+  h.path = kRuntimes[index];
+  h.type = index == 0 ? RuntimeType::kRunc : RuntimeType::kCrun;
+  h.name = std::string(sandbox::RuntimeTypeName(h.type));
+  h.root = absl::StrCat(env().dir, "/state-", h.name);
+  return h;
+}
+
+TaskSpec Spec(const std::string& id) {
+  TaskSpec spec;
+  spec.sandbox_id = id;
+  spec.pod_name = "bench";
+  spec.pod_namespace = "default";
+  spec.pod_uid = "uid";
+  spec.cgroup_parent = "/psb-bench";
+  return spec;
+}
+
+// Until the pause handles SIGTERM (a TERM sent before is dropped).
+void WaitReady(pid_t pid) {
+  for (int i = 0; i < 5000; ++i) {
+    absl::StatusOr<std::string> status =
+        sys::ReadFile(absl::StrCat("/proc/", pid, "/status"));
+    if (!status.ok()) return;
+    for (absl::string_view line : absl::StrSplit(*status, '\n')) {
+      uint64_t mask = 0;
+      if (absl::ConsumePrefix(&line, "SigCgt:") &&
+          absl::SimpleHexAtoi(absl::StripAsciiWhitespace(line), &mask) &&
+          (mask & (1ull << (SIGTERM - 1)))) {
+        return;
+      }
+    }
+    absl::SleepFor(absl::Microseconds(200));
+  }
+}
+
+// The runtime by hand: posix_spawn, stdio to /dev/null, waitpid.
+bool Run(const RuntimeHandler& h, std::vector<std::string> args) {
+  std::vector<std::string> argv = {h.path, "--root", h.root};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> cargv;
+  for (std::string& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  for (int fd : {0, 1, 2}) {
+    ::posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0);
+  }
+  char path_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[] = {path_env, nullptr};
+  pid_t pid;
+  int err = ::posix_spawn(&pid, h.path.c_str(), &actions, nullptr, cargv.data(),
+                          envp);
+  ::posix_spawn_file_actions_destroy(&actions);
+  if (err != 0) return false;
+  int status = 0;
+  return ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+         WEXITSTATUS(status) == 0;
+}
+
+bool NeedRoot(benchmark::State& state) {
+  if (::geteuid() != 0) {
+    state.SkipWithError("needs root");
+    return true;
+  }
+  if (!env().ok) {
+    state.SkipWithError("setup failed (pause rootfs or subreaper)");
+    return true;
+  }
+  return false;
+}
+
+void BM_CreateStart_Ours(benchmark::State& state) {
+  if (NeedRoot(state)) return;
+  RuntimeHandler h = Handler(state.range(0));
+  std::string id = absl::StrCat("bench-ours-", h.name);
+  std::string bundle = absl::StrCat(env().dir, "/", id);
+  for (auto _ : state) {
+    absl::StatusOr<PauseProcess> p = env().task.Start(Spec(id), h, bundle);
+    state.PauseTiming();
+    if (!p.ok()) return state.SkipWithError(p.status().ToString().c_str());
+    if (!env().task.Delete(h, id, bundle).ok()) {
+      return state.SkipWithError("delete");
+    }
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_CreateStart_ByHand(benchmark::State& state) {
+  if (NeedRoot(state)) return;
+  RuntimeHandler h = Handler(state.range(0));
+  std::string id = absl::StrCat("bench-hand-", h.name);
+  std::string bundle = absl::StrCat(env().dir, "/", id);
+  absl::StatusOr<nlohmann::json> spec =
+      sandbox::BuildOciSpec(Spec(id), h.type, env().dir + "/rootfs");
+  if (!spec.ok() || !sys::MakeDirs(env().sys, bundle, 0711).ok() ||
+      !sys::WriteFileAtomically(env().sys, bundle + "/config.json",
+                                spec->dump(), 0644, false)
+           .ok()) {
+    return state.SkipWithError("bundle");
+  }
+  std::string pid_file = bundle + "/pid";
+  for (auto _ : state) {
+    bool ok =
+        Run(h, {"create", "--bundle", bundle, "--pid-file", pid_file, id}) &&
+        Run(h, {"start", id});
+    state.PauseTiming();
+    if (!ok) return state.SkipWithError("runtime create/start failed");
+    Run(h, {"delete", "--force", id});
+    state.ResumeTiming();
+  }
+  (void)sys::RemoveTree(env().sys, bundle);
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_KillDelete_Ours(benchmark::State& state) {
+  if (NeedRoot(state)) return;
+  RuntimeHandler h = Handler(state.range(0));
+  std::string id = absl::StrCat("bench-ours-", h.name);
+  std::string bundle = absl::StrCat(env().dir, "/", id);
+  for (auto _ : state) {
+    state.PauseTiming();
+    absl::StatusOr<PauseProcess> p = env().task.Start(Spec(id), h, bundle);
+    if (!p.ok()) return state.SkipWithError(p.status().ToString().c_str());
+    WaitReady(p->pid);
+    state.ResumeTiming();
+    if (!env().task.Stop(h, id, absl::Seconds(5)).ok() ||
+        !env().task.Delete(h, id, bundle).ok()) {
+      return state.SkipWithError("stop/delete");
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_KillDelete_ByHand(benchmark::State& state) {
+  if (NeedRoot(state)) return;
+  RuntimeHandler h = Handler(state.range(0));
+  std::string id = absl::StrCat("bench-hand-", h.name);
+  std::string bundle = absl::StrCat(env().dir, "/", id);
+  absl::StatusOr<nlohmann::json> spec =
+      sandbox::BuildOciSpec(Spec(id), h.type, env().dir + "/rootfs");
+  if (!spec.ok() || !sys::MakeDirs(env().sys, bundle, 0711).ok() ||
+      !sys::WriteFileAtomically(env().sys, bundle + "/config.json",
+                                spec->dump(), 0644, false)
+           .ok()) {
+    return state.SkipWithError("bundle");
+  }
+  std::string pid_file = bundle + "/pid";
+  for (auto _ : state) {
+    state.PauseTiming();
+    pid_t pid = 0;
+    if (!Run(h, {"create", "--bundle", bundle, "--pid-file", pid_file, id}) ||
+        !Run(h, {"start", id})) {
+      return state.SkipWithError("runtime create/start failed");
+    }
+    absl::StatusOr<std::string> text = sys::ReadFile(pid_file);
+    if (!text.ok() ||
+        !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &pid)) {
+      return state.SkipWithError("pid file");
+    }
+    env().reaper.Claim(pid);
+    WaitReady(pid);
+    state.ResumeTiming();
+    // The same work as ours: TERM, wait for the exit (we are the
+    // subreaper, so waitpid), delete.
+    bool ok = Run(h, {"kill", id, "15"});
+    ok = ::waitpid(pid, nullptr, 0) == pid && ok;
+    ok = Run(h, {"delete", "--force", id}) && ok;
+    state.PauseTiming();
+    env().reaper.Release(pid);
+    if (!ok) return state.SkipWithError("kill/delete failed");
+    state.ResumeTiming();
+  }
+  (void)sys::RemoveTree(env().sys, bundle);
+  state.SetItemsProcessed(state.iterations());
+}
+
+void Runtimes(benchmark::internal::Benchmark* b) {
+  b->ArgName("runc_crun")->Arg(0)->Arg(1);
+  b->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(30);
+}
+
+BENCHMARK(BM_CreateStart_Ours)->Apply(Runtimes);
+BENCHMARK(BM_CreateStart_ByHand)->Apply(Runtimes);
+BENCHMARK(BM_KillDelete_Ours)->Apply(Runtimes);
+BENCHMARK(BM_KillDelete_ByHand)->Apply(Runtimes);
+
+}  // namespace
+}  // namespace podsandbox
+
+BENCHMARK_MAIN();
