@@ -48,6 +48,7 @@ using ::testing::HasSubstr;
 
 constexpr char kBridge[] = "psbcri0";
 constexpr char kSubnetPrefix[] = "10.235.0.";
+constexpr char kIpForward[] = "/proc/sys/net/ipv4/ip_forward";
 
 std::string Runfile(absl::string_view path) {
   const char* srcdir = getenv("TEST_SRCDIR");
@@ -99,6 +100,7 @@ class PodsandboxdTest : public sys::LeakCheckedTest {
  protected:
   void SetUp() override {
     LeakCheckedTest::SetUp();
+    ip_forward_ = ReadAll(kIpForward);
     // A user namespace's root must reach the bundle and rootfs under the
     // state dir, so not under $TEST_TMPDIR (/root/..., mode 0700).
     base_ = std::make_unique<sys::TempDir>("/tmp");
@@ -157,6 +159,8 @@ path = "/usr/sbin/runc"
     sys::Command del{"/usr/sbin/ip", {"ip", "link", "del", kBridge}};
     sys::RunSubprocess(sys, del).IgnoreError();  // absent: nothing to undo
     base_.reset();
+    // The bridge plugin turns forwarding on for a gateway bridge.
+    WriteAll(kIpForward, ip_forward_);
   }
 
   std::vector<std::string> DaemonArgs() {
@@ -293,6 +297,7 @@ path = "/usr/sbin/runc"
     return result.ok() ? *result : sys::SubprocessResult{};
   }
 
+  std::string ip_forward_;
   std::unique_ptr<sys::TempDir> base_;
   std::string root_, state_, socket_, config_;
   pid_t daemon_ = -1;
