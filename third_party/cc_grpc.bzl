@@ -5,13 +5,14 @@ repository; Debian ships only the compiler and the library, so a genrule
 runs them directly.
 """
 
-def cc_grpc_library(name, src, deps = []):
+def cc_grpc_library(name, src, deps = [], visibility = None):
     """A cc_library with the message and gRPC service code of one .proto.
 
     Args:
       name: the cc_library's name.
       src: a .proto file in this package; imports resolve from the repo root.
       deps: further cc_library dependencies.
+      visibility: the cc_library's visibility (default: the package's).
     """
     if not src.endswith(".proto"):
         fail("src must be a .proto file")
@@ -36,4 +37,5 @@ def cc_grpc_library(name, src, deps = []):
         srcs = sources,
         hdrs = headers,
         deps = deps + ["//third_party:grpc", "//third_party:protobuf"],
+        visibility = visibility,
     )
