@@ -1,0 +1,178 @@
+#include "bench/cri_load_lib.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace podsandbox::bench {
+namespace {
+
+double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
+
+nlohmann::json LatencyJson(const LatencySummary& s) {
+  return {{"count", s.count}, {"p50", Ms(s.p50)}, {"p95", Ms(s.p95)},
+          {"p99", Ms(s.p99)}, {"max", Ms(s.max)}, {"mean", Ms(s.mean)}};
+}
+
+nlohmann::json SamplesJson(const std::vector<absl::Duration>& samples) {
+  nlohmann::json out = nlohmann::json::array();
+  for (absl::Duration d : samples) out.push_back(Ms(d));
+  return out;
+}
+
+std::string LatencyRow(absl::string_view rpc, const LatencySummary& s) {
+  return absl::StrFormat("  %-18s %5d %9.1f %9.1f %9.1f %9.1f %9.1f\n", rpc,
+                         s.count, Ms(s.p50), Ms(s.p95), Ms(s.p99), Ms(s.max),
+                         Ms(s.mean));
+}
+
+}  // namespace
+
+absl::Duration Percentile(std::vector<absl::Duration> samples, double q) {
+  if (samples.empty()) return absl::ZeroDuration();
+  std::sort(samples.begin(), samples.end());
+  q = std::clamp(q, 0.0, 100.0);
+  // Nearest rank: ceil(q/100 * n), 1-based; rank 0 (q = 0) is the minimum.
+  const double rank =
+      std::ceil(q / 100.0 * static_cast<double>(samples.size()));
+  const size_t index = rank < 1 ? 0 : static_cast<size_t>(rank) - 1;
+  return samples[std::min(index, samples.size() - 1)];
+}
+
+LatencySummary Summarize(const std::vector<absl::Duration>& samples) {
+  LatencySummary s;
+  if (samples.empty()) return s;
+  s.count = static_cast<int>(samples.size());
+  s.p50 = Percentile(samples, 50);
+  s.p95 = Percentile(samples, 95);
+  s.p99 = Percentile(samples, 99);
+  s.max = Percentile(samples, 100);
+  absl::Duration sum;
+  for (absl::Duration d : samples) sum += d;
+  s.mean = sum / s.count;
+  return s;
+}
+
+absl::StatusOr<int64_t> ParsePssKib(absl::string_view smaps_rollup) {
+  for (absl::string_view line : absl::StrSplit(smaps_rollup, '\n')) {
+    // "Pss_Anon:" and friends share the prefix; only "Pss:" is the total.
+    if (!absl::ConsumePrefix(&line, "Pss:")) continue;
+    line = absl::StripAsciiWhitespace(line);
+    if (!absl::ConsumeSuffix(&line, "kB")) break;
+    int64_t kib = 0;
+    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &kib) || kib < 0) {
+      break;
+    }
+    return kib;
+  }
+  return absl::InvalidArgumentError("smaps_rollup: no \"Pss: N kB\" line");
+}
+
+absl::StatusOr<pid_t> ParsePpid(absl::string_view stat) {
+  const size_t paren = stat.rfind(')');
+  if (paren == absl::string_view::npos) {
+    return absl::InvalidArgumentError("stat: no ')' after the command name");
+  }
+  // After "(comm)": " state ppid ...".
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(stat.substr(paren + 1), ' ', absl::SkipWhitespace());
+  int ppid = 0;
+  if (fields.size() < 2 || !absl::SimpleAtoi(fields[1], &ppid) || ppid < 0) {
+    return absl::InvalidArgumentError("stat: malformed ppid field");
+  }
+  return static_cast<pid_t>(ppid);
+}
+
+absl::StatusOr<pid_t> PidFromStatusInfo(
+    const std::map<std::string, std::string>& info) {
+  for (const auto& [key, value] : info) {
+    nlohmann::json parsed = nlohmann::json::parse(value, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object()) continue;
+    auto it = parsed.find("pid");
+    if (it == parsed.end() || !it->is_number_integer()) continue;
+    const int64_t pid = it->get<int64_t>();
+    if (pid > 0) return static_cast<pid_t>(pid);
+  }
+  return absl::NotFoundError("status info: no JSON value with a \"pid\"");
+}
+
+double MemoryReport::PerPodKib() const {
+  if (pods <= 0) return 0;
+  return static_cast<double>(pod_processes_pss_kib + DaemonGrowthKib()) / pods;
+}
+
+double RunReport::PodsPerSecond() const {
+  const double seconds = absl::ToDoubleSeconds(run_wall);
+  if (seconds <= 0) return 0;
+  return run.count / seconds;
+}
+
+std::string FormatTable(const RunReport& r) {
+  std::string out = absl::StrFormat(
+      "%s (%s, handler \"%s\"): %d pods, concurrency %d, userns %s\n", r.label,
+      r.endpoint, r.runtime_handler, r.pods, r.concurrency,
+      r.userns ? "yes" : "no");
+  absl::StrAppendFormat(&out, "  %-18s %5s %9s %9s %9s %9s %9s\n", "rpc (ms)",
+                        "n", "p50", "p95", "p99", "max", "mean");
+  out += LatencyRow("RunPodSandbox", r.run);
+  out += LatencyRow("StopPodSandbox", r.stop);
+  out += LatencyRow("RemovePodSandbox", r.remove);
+  absl::StrAppendFormat(&out, "  throughput: %.2f pods/s (%d pods in %.2f s)\n",
+                        r.PodsPerSecond(), r.run.count,
+                        absl::ToDoubleSeconds(r.run_wall));
+  if (r.memory.has_value()) {
+    const MemoryReport& m = *r.memory;
+    absl::StrAppendFormat(
+        &out,
+        "  memory: %.0f KiB/pod = (%d pod processes, %d KiB PSS + daemon "
+        "growth %d KiB [%d -> %d]) / %d pods\n",
+        m.PerPodKib(), m.processes, m.pod_processes_pss_kib,
+        m.DaemonGrowthKib(), m.daemon_before_kib, m.daemon_after_kib, m.pods);
+  }
+  if (r.errors > 0) {
+    absl::StrAppendFormat(&out, "  errors: %d (first: %s)\n", r.errors,
+                          r.first_error);
+  }
+  return out;
+}
+
+nlohmann::json ToJson(const RunReport& r) {
+  nlohmann::json j = {{"label", r.label},
+                      {"endpoint", r.endpoint},
+                      {"runtime_handler", r.runtime_handler},
+                      {"userns", r.userns},
+                      {"pods", r.pods},
+                      {"concurrency", r.concurrency},
+                      {"run_ms", LatencyJson(r.run)},
+                      {"stop_ms", LatencyJson(r.stop)},
+                      {"remove_ms", LatencyJson(r.remove)},
+                      {"samples_ms",
+                       {{"run", SamplesJson(r.run_samples)},
+                        {"stop", SamplesJson(r.stop_samples)},
+                        {"remove", SamplesJson(r.remove_samples)}}},
+                      {"run_wall_s", absl::ToDoubleSeconds(r.run_wall)},
+                      {"pods_per_s", r.PodsPerSecond()},
+                      {"errors", r.errors},
+                      {"first_error", r.first_error}};
+  if (r.memory.has_value()) {
+    const MemoryReport& m = *r.memory;
+    j["memory"] = {{"pods", m.pods},
+                   {"processes", m.processes},
+                   {"pod_processes_pss_kib", m.pod_processes_pss_kib},
+                   {"daemon_before_kib", m.daemon_before_kib},
+                   {"daemon_after_kib", m.daemon_after_kib},
+                   {"daemon_growth_kib", m.DaemonGrowthKib()},
+                   {"per_pod_kib", m.PerPodKib()}};
+  }
+  return j;
+}
+
+}  // namespace podsandbox::bench

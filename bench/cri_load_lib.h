@@ -1,0 +1,105 @@
+// The pure parts of cri_load, the CRI load generator: latency percentiles,
+// parsing of /proc files and CRI status info, and the report as a table and
+// as JSON. Nothing here talks to a CRI endpoint or reads /proc itself, so all
+// of it is unit-tested (cri_load_lib_test).
+//
+// Units in reports: latencies in milliseconds, memory in KiB (as /proc
+// prints it), throughput in pods per second.
+#ifndef PODSANDBOX_BENCH_CRI_LOAD_LIB_H_
+#define PODSANDBOX_BENCH_CRI_LOAD_LIB_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+
+namespace podsandbox::bench {
+
+// Nearest-rank percentile: the smallest sample such that at least q percent
+// of the samples are <= it. q is clamped to [0, 100]; q = 0 gives the
+// minimum. An empty input gives ZeroDuration(). Takes a copy: it sorts.
+absl::Duration Percentile(std::vector<absl::Duration> samples, double q);
+
+// Latencies of one RPC over a run.
+struct LatencySummary {
+  int count = 0;
+  absl::Duration p50, p95, p99, max, mean;
+};
+
+// All zero for an empty input.
+LatencySummary Summarize(const std::vector<absl::Duration>& samples);
+
+// The "Pss:" figure of /proc/PID/smaps_rollup, in KiB. InvalidArgument when
+// the text has no well-formed Pss line (e.g. a kernel thread's empty file).
+absl::StatusOr<int64_t> ParsePssKib(absl::string_view smaps_rollup);
+
+// The parent pid (field 4) of /proc/PID/stat. The command name (field 2) may
+// hold spaces and parentheses, so fields are counted after its last ')'.
+// InvalidArgument on malformed text.
+absl::StatusOr<pid_t> ParsePpid(absl::string_view stat);
+
+// The pause process's pid from PodSandboxStatus(verbose).info: the first
+// value that is a JSON object with a positive integer "pid" (containerd and
+// podsandboxd both put it under "info"). NotFound when no value has one.
+absl::StatusOr<pid_t> PidFromStatusInfo(
+    const std::map<std::string, std::string>& info);
+
+// What the live pods cost the host, measured with all of them running.
+struct MemoryReport {
+  int pods = 0;
+  // Processes the pods added (each pause and, for containerd, each shim),
+  // counted once, and the sum of their PSS.
+  int processes = 0;
+  int64_t pod_processes_pss_kib = 0;
+  // The daemon's PSS before the first measured pod and with all running.
+  int64_t daemon_before_kib = 0;
+  int64_t daemon_after_kib = 0;
+
+  int64_t DaemonGrowthKib() const {
+    return daemon_after_kib - daemon_before_kib;
+  }
+  // (pod processes + daemon growth) / pods; 0 without pods.
+  double PerPodKib() const;
+};
+
+// One cri_load run against one endpoint.
+struct RunReport {
+  std::string label;     // e.g. "podsandboxd" or "containerd"
+  std::string endpoint;  // unix:///...
+  std::string runtime_handler;
+  bool userns = false;
+  int pods = 0;
+  int concurrency = 1;
+  LatencySummary run, stop, remove;
+  // The raw latencies, in completion order, for CDF plots.
+  std::vector<absl::Duration> run_samples, stop_samples, remove_samples;
+  // Wall time of the phase that ran all pods; pods/s is taken over it.
+  absl::Duration run_wall;
+  int errors = 0;
+  std::string first_error;
+  std::optional<MemoryReport> memory;
+
+  // Pods whose RunPodSandbox succeeded, per second of the run phase.
+  double PodsPerSecond() const;
+};
+
+// A fixed-width, human-readable table (one row per RPC, then throughput and
+// memory), ending in a newline.
+std::string FormatTable(const RunReport& report);
+
+// The report as JSON: latencies as {"p50","p95","p99","max","mean"} in ms
+// (doubles) plus "count"; "samples_ms" {"run","stop","remove"} the raw
+// latencies; "pods_per_s"; "memory" present only when measured.
+nlohmann::json ToJson(const RunReport& report);
+
+}  // namespace podsandbox::bench
+
+#endif  // PODSANDBOX_BENCH_CRI_LOAD_LIB_H_

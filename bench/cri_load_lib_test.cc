@@ -1,0 +1,186 @@
+#include "bench/cri_load_lib.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace podsandbox::bench {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::vector<absl::Duration> Ms(std::vector<int> values) {
+  std::vector<absl::Duration> out;
+  for (int v : values) out.push_back(absl::Milliseconds(v));
+  return out;
+}
+
+TEST(PercentileTest, NearestRankOverUnsortedInput) {
+  // 1..100 shuffled: the q-th percentile is q ms exactly.
+  std::vector<int> values;
+  for (int i = 100; i >= 1; --i) values.push_back(i);
+  EXPECT_EQ(Percentile(Ms(values), 50), absl::Milliseconds(50));
+  EXPECT_EQ(Percentile(Ms(values), 95), absl::Milliseconds(95));
+  EXPECT_EQ(Percentile(Ms(values), 99), absl::Milliseconds(99));
+  EXPECT_EQ(Percentile(Ms(values), 100), absl::Milliseconds(100));
+  EXPECT_EQ(Percentile(Ms(values), 0), absl::Milliseconds(1));
+}
+
+TEST(PercentileTest, SmallSamplesRoundUp) {
+  // n = 3: p50 is rank ceil(1.5) = 2; p95 and p99 are the maximum.
+  EXPECT_EQ(Percentile(Ms({30, 10, 20}), 50), absl::Milliseconds(20));
+  EXPECT_EQ(Percentile(Ms({30, 10, 20}), 95), absl::Milliseconds(30));
+  EXPECT_EQ(Percentile(Ms({7}), 99), absl::Milliseconds(7));
+}
+
+TEST(PercentileTest, EmptyAndOutOfRange) {
+  EXPECT_EQ(Percentile({}, 50), absl::ZeroDuration());
+  EXPECT_EQ(Percentile(Ms({1, 2}), 150), absl::Milliseconds(2));
+  EXPECT_EQ(Percentile(Ms({1, 2}), -5), absl::Milliseconds(1));
+}
+
+TEST(SummarizeTest, CountsAndMean) {
+  LatencySummary s = Summarize(Ms({10, 20, 30, 40}));
+  EXPECT_EQ(s.count, 4);
+  EXPECT_EQ(s.p50, absl::Milliseconds(20));
+  EXPECT_EQ(s.max, absl::Milliseconds(40));
+  EXPECT_EQ(s.mean, absl::Milliseconds(25));
+  EXPECT_EQ(Summarize({}).count, 0);
+}
+
+TEST(ParsePssKibTest, TakesTheTotalNotTheBreakdown) {
+  constexpr char kRollup[] =
+      "00400000-7ffd0000 ---p 00000000 00:00 0    [rollup]\n"
+      "Rss:                 884 kB\n"
+      "Pss:                 137 kB\n"
+      "Pss_Dirty:            60 kB\n"
+      "Pss_Anon:             60 kB\n"
+      "Shared_Clean:        800 kB\n";
+  absl::StatusOr<int64_t> pss = ParsePssKib(kRollup);
+  ASSERT_TRUE(pss.ok()) << pss.status();
+  EXPECT_EQ(*pss, 137);
+}
+
+TEST(ParsePssKibTest, RejectsMissingOrMalformed) {
+  EXPECT_EQ(ParsePssKib("").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParsePssKib("Pss_Anon: 5 kB\n").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParsePssKib("Pss: lots kB\n").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParsePssKib("Pss: 12\n").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ParsePpidTest, CommandWithSpacesAndParens) {
+  absl::StatusOr<pid_t> ppid =
+      ParsePpid("4242 (containerd-shim (x) y) S 1 4242 4242 0 -1 4194560");
+  ASSERT_TRUE(ppid.ok()) << ppid.status();
+  EXPECT_EQ(*ppid, 1);
+  EXPECT_EQ(*ParsePpid("77 (pause) S 76 77 77 0"), 76);
+}
+
+TEST(ParsePpidTest, Malformed) {
+  EXPECT_FALSE(ParsePpid("77 pause S 76").ok());
+  EXPECT_FALSE(ParsePpid("77 (pause) S").ok());
+  EXPECT_FALSE(ParsePpid("77 (pause) S x").ok());
+}
+
+TEST(PidFromStatusInfoTest, FindsPidInAnyJsonValue) {
+  std::map<std::string, std::string> info = {
+      {"config", "not json"},
+      {"info", R"({"pid": 4321, "processStatus": "running"})"}};
+  absl::StatusOr<pid_t> pid = PidFromStatusInfo(info);
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  EXPECT_EQ(*pid, 4321);
+}
+
+TEST(PidFromStatusInfoTest, NotFoundWithoutPositivePid) {
+  EXPECT_EQ(PidFromStatusInfo({}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(PidFromStatusInfo({{"info", R"({"pid": 0})"}}).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(PidFromStatusInfo({{"info", R"({"pid": "12"})"}}).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+RunReport SampleReport() {
+  RunReport r;
+  r.label = "podsandboxd";
+  r.endpoint = "unix:///tmp/x.sock";
+  r.runtime_handler = "runc";
+  r.userns = true;
+  r.pods = 4;
+  r.concurrency = 2;
+  r.run_samples = Ms({10, 20, 30, 40});
+  r.run = Summarize(r.run_samples);
+  r.stop = Summarize(Ms({5, 5, 5, 5}));
+  r.remove = Summarize(Ms({1, 1, 1, 1}));
+  r.run_wall = absl::Seconds(2);
+  return r;
+}
+
+TEST(RunReportTest, PodsPerSecondOverTheRunPhase) {
+  RunReport r = SampleReport();
+  EXPECT_DOUBLE_EQ(r.PodsPerSecond(), 2.0);
+  r.run_wall = absl::ZeroDuration();
+  EXPECT_DOUBLE_EQ(r.PodsPerSecond(), 0.0);
+}
+
+TEST(MemoryReportTest, PerPodIncludesDaemonGrowth) {
+  MemoryReport m;
+  m.pods = 4;
+  m.processes = 4;
+  m.pod_processes_pss_kib = 400;
+  m.daemon_before_kib = 1000;
+  m.daemon_after_kib = 1200;
+  EXPECT_EQ(m.DaemonGrowthKib(), 200);
+  EXPECT_DOUBLE_EQ(m.PerPodKib(), 150.0);
+  EXPECT_DOUBLE_EQ(MemoryReport{}.PerPodKib(), 0.0);
+}
+
+TEST(FormatTableTest, RowsAndOptionalSections) {
+  RunReport r = SampleReport();
+  std::string table = FormatTable(r);
+  EXPECT_THAT(table, HasSubstr("podsandboxd (unix:///tmp/x.sock"));
+  EXPECT_THAT(table, HasSubstr("concurrency 2, userns yes"));
+  EXPECT_THAT(table,
+              HasSubstr("  RunPodSandbox          4      20.0      40.0"));
+  EXPECT_THAT(table, HasSubstr("2.00 pods/s"));
+  EXPECT_THAT(table, Not(HasSubstr("memory")));
+  EXPECT_THAT(table, Not(HasSubstr("errors")));
+
+  r.memory = MemoryReport{4, 4, 400, 1000, 1200};
+  r.errors = 1;
+  r.first_error = "UNAVAILABLE: gone";
+  table = FormatTable(r);
+  EXPECT_THAT(table, HasSubstr("memory: 150 KiB/pod"));
+  EXPECT_THAT(table, HasSubstr("errors: 1 (first: UNAVAILABLE: gone)"));
+}
+
+TEST(ToJsonTest, FieldsInMilliseconds) {
+  RunReport r = SampleReport();
+  nlohmann::json j = ToJson(r);
+  EXPECT_EQ(j["label"], "podsandboxd");
+  EXPECT_EQ(j["userns"], true);
+  EXPECT_EQ(j["run_ms"]["count"], 4);
+  EXPECT_DOUBLE_EQ(j["run_ms"]["p50"].get<double>(), 20.0);
+  EXPECT_DOUBLE_EQ(j["stop_ms"]["p99"].get<double>(), 5.0);
+  EXPECT_DOUBLE_EQ(j["pods_per_s"].get<double>(), 2.0);
+  EXPECT_EQ(j["samples_ms"]["run"].size(), 4u);
+  EXPECT_FALSE(j.contains("memory"));
+
+  r.memory = MemoryReport{4, 4, 400, 1000, 1200};
+  j = ToJson(r);
+  EXPECT_EQ(j["memory"]["daemon_growth_kib"], 200);
+  EXPECT_DOUBLE_EQ(j["memory"]["per_pod_kib"].get<double>(), 150.0);
+}
+
+}  // namespace
+}  // namespace podsandbox::bench
