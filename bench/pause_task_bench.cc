@@ -66,10 +66,9 @@ struct Env {
   }
 };
 
-Env& env() {
-  static Env* e = new Env();
-  return *e;
-}
+Env* g_env = nullptr;  // made in main, torn down after the benchmarks
+
+Env& env() { return *g_env; }
 
 RuntimeHandler Handler(int64_t index) {
   RuntimeHandler h;
@@ -90,9 +89,18 @@ TaskSpec Spec(const std::string& id) {
   return spec;
 }
 
-// Until the pause handles SIGTERM (a TERM sent before is dropped).
+// Until the pause handles SIGTERM (a TERM sent before is dropped). It must
+// be pause itself: runc's init, before it execs pause, catches every signal
+// too, and a TERM it catches is lost at the exec.
 void WaitReady(pid_t pid) {
   for (int i = 0; i < 5000; ++i) {
+    absl::StatusOr<std::string> comm =
+        sys::ReadFile(absl::StrCat("/proc/", pid, "/comm"));
+    if (!comm.ok()) return;
+    if (absl::StripAsciiWhitespace(*comm) != "pause") {
+      absl::SleepFor(absl::Microseconds(200));
+      continue;
+    }
     absl::StatusOr<std::string> status =
         sys::ReadFile(absl::StrCat("/proc/", pid, "/status"));
     if (!status.ok()) return;
@@ -238,8 +246,7 @@ void BM_KillDelete_ByHand(benchmark::State& state) {
     state.ResumeTiming();
     // The same work as ours: TERM, wait for the exit (we are the
     // subreaper, so waitpid), delete.
-    bool ok = Run(h, {"kill", id, "15"});
-    ok = ::waitpid(pid, nullptr, 0) == pid && ok;
+    bool ok = Run(h, {"kill", id, "15"}) && ::waitpid(pid, nullptr, 0) == pid;
     ok = Run(h, {"delete", "--force", id}) && ok;
     state.PauseTiming();
     env().reaper.Release(pid);
@@ -263,4 +270,11 @@ BENCHMARK(BM_KillDelete_ByHand)->Apply(Runtimes);
 }  // namespace
 }  // namespace podsandbox
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  podsandbox::g_env = new podsandbox::Env();
+  benchmark::RunSpecifiedBenchmarks();
+  delete podsandbox::g_env;
+  return 0;
+}
