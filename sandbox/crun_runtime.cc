@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "sys/status.h"
 
 namespace podsandbox::sandbox {
@@ -29,36 +28,6 @@ absl::Status CrunRuntime::Create(const CreateRequest& request) {
   call.args.push_back(request.id);
   call.output_file = request.log_file;
   return cli_.Run(call).status();
-}
-
-absl::Status CrunRuntime::Start(absl::string_view id) {
-  return cli_.Run({"start", std::string(id), {}, {"start", std::string(id)}})
-      .status();
-}
-
-absl::StatusOr<RuntimeState> CrunRuntime::State(absl::string_view id) {
-  ASSIGN_OR_RETURN(
-      std::string out,
-      cli_.Run({"state", std::string(id), {}, {"state", std::string(id)}}));
-  return RuntimeCli::ParseState(out);
-}
-
-absl::Status CrunRuntime::Kill(absl::string_view id, int signal) {
-  return cli_
-      .Run({"kill",
-            std::string(id),
-            {},
-            {"kill", std::string(id), absl::StrCat(signal)}})
-      .status();
-}
-
-absl::Status CrunRuntime::Delete(absl::string_view id) {
-  return cli_
-      .Run({"delete",
-            std::string(id),
-            {},
-            {"delete", "--force", std::string(id)}})
-      .status();
 }
 
 }  // namespace podsandbox::sandbox

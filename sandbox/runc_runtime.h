@@ -23,10 +23,14 @@ class RuncRuntime : public OciRuntime {
   const RuntimeHandler& handler() const override { return cli_.handler(); }
   absl::Status CheckSupported(const TaskSpec& spec) override;
   absl::Status Create(const CreateRequest& request) override;
-  absl::Status Start(absl::string_view id) override;
-  absl::StatusOr<RuntimeState> State(absl::string_view id) override;
-  absl::Status Kill(absl::string_view id, int signal) override;
-  absl::Status Delete(absl::string_view id) override;
+  absl::Status Start(absl::string_view id) override { return cli_.Start(id); }
+  absl::StatusOr<RuntimeState> State(absl::string_view id) override {
+    return cli_.State(id);
+  }
+  absl::Status Kill(absl::string_view id, int signal) override {
+    return cli_.Kill(id, signal);
+  }
+  absl::Status Delete(absl::string_view id) override { return cli_.Delete(id); }
 
  private:
   RuntimeCli cli_;

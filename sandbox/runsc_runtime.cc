@@ -104,34 +104,4 @@ absl::Status RunscRuntime::Create(const CreateRequest& request) {
   return cli_.Run(call).status();
 }
 
-absl::Status RunscRuntime::Start(absl::string_view id) {
-  return cli_.Run({"start", std::string(id), {}, {"start", std::string(id)}})
-      .status();
-}
-
-absl::StatusOr<RuntimeState> RunscRuntime::State(absl::string_view id) {
-  ASSIGN_OR_RETURN(
-      std::string out,
-      cli_.Run({"state", std::string(id), {}, {"state", std::string(id)}}));
-  return RuntimeCli::ParseState(out);
-}
-
-absl::Status RunscRuntime::Kill(absl::string_view id, int signal) {
-  return cli_
-      .Run({"kill",
-            std::string(id),
-            {},
-            {"kill", std::string(id), absl::StrCat(signal)}})
-      .status();
-}
-
-absl::Status RunscRuntime::Delete(absl::string_view id) {
-  return cli_
-      .Run({"delete",
-            std::string(id),
-            {},
-            {"delete", "--force", std::string(id)}})
-      .status();
-}
-
 }  // namespace podsandbox::sandbox

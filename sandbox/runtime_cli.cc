@@ -143,4 +143,25 @@ absl::StatusOr<RuntimeState> RuntimeCli::ParseState(
   return out;
 }
 
+absl::Status RuntimeCli::Start(absl::string_view id) const {
+  std::string name(id);
+  return Run({"start", name, {}, {"start", name}}).status();
+}
+
+absl::StatusOr<RuntimeState> RuntimeCli::State(absl::string_view id) const {
+  std::string name(id);
+  ASSIGN_OR_RETURN(std::string out, Run({"state", name, {}, {"state", name}}));
+  return ParseState(out);
+}
+
+absl::Status RuntimeCli::Kill(absl::string_view id, int signal) const {
+  std::string name(id);
+  return Run({"kill", name, {}, {"kill", name, absl::StrCat(signal)}}).status();
+}
+
+absl::Status RuntimeCli::Delete(absl::string_view id) const {
+  std::string name(id);
+  return Run({"delete", name, {}, {"delete", "--force", name}}).status();
+}
+
 }  // namespace podsandbox::sandbox

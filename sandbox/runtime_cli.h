@@ -49,6 +49,14 @@ class RuntimeCli {
   // "<runtime> <op> <id>: <the runtime's message>".
   absl::StatusOr<std::string> Run(const RuntimeCall& call) const;
 
+  // The commands that runc, crun and runsc take with the same arguments
+  // (the OCI runtime command line): `start`, `state` (parsed), `kill` and
+  // `delete --force`. Errors as Run's.
+  absl::Status Start(absl::string_view id) const;
+  absl::StatusOr<RuntimeState> State(absl::string_view id) const;
+  absl::Status Kill(absl::string_view id, int signal) const;
+  absl::Status Delete(absl::string_view id) const;
+
   // Parses `runtime state` output. Internal when it is not the expected
   // JSON.
   static absl::StatusOr<RuntimeState> ParseState(absl::string_view json_text);
