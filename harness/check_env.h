@@ -1,0 +1,102 @@
+// What every check needs: the CRI client, the options, unique pod configs
+// with user namespace requests, and stop+remove of the pods it started,
+// with failures of that cleanup kept for the check's verdict.
+//
+// Each check owns one CheckEnv. Host id ranges come from per-check slots
+// (options.host_id_base + slot * kSlotSize), so two pods in one check can
+// get disjoint maps and nothing depends on what another check left.
+//
+// Thread-safety: one CheckEnv per thread.
+#ifndef PODSANDBOX_HARNESS_CHECK_ENV_H_
+#define PODSANDBOX_HARNESS_CHECK_ENV_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "cri/api.pb.h"
+#include "harness/cri_client.h"
+#include "userns/id_mapping.h"
+
+namespace podsandbox::harness {
+
+struct HarnessOptions {
+  // The CRI runtime_handler of every pod; "" is the runtime's default.
+  std::string runtime_handler;
+  // Host ids the checks map into; each pod gets ranges at or above this.
+  // Must leave room for 16 slots below 2^32.
+  uint32_t host_id_base = 1u << 20;
+  // Each CRI call's deadline.
+  absl::Duration rpc_timeout = absl::Minutes(2);
+  // How long after Remove the pause and pins may take to disappear.
+  absl::Duration teardown_timeout = absl::Seconds(10);
+  // Pod names start with this, then the check's name.
+  std::string name_prefix = "uh";
+};
+
+// Host ids per slot: two 65536-id ranges, with room for a split map.
+inline constexpr uint32_t kSlotSize = 2 * 65536;
+
+// The CRI wire form of one map line.
+runtime::v1::IDMapping ToCri(const userns::IdMapping& m);
+
+// Sets linux.security_context.namespace_options.userns_options.
+void SetUserNamespace(runtime::v1::NamespaceMode mode,
+                      const userns::IdMappings& mappings,
+                      runtime::v1::PodSandboxConfig* config);
+
+class CheckEnv {
+ public:
+  CheckEnv(CriClient& client, const HarnessOptions& options,
+           absl::string_view check_name);
+
+  CriClient& client() { return client_; }
+  const HarnessOptions& options() const { return options_; }
+
+  // The first host id of slot `slot` (0..15).
+  uint32_t HostBase(int slot) const;
+
+  // One range, 65536 ids at HostBase(slot), for both uids and gids.
+  userns::IdMappings SimpleMappings(int slot) const;
+
+  // A pod config with a name no other pod has (check name, our pid, a
+  // counter and the time), pod-network, no user namespace yet.
+  runtime::v1::PodSandboxConfig NewPod();
+
+  // RunPodSandbox with the configured handler: the id, or the runtime's
+  // error.
+  absl::StatusOr<std::string> Run(const runtime::v1::PodSandboxConfig& config);
+
+  // Stop then Remove; NotFound counts as done. Errors are kept for
+  // cleanup_errors() rather than returned: callers run this from an
+  // absl::Cleanup, where a verdict is already decided.
+  void StopAndRemove(const std::string& id);
+
+  // The pause pid from verbose status: FailedPrecondition saying so when
+  // the runtime reports none (the check then SKIPs with that message).
+  absl::StatusOr<pid_t> PausePid(const std::string& id);
+
+  // The parsed verbose info; errors as CriClient::PodSandboxInfo.
+  absl::StatusOr<PodInfo> Info(const std::string& id);
+
+  const std::vector<std::string>& cleanup_errors() const {
+    return cleanup_errors_;
+  }
+
+ private:
+  CriClient& client_;
+  const HarnessOptions& options_;
+  std::string check_name_;
+  int pods_ = 0;
+  std::vector<std::string> cleanup_errors_;
+};
+
+}  // namespace podsandbox::harness
+
+#endif  // PODSANDBOX_HARNESS_CHECK_ENV_H_

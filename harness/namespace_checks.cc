@@ -1,0 +1,258 @@
+#include "harness/namespace_checks.h"
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "harness/kernel_view.h"
+#include "harness/userns_checks.h"
+#include "sys/proc.h"
+
+namespace podsandbox::harness {
+namespace {
+
+namespace v1 = ::runtime::v1;
+
+// The /sys mount of `pid` (0: ours), or a FAIL-worthy description.
+absl::StatusOr<MountEntry> SysMount(pid_t pid) {
+  absl::StatusOr<std::vector<MountEntry>> mounts = ReadMountInfo(pid);
+  if (!mounts.ok()) return mounts.status();
+  const MountEntry* sys = FindMount(*mounts, "/sys");
+  if (sys == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("nothing is mounted at /sys (pid ", pid, ")"));
+  }
+  return *sys;
+}
+
+// The first writable mount at or below /sys in `pid`'s view, if any.
+absl::StatusOr<std::string> WritableUnderSys(pid_t pid) {
+  absl::StatusOr<std::vector<MountEntry>> mounts = ReadMountInfo(pid);
+  if (!mounts.ok()) return mounts.status();
+  for (const MountEntry& m : *mounts) {
+    if ((m.mount_point == "/sys" || absl::StartsWith(m.mount_point, "/sys/")) &&
+        !IsReadOnly(m)) {
+      return absl::StrCat(m.mount_point, " (", m.fstype, ", ", m.options, ")");
+    }
+  }
+  return std::string();
+}
+
+}  // namespace
+
+Verdict CheckNetnsOwnedByPodUserns(CheckEnv& env) {
+  v1::PodSandboxConfig config = env.NewPod();
+  SetUserNamespace(v1::POD, env.SimpleMappings(9), &config);
+  absl::StatusOr<std::string> id = env.Run(config);
+  if (!id.ok()) {
+    return Verdict::Fail(absl::StrCat("RunPodSandbox refused a valid request: ",
+                                      id.status().ToString()));
+  }
+  absl::Cleanup remove = [&env, id = *id] { env.StopAndRemove(id); };
+  absl::StatusOr<PodInfo> info = env.Info(*id);
+  if (!info.ok() || !info->pid.has_value()) {
+    return Verdict::Skip(
+        info.ok()
+            ? "runtime reports no pause pid in verbose info"
+            : absl::StrCat("no verbose info: ", info.status().ToString()));
+  }
+  const pid_t pid = *info->pid;
+  const std::string net = absl::StrCat("/proc/", pid, "/ns/net");
+  absl::StatusOr<netns::NamespaceId> owner = OwnerOfNetworkNamespace(net);
+  absl::StatusOr<netns::NamespaceId> pod_userns = NamespaceOf(pid, "user");
+  absl::StatusOr<netns::NamespaceId> host_userns = NamespaceOf(0, "user");
+  for (const auto* s : {&owner, &pod_userns, &host_userns}) {
+    if (!s->ok()) {
+      return Verdict::Fail(absl::StrCat("inspect namespaces of pause ", pid,
+                                        ": ", s->status().ToString()));
+    }
+  }
+  if (*pod_userns == *host_userns) {
+    return Verdict::Fail(absl::StrCat("accepted and not isolated: pause ", pid,
+                                      " is in the host user namespace ",
+                                      NamespaceName("user", *host_userns)));
+  }
+  if (*owner != *pod_userns) {
+    return Verdict::Fail(absl::StrCat(
+        "netns of pause ", pid, " is owned by ", NamespaceName("user", *owner),
+        *owner == *host_userns ? " (the host's)" : "",
+        ", not by the pod's user namespace ",
+        NamespaceName("user", *pod_userns)));
+  }
+  if (!info->netns_path.empty()) {
+    // The reported path must name the pause's netns, or teardown and CNI
+    // act on another one.
+    absl::StatusOr<netns::NamespaceId> reported =
+        netns::IdOfPath(info->netns_path);
+    absl::StatusOr<netns::NamespaceId> actual = NamespaceOf(pid, "net");
+    if (!reported.ok() || !actual.ok() || *reported != *actual) {
+      return Verdict::Fail(absl::StrCat(
+          "reported netns ", info->netns_path, " is not the netns of pause ",
+          pid,
+          reported.ok() ? ""
+                        : absl::StrCat(": ", reported.status().ToString())));
+    }
+  }
+  return Verdict::Pass(absl::StrCat(
+      "netns of pause ", pid, " owned by ", NamespaceName("user", *owner),
+      " (the pod's; host's is ", NamespaceName("user", *host_userns), ")"));
+}
+
+Verdict CheckSysfsMounted(CheckEnv& env) {
+  v1::PodSandboxConfig config = env.NewPod();
+  SetUserNamespace(v1::POD, env.SimpleMappings(10), &config);
+  absl::StatusOr<std::string> id = env.Run(config);
+  if (!id.ok()) {
+    return Verdict::Fail(absl::StrCat("RunPodSandbox refused a valid request: ",
+                                      id.status().ToString()));
+  }
+  absl::Cleanup remove = [&env, id = *id] { env.StopAndRemove(id); };
+  absl::StatusOr<pid_t> pid = env.PausePid(*id);
+  if (!pid.ok()) return Verdict::Skip(std::string(pid.status().message()));
+  absl::StatusOr<MountEntry> pod = SysMount(*pid);
+  if (!pod.ok()) return Verdict::Fail(std::string(pod.status().message()));
+  absl::StatusOr<MountEntry> host = SysMount(0);
+  if (!host.ok()) {
+    return Verdict::Skip(absl::StrCat("the harness sees no host /sys: ",
+                                      host.status().message()));
+  }
+  if (pod->fstype != "sysfs") {
+    return Verdict::Fail(absl::StrCat("/sys in pause ", *pid, " is ",
+                                      pod->fstype, ", not sysfs"));
+  }
+  // sysfs has one superblock per network namespace: the host's device
+  // means the pod sees the host's network devices (a bind, or a runtime's
+  // fallback after mounting sysfs failed with EPERM).
+  if (pod->device == host->device) {
+    return Verdict::Fail(absl::StrCat("/sys in pause ", *pid,
+                                      " is the host's sysfs (device ",
+                                      pod->device, "), not the pod netns's"));
+  }
+  return Verdict::Pass(absl::StrCat("/sys in pause ", *pid, ": sysfs ",
+                                    pod->device, " (host's is ", host->device,
+                                    "), ", pod->options));
+}
+
+Verdict CheckHostNetworkUserns(CheckEnv& env) {
+  const userns::IdMappings want = env.SimpleMappings(11);
+  v1::PodSandboxConfig config = env.NewPod();
+  config.mutable_linux()
+      ->mutable_security_context()
+      ->mutable_namespace_options()
+      ->set_network(v1::NODE);
+  // As kubelet sends a host-network pod: no hostname, since the pod has no
+  // UTS namespace of its own to set it in.
+  config.clear_hostname();
+  SetUserNamespace(v1::POD, want, &config);
+  absl::StatusOr<std::string> id = env.Run(config);
+  if (!id.ok()) {
+    return Verdict::Skip(absl::StrCat(
+        "runtime refused userns with host network: ", id.status().ToString()));
+  }
+  absl::Cleanup remove = [&env, id = *id] { env.StopAndRemove(id); };
+  absl::StatusOr<pid_t> pid = env.PausePid(*id);
+  if (!pid.ok()) return Verdict::Skip(std::string(pid.status().message()));
+  if (Verdict maps = CompareMaps(*pid, want); maps.outcome != Outcome::kPass) {
+    return maps;
+  }
+  absl::StatusOr<netns::NamespaceId> pod_net = NamespaceOf(*pid, "net");
+  absl::StatusOr<netns::NamespaceId> host_net = NamespaceOf(0, "net");
+  if (!pod_net.ok() || !host_net.ok() || *pod_net != *host_net) {
+    return Verdict::Fail(absl::StrCat("host network requested, but pause ",
+                                      *pid, " is not in the host netns"));
+  }
+  absl::StatusOr<MountEntry> pod = SysMount(*pid);
+  if (!pod.ok()) return Verdict::Fail(std::string(pod.status().message()));
+  absl::StatusOr<MountEntry> host = SysMount(0);
+  if (!host.ok()) {
+    return Verdict::Skip(absl::StrCat("the harness sees no host /sys: ",
+                                      host.status().message()));
+  }
+  if (pod->fstype != "sysfs" || pod->device != host->device) {
+    return Verdict::Fail(absl::StrCat(
+        "/sys in pause ", *pid, " is ", pod->fstype, " ", pod->device,
+        ", not a bind of the host's sysfs ", host->device));
+  }
+  absl::StatusOr<std::string> writable = WritableUnderSys(*pid);
+  if (!writable.ok()) {
+    return Verdict::Fail(absl::StrCat("read mountinfo of pause ", *pid, ": ",
+                                      writable.status().ToString()));
+  }
+  if (!writable->empty()) {
+    return Verdict::Fail(
+        absl::StrCat("writable under /sys in pause ", *pid, ": ", *writable));
+  }
+  return Verdict::Pass(absl::StrCat("pause ", *pid,
+                                    ": maps held, host netns, /sys read-only "
+                                    "bind of host sysfs ",
+                                    host->device));
+}
+
+Verdict CheckTeardownLeavesNothing(CheckEnv& env) {
+  v1::PodSandboxConfig config = env.NewPod();
+  SetUserNamespace(v1::POD, env.SimpleMappings(12), &config);
+  absl::StatusOr<std::string> id = env.Run(config);
+  if (!id.ok()) {
+    return Verdict::Fail(absl::StrCat("RunPodSandbox refused a valid request: ",
+                                      id.status().ToString()));
+  }
+  // Stays armed: if Stop or Remove below fails, this retries them.
+  absl::Cleanup remove = [&env, id = *id] { env.StopAndRemove(id); };
+  absl::StatusOr<PodInfo> info = env.Info(*id);
+  if (!info.ok() || !info->pid.has_value()) {
+    return Verdict::Skip(
+        info.ok()
+            ? "runtime reports no pause pid in verbose info"
+            : absl::StrCat("no verbose info: ", info.status().ToString()));
+  }
+  const pid_t pid = *info->pid;
+  absl::StatusOr<sys::ProcStat> stat = sys::ReadProcStat(pid);
+  if (!stat.ok()) {
+    return Verdict::Fail(absl::StrCat(
+        "pause ", pid, " reported but not found: ", stat.status().ToString()));
+  }
+  std::vector<std::string> pins;
+  for (const std::string& path : {info->netns_path, info->userns_path}) {
+    if (!path.empty() && IsNamespacePin(path)) pins.push_back(path);
+  }
+  if (absl::Status s = env.client().StopPodSandbox(*id); !s.ok()) {
+    return Verdict::Fail(absl::StrCat("StopPodSandbox: ", s.ToString()));
+  }
+  if (absl::Status s = env.client().RemovePodSandbox(*id); !s.ok()) {
+    return Verdict::Fail(absl::StrCat("RemovePodSandbox: ", s.ToString()));
+  }
+  // Runtimes may reap and unmount just after answering: poll, with a
+  // deadline, for everything to go.
+  const absl::Time deadline = absl::Now() + env.options().teardown_timeout;
+  std::vector<std::string> left;
+  do {
+    left.clear();
+    if (ProcessAlive(pid, stat->start_time)) {
+      left.push_back(absl::StrCat("pause process ", pid));
+    }
+    for (const std::string& pin : pins) {
+      if (IsNamespacePin(pin)) left.push_back(absl::StrCat("pinned ", pin));
+    }
+    if (left.empty()) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  } while (absl::Now() < deadline);
+  if (!left.empty()) {
+    return Verdict::Fail(absl::StrCat("after Stop and Remove, still there: ",
+                                      absl::StrJoin(left, ", ")));
+  }
+  std::string detail = absl::StrCat("pause ", pid, " gone");
+  if (pins.empty()) {
+    absl::StrAppend(&detail, "; no pinned namespace path reported");
+  } else {
+    absl::StrAppend(&detail, "; unpinned ", absl::StrJoin(pins, ", "));
+  }
+  return Verdict::Pass(detail);
+}
+
+}  // namespace podsandbox::harness

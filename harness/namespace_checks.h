@@ -1,0 +1,35 @@
+// Checks of how the pod's other namespaces relate to its user namespace,
+// and of teardown: the netns owner (the order problem of DESIGN.md: a netns
+// made before the pod's userns belongs to the host's, and the pod's root
+// cannot mount sysfs for it), /sys, userns with host network, and what
+// Stop and Remove leave behind.
+//
+// Same contract as userns_checks.h: own uniquely named sandboxes, always
+// stopped and removed; PASS, FAIL with the observed value, or SKIP with
+// the reason (pid or netns path not reported, request refused where that
+// is allowed).
+#ifndef PODSANDBOX_HARNESS_NAMESPACE_CHECKS_H_
+#define PODSANDBOX_HARNESS_NAMESPACE_CHECKS_H_
+
+#include "harness/check_env.h"
+#include "harness/verdict.h"
+
+namespace podsandbox::harness {
+
+// NS_GET_USERNS of /proc/<pid>/ns/net is /proc/<pid>/ns/user, and that is
+// not the host's user namespace; a reported netns path is the pause's.
+Verdict CheckNetnsOwnedByPodUserns(CheckEnv& env);
+// /sys in the pod is a sysfs of the pod's own network namespace (a
+// different superblock from the host's /sys), not missing or the host's.
+Verdict CheckSysfsMounted(CheckEnv& env);
+// userns with host network, if accepted: /sys (and every mount below it)
+// is a read-only bind of the host's sysfs, the pause is in the host netns,
+// and its user namespace still holds the requested maps.
+Verdict CheckHostNetworkUserns(CheckEnv& env);
+// After Stop and Remove: no pause process, no pinned netns (or userns)
+// at the paths the runtime reported.
+Verdict CheckTeardownLeavesNothing(CheckEnv& env);
+
+}  // namespace podsandbox::harness
+
+#endif  // PODSANDBOX_HARNESS_NAMESPACE_CHECKS_H_
