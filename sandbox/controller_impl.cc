@@ -12,6 +12,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/random/random.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "netns/loopback.h"
@@ -154,6 +155,30 @@ std::shared_ptr<ControllerImpl::Sandbox> ControllerImpl::Find(
   return it == sandboxes_.end() ? nullptr : it->second;
 }
 
+absl::StatusOr<std::shared_ptr<ControllerImpl::Sandbox>>
+ControllerImpl::Resolve(absl::string_view id) {
+  if (id.empty()) {
+    return absl::InvalidArgumentError("pod_sandbox_id: must not be empty");
+  }
+  absl::MutexLock lock(&mu_);
+  if (auto it = sandboxes_.find(id); it != sandboxes_.end()) return it->second;
+  // People type the 13-character ids crictl prints; containerd resolves a
+  // unique prefix on the server, so we do too.
+  std::shared_ptr<Sandbox> match;
+  for (const auto& [full, sandbox] : sandboxes_) {
+    if (!absl::StartsWith(full, id)) continue;
+    if (match != nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "pod_sandbox_id: \"", id, "\" is a prefix of several sandboxes"));
+    }
+    match = sandbox;
+  }
+  if (match == nullptr) {
+    return absl::NotFoundError(absl::StrCat("pod sandbox ", id, " not found"));
+  }
+  return match;
+}
+
 SandboxRecord ControllerImpl::Snapshot(Sandbox& sandbox) {
   absl::MutexLock lock(&sandbox.mu);
   return sandbox.record;
@@ -227,7 +252,7 @@ absl::StatusOr<std::string> ControllerImpl::RunPodSandbox(
 absl::StatusOr<std::string> ControllerImpl::Create(
     const PodConfig& config, const RuntimeHandler& handler,
     const std::string& id) {
-  auto sandbox = std::make_shared<Sandbox>();
+  auto sandbox = std::make_shared<Sandbox>(id);
   absl::MutexLock op(&sandbox->op_mu);
   {
     absl::MutexLock lock(&sandbox->mu);
@@ -302,8 +327,12 @@ absl::Status ControllerImpl::RunPipeline(Sandbox& sandbox,
 
     RETURN_IF_ERROR(sys::Annotate(
         netns::BringUpLoopback(sys_, netlink_, pins.netns), "bring up lo"));
-    // IPAM leases outlive a reboot: this journal entry must too.
-    RETURN_IF_ERROR(Journal(sandbox, Step::kNetwork, /*durable=*/true));
+    // Not fsynced either, though IPAM leases outlive a reboot: the CNI
+    // cache entry, written durably before ADD returns, is what finds an
+    // attachment after one (recovery DELs cached attachments that have no
+    // record), and a daemon crash, the case the journal is for, keeps the
+    // page cache.
+    RETURN_IF_ERROR(Journal(sandbox, Step::kNetwork, /*durable=*/false));
     record = Snapshot(sandbox);
     cni::Attachment attachment = AttachmentFor(record);
     ASSIGN_OR_RETURN(cni::Result result,
@@ -339,6 +368,9 @@ absl::Status ControllerImpl::RunPipeline(Sandbox& sandbox,
   });
   StepDone(Step::kTask);
 
+  // Not fsynced: after a reboot the pause is gone whatever the record says,
+  // and a record that still reads "creating" is rolled back, which frees
+  // the same resources Stop and Remove would.
   return Update(
       sandbox,
       [&pause](SandboxRecord& r) {
@@ -347,7 +379,7 @@ absl::Status ControllerImpl::RunPipeline(Sandbox& sandbox,
         r.phase = Phase::kReady;
         r.ready_at = absl::Now();
       },
-      /*durable=*/true);
+      /*durable=*/false);
 }
 
 absl::Status ControllerImpl::UndoStep(const SandboxRecord& record, Step step) {
@@ -445,8 +477,11 @@ bool ControllerImpl::StillListed(absl::string_view id,
 }
 
 absl::Status ControllerImpl::StopPodSandbox(absl::string_view id) {
-  std::shared_ptr<Sandbox> sandbox = Find(id);
-  if (sandbox == nullptr) return absl::OkStatus();  // CRI: idempotent
+  absl::StatusOr<std::shared_ptr<Sandbox>> found = Resolve(id);
+  if (absl::IsNotFound(found.status())) return absl::OkStatus();  // CRI
+  RETURN_IF_ERROR(found.status());
+  std::shared_ptr<Sandbox> sandbox = *std::move(found);
+  id = sandbox->id;
   absl::MutexLock op(&sandbox->op_mu);
   // A Remove that ran while we waited took the sandbox away: nothing to
   // stop, and saving its record now would bring it back.
@@ -456,8 +491,11 @@ absl::Status ControllerImpl::StopPodSandbox(absl::string_view id) {
 }
 
 absl::Status ControllerImpl::RemovePodSandbox(absl::string_view id) {
-  std::shared_ptr<Sandbox> sandbox = Find(id);
-  if (sandbox == nullptr) return absl::OkStatus();  // CRI: idempotent
+  absl::StatusOr<std::shared_ptr<Sandbox>> found = Resolve(id);
+  if (absl::IsNotFound(found.status())) return absl::OkStatus();  // CRI
+  RETURN_IF_ERROR(found.status());
+  std::shared_ptr<Sandbox> sandbox = *std::move(found);
+  id = sandbox->id;
   absl::MutexLock op(&sandbox->op_mu);
   if (!StillListed(id, sandbox)) return absl::OkStatus();  // raced a Remove
   std::string context = absl::StrCat("remove pod sandbox ", id);
@@ -478,11 +516,9 @@ absl::Status ControllerImpl::RemovePodSandbox(absl::string_view id) {
 
 absl::StatusOr<SandboxStatus> ControllerImpl::PodSandboxStatus(
     absl::string_view id, bool verbose) {
-  std::shared_ptr<Sandbox> sandbox = Find(id);
-  if (sandbox == nullptr) {
-    return absl::NotFoundError(absl::StrCat("pod sandbox ", id, " not found"));
-  }
+  ASSIGN_OR_RETURN(std::shared_ptr<Sandbox> sandbox, Resolve(id));
   SandboxRecord record = Snapshot(*sandbox);
+  id = record.id;
   if (record.phase == Phase::kCreating) {
     return absl::NotFoundError(
         absl::StrCat("pod sandbox ", id, " is still being created"));
@@ -518,11 +554,11 @@ std::vector<SandboxStatus> ControllerImpl::ListPodSandbox(
   std::vector<std::shared_ptr<Sandbox>> all;
   {
     absl::MutexLock lock(&mu_);
-    if (filter.id.has_value()) {
-      auto it = sandboxes_.find(*filter.id);
-      if (it != sandboxes_.end()) all.push_back(it->second);
-    } else {
-      for (const auto& [id, sandbox] : sandboxes_) all.push_back(sandbox);
+    // A filter id may be a prefix, as crictl users type it.
+    for (const auto& [id, sandbox] : sandboxes_) {
+      if (!filter.id.has_value() || absl::StartsWith(id, *filter.id)) {
+        all.push_back(sandbox);
+      }
     }
   }
   std::vector<SandboxStatus> out;
@@ -595,7 +631,7 @@ absl::Status ControllerImpl::RecoverRecord(SandboxRecord record) {
   names_.Restore(ReservationKey(record.config.metadata), record.config,
                  record.runtime_handler, record.id);
   std::string id = record.id;
-  auto sandbox = std::make_shared<Sandbox>();
+  auto sandbox = std::make_shared<Sandbox>(id);
   {
     absl::MutexLock lock(&sandbox->mu);
     sandbox->record = std::move(record);

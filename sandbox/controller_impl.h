@@ -66,6 +66,9 @@ class ControllerImpl : public Controller {
 
  private:
   struct Sandbox {
+    explicit Sandbox(std::string id) : id(std::move(id)) {}
+
+    const std::string id;
     absl::Mutex op_mu;    // serialises operations; see the file comment
     absl::Mutex save_mu;  // serialises writes of the record file
     absl::Mutex mu;
@@ -73,6 +76,10 @@ class ControllerImpl : public Controller {
   };
 
   std::shared_ptr<Sandbox> Find(absl::string_view id) ABSL_LOCKS_EXCLUDED(mu_);
+  // The sandbox `id` names, exactly or as a unique prefix. NotFound,
+  // InvalidArgument when empty or ambiguous.
+  absl::StatusOr<std::shared_ptr<Sandbox>> Resolve(absl::string_view id)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Whether `sandbox` is still the one listed under `id` (not removed).
   bool StillListed(absl::string_view id,
                    const std::shared_ptr<Sandbox>& sandbox)

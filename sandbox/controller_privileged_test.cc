@@ -13,6 +13,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -256,6 +257,7 @@ TEST_F(ControllerTest, UserNamespacedPodRunsStopsAndIsRemoved) {
   ASSERT_OK(controller_->StopPodSandbox(id));  // idempotent
   ASSERT_OK_AND_ASSIGN(status, controller_->PodSandboxStatus(id, false));
   EXPECT_EQ(status.state, SandboxState::kNotReady);
+  EXPECT_EQ(status.ip, "");  // the lease is released: no stale address
   EXPECT_EQ(::kill(pod.pid, 0), -1);
   EXPECT_NE(::access(pod.netns.c_str(), F_OK), 0);
 
@@ -423,6 +425,24 @@ TEST_F(ControllerTest, TwentyPodsInParallel) {
   threads.clear();
   for (int i = 0; i < kPods; ++i) ASSERT_OK(ids[i].status()) << i;
   EXPECT_THAT(controller_->ListPodSandbox({}), SizeIs(kPods));
+  // Ids resolve by unique prefix, as crictl users type them; 20 ids over 16
+  // hex digits share a first digit, which is then ambiguous.
+  EXPECT_THAT(controller_->PodSandboxStatus(ids[0]->substr(0, 13), false),
+              IsOkAndHolds(::testing::Field(&SandboxStatus::id, *ids[0])));
+  ListFilter by_prefix;
+  by_prefix.id = ids[1]->substr(0, 13);
+  EXPECT_THAT(controller_->ListPodSandbox(by_prefix), SizeIs(1));
+  std::map<char, int> first_digits;
+  for (int i = 0; i < kPods; ++i) ++first_digits[(*ids[i])[0]];
+  for (const auto& [digit, count] : first_digits) {
+    if (count < 2) continue;
+    EXPECT_THAT(controller_->PodSandboxStatus(std::string(1, digit), false),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("prefix of several")));
+    EXPECT_THAT(controller_->StopPodSandbox(std::string(1, digit)),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+    break;
+  }
   for (int i = 0; i < kPods; ++i) {
     threads.emplace_back(
         [&, i] { EXPECT_OK(controller_->RemovePodSandbox(*ids[i])); });

@@ -70,7 +70,9 @@ SandboxStatus StatusOf(const SandboxRecord& record, RuntimeType runtime_type,
   status.runtime_handler = record.runtime_handler;
   status.state = StateOf(record.phase);
   status.created_at = record.created_at;
-  if (!record.ips.empty()) {
+  // Only while attached: after Stop the lease is released and another pod
+  // may hold the address.
+  if (!record.ips.empty() && record.HasStep(Step::kNetwork)) {
     status.ip = record.ips.front();
     status.additional_ips.assign(record.ips.begin() + 1, record.ips.end());
   }

@@ -62,6 +62,11 @@ struct SubprocessResult {
 absl::StatusOr<SubprocessResult> RunSubprocess(Sys& sys,
                                                const Command& command);
 
+// Wall time the calling thread has spent in RunSubprocess so far. Lets a
+// benchmark split a call into our own work and the programs it ran (CNI
+// plugins, runtime binaries).
+absl::Duration ThreadSubprocessTime();
+
 // "killed by signal 9" or "exit code 3", for messages.
 std::string DescribeExit(const SubprocessResult& result);
 

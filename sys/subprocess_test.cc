@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <string>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -71,6 +72,21 @@ TEST_F(SubprocessTest, CapturesStdoutStderrAndExitCode) {
   EXPECT_EQ(r.stderr_data, "err\n");
   EXPECT_FALSE(r.success());
   EXPECT_EQ(DescribeExit(r), "exit code 3");
+}
+
+// Each thread counts only its own children's time: another thread's
+// subprocess leaves this thread's total unchanged.
+TEST_F(SubprocessTest, SubprocessTimeIsCountedPerThread) {
+  absl::Duration before = ThreadSubprocessTime();
+  ASSERT_OK(RunSubprocess(sys_, Shell("exit 0")).status());
+  absl::Duration mine = ThreadSubprocessTime();
+  EXPECT_GT(mine, before);
+  std::thread other([this] {
+    EXPECT_EQ(ThreadSubprocessTime(), absl::ZeroDuration());
+    EXPECT_OK(RunSubprocess(sys_, Shell("exit 0")).status());
+  });
+  other.join();
+  EXPECT_EQ(ThreadSubprocessTime(), mine);
 }
 
 TEST_F(SubprocessTest, PassesStdinAndOnlyTheGivenEnvironment) {
