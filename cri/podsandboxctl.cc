@@ -4,14 +4,20 @@
 //   podsandboxctl [--endpoint unix:///path] VERB [flags] ARGS
 //     version | info
 //     runp [--runtime H] POD.json     crictl's pod file: PodSandboxConfig
-//                                     as protobuf JSON, original field names
+//                                     as protobuf JSON, original field names,
+//                                     enums as names or numbers
 //     pods [-q] [--id ID] [--state ready|notready] [--label k=v[,k=v]]
 //     inspectp ID                     status and verbose info, as JSON
 //     stopp ID... | rmp ID...
 //     nsowner NETNS_PATH              the user namespace owning a netns
 //                                     (NS_GET_USERNS), as "user:[inode]"
 //
-// IDs may be abbreviated to any unique prefix, as with crictl.
+// inspectp, stopp and rmp take an id or any prefix of one: podsandboxctl
+// lists the sandboxes and substitutes the one full id the prefix matches
+// (InvalidArgument when it matches several; passed on unchanged when it
+// matches none, so the server answers for an unknown id). pods --id keeps
+// the sandboxes whose id starts with the value. Both happen in this client,
+// against the server's ListPodSandbox.
 //
 // Flags: absl flags rather than CLI11 (Debian's libcli11-dev). CLI11
 // reports every parse error by throwing CLI::ParseError, which STYLE.md
