@@ -1,5 +1,7 @@
 // podsandboxd: serves CRI v1's RuntimeService for pod sandboxes on a unix
-// socket, over the library's sandbox::Controller.
+// socket, over the library's sandbox::Controller, with an ImageService
+// beside it that keeps no images (clients check the connection with its
+// ImageFsInfo).
 //
 // Startup order matters: configuration first (a typo stops us before we
 // touch anything), then the Controller (which takes the root's lock, so a
@@ -36,6 +38,7 @@
 #include "absl/time/time.h"
 #include "cri/daemon_config.h"
 #include "cri/executor.h"
+#include "cri/image_service.h"
 #include "cri/runtime_service.h"
 #include "grpc/support/log.h"
 #include "grpcpp/grpcpp.h"
@@ -241,7 +244,8 @@ RuntimeServiceOptions ServiceOptions(const DaemonConfig& config) {
 
 int Run(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "Serves the CRI v1 RuntimeService for pod sandboxes.\n"
+      "Serves the CRI v1 RuntimeService for pod sandboxes (and an\n"
+      "ImageService that keeps no images).\n"
       "  podsandboxd [--config FILE] [--root DIR] [--state DIR] "
       "[--listen SOCKET] ...");
   std::vector<std::string> storage;
@@ -304,10 +308,12 @@ int Run(int argc, char** argv) {
 
   Executor executor(kWorkers);
   RuntimeService service(**controller, executor, ServiceOptions(*config));
+  ImageService images;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat("unix://", socket_path),
                            grpc::InsecureServerCredentials());
   builder.RegisterService(&service);
+  builder.RegisterService(&images);
   // gRPC binds with the process umask: 0117 creates the socket 0660, so it
   // is never reachable by others, not even between bind and chmod.
   const mode_t old_umask = umask(0117);

@@ -491,6 +491,22 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
     EXPECT_THAT(s.error_message(), HasSubstr("GetContainerEvents"));
   }
 
+  // The ImageService on the same socket: ImageFsInfo, the connection check
+  // of crictl, critest and kubelet, is OK and empty; the rest UNIMPLEMENTED.
+  {
+    std::unique_ptr<v1::ImageService::Stub> images =
+        v1::ImageService::NewStub(channel_);
+    v1::ImageFsInfoResponse fs_info;
+    s = images->ImageFsInfo(Context().get(), {}, &fs_info);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(fs_info.image_filesystems_size(), 0);
+    v1::PullImageResponse pulled;
+    s = images->PullImage(Context().get(), {}, &pulled);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_THAT(s.error_message(), HasSubstr("PullImage"));
+    EXPECT_THAT(s.error_message(), HasSubstr("keeps no images"));
+  }
+
   // One log line per RPC: method, pod, code, duration.
   StopDaemon(SIGTERM);
   const std::string log = ReadAll(base_->Sub("daemon.log"));
@@ -499,6 +515,8 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
   EXPECT_THAT(log, HasSubstr("rpc=PodSandboxStatus pod=" + unknown +
                              " code=NOT_FOUND"));
   EXPECT_THAT(log, HasSubstr("rpc=CreateContainer pod= code=UNIMPLEMENTED"));
+  EXPECT_THAT(log, HasSubstr("rpc=ImageFsInfo pod= code=OK duration="));
+  EXPECT_THAT(log, HasSubstr("rpc=PullImage pod= code=UNIMPLEMENTED"));
   // SIGTERM removes the socket.
   EXPECT_NE(access(socket_.c_str(), F_OK), 0);
 }
@@ -518,7 +536,8 @@ TEST_F(PodsandboxdTest, PodsandboxctlEndToEnd) {
   EXPECT_TRUE(info["status"]["conditions"].is_array());
   EXPECT_EQ(info["config"]["root"], root_);
 
-  // The user-namespaced crictl pod file.
+  // The user-namespaced crictl pod file (enums as numbers, which crictl
+  // needs and protobuf JSON accepts).
   r = Ctl(
       {"runp", "--runtime", "runc", Runfile("testdata/pods/pod-userns.json")});
   ASSERT_TRUE(r.success()) << r.stderr_data;

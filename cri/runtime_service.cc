@@ -18,6 +18,7 @@
 #include "cri/api.pb.h"
 #include "cri/convert.h"
 #include "cri/grpc_status.h"
+#include "cri/rpc_log.h"
 #include "sandbox/controller.h"
 #include "sys/log.h"
 
@@ -94,15 +95,7 @@ std::string RuntimeService::pod_cidr() const {
 void RuntimeService::Finish(grpc::ServerUnaryReactor* reactor,
                             absl::string_view method, absl::string_view pod,
                             absl::Time start, const absl::Status& status) {
-  const absl::Duration took = absl::Now() - start;
-  if (status.ok()) {
-    PSB_LOG(kInfo, "rpc=%s pod=%s code=OK duration=%s", method, pod,
-            absl::FormatDuration(took));
-  } else {
-    PSB_LOG(kInfo, "rpc=%s pod=%s code=%s duration=%s error=%s", method, pod,
-            absl::StatusCodeToString(status.code()), absl::FormatDuration(took),
-            status.message());
-  }
+  LogRpc(method, pod, start, status);
   reactor->Finish(ToGrpcStatus(status));
 }
 
