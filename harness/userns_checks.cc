@@ -8,6 +8,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "harness/kernel_view.h"
+#include "sys/status.h"
 #include "userns/proc_maps.h"
 
 namespace podsandbox::harness {
@@ -33,11 +34,9 @@ std::string DescribeMaps(const IdMappings& maps) {
 // Whether `pid` shares our user namespace, which the harness, run as root
 // on the host, takes for the host's.
 absl::StatusOr<bool> InHostUserNamespace(pid_t pid) {
-  absl::StatusOr<netns::NamespaceId> pod = NamespaceOf(pid, "user");
-  if (!pod.ok()) return pod.status();
-  absl::StatusOr<netns::NamespaceId> host = NamespaceOf(0, "user");
-  if (!host.ok()) return host.status();
-  return *pod == *host;
+  ASSIGN_OR_RETURN(netns::NamespaceId pod, NamespaceOf(pid, "user"));
+  ASSIGN_OR_RETURN(netns::NamespaceId host, NamespaceOf(0, "user"));
+  return pod == host;
 }
 
 // Runs a valid pod with `want` and returns CompareMaps' verdict. A refusal
