@@ -45,6 +45,7 @@ namespace {
 
 namespace v1 = ::runtime::v1;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 constexpr char kBridge[] = "psbcri0";
 constexpr char kSubnetPrefix[] = "10.235.0.";
@@ -320,6 +321,9 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
     request.set_version("v1");
     v1::VersionResponse response;
     ASSERT_TRUE(stub_->Version(Context().get(), request, &response).ok());
+    // The kubelet runtime API version, as containerd answers; the CRI
+    // version is runtime_api_version.
+    EXPECT_EQ(response.version(), "0.1.0");
     EXPECT_EQ(response.runtime_name(), "podsandbox");
     EXPECT_EQ(response.runtime_api_version(), "v1");
     EXPECT_FALSE(response.runtime_version().empty());
@@ -526,6 +530,8 @@ TEST_F(PodsandboxdTest, PodsandboxctlEndToEnd) {
 
   sys::SubprocessResult r = Ctl({"version"});
   ASSERT_TRUE(r.success()) << r.stderr_data;
+  // The first line: RuntimeVersion is 0.1.0 as well.
+  EXPECT_THAT(r.stdout_data, StartsWith("Version:  0.1.0\n"));
   EXPECT_THAT(r.stdout_data, HasSubstr("RuntimeName:  podsandbox"));
   EXPECT_THAT(r.stdout_data, HasSubstr("RuntimeApiVersion:  v1"));
 

@@ -27,9 +27,12 @@ namespace {
 
 namespace v1 = ::runtime::v1;
 
-// The CRI version this service speaks (VersionResponse.version and
-// runtime_api_version).
-constexpr char kApiVersion[] = "v1";
+// VersionResponse.version is the "kubelet runtime API version", not the
+// CRI version: containerd and CRI-O both answer "0.1.0", so clients that
+// print or compare it see what they see with those runtimes.
+constexpr char kKubeletApiVersion[] = "0.1.0";
+// VersionResponse.runtime_api_version: the CRI version served.
+constexpr char kRuntimeApiVersion[] = "v1";
 constexpr char kRuntimeName[] = "podsandbox";
 
 absl::Status RequireId(absl::string_view id) {
@@ -114,10 +117,10 @@ grpc::ServerUnaryReactor* RuntimeService::Version(
     grpc::CallbackServerContext* context, const v1::VersionRequest* request,
     v1::VersionResponse* response) {
   const absl::Time start = absl::Now();
-  response->set_version(kApiVersion);
+  response->set_version(kKubeletApiVersion);
   response->set_runtime_name(kRuntimeName);
   response->set_runtime_version(options_.runtime_version);
-  response->set_runtime_api_version(kApiVersion);
+  response->set_runtime_api_version(kRuntimeApiVersion);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Finish(reactor, "Version", "", start, absl::OkStatus());
   return reactor;
