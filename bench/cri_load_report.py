@@ -3,7 +3,7 @@
 Input (environment): RESULTS, a directory of NAME.SCENARIO.ROUND.json
 written by cri_load (NAME: podsandboxd, podsandboxd-userns, containerd;
 SCENARIO: seq, conc); MACHINE and USERNS_NOTE, text files; COMMAND, SEQ,
-CONC, WORKERS, ROUNDS; OUT, the markdown to write; PLOTDATA, a directory for
+CONC, WORKERS, ROUNDS; PLOT (1: a CDF PNG is drawn); OUT, the markdown to write; PLOTDATA, a directory for
 CDF data files (NAME.RPC.dat: "ms fraction" lines, for gnuplot).
 
 Latency percentiles pool every round's samples (nearest rank, as cri_load
@@ -163,8 +163,9 @@ def main():
               "`userns_options` and silently ignores them: its pods are NOT "
               "isolated, so the userns column compares our isolated pods with "
               "its unisolated ones. Checked in this run: " + note, ""]
-    if os.path.exists(os.path.join(os.path.dirname(env["OUT"]), "latency_cdf.png")):
-        lines += ["Latency CDF (`scripts/bench --plot`): `bench/latency_cdf.png`.", ""]
+    if env.get("PLOT") == "1":
+        lines += ["Latency CDF of this run: `bench/cri_load_cdf.png` "
+                  "(`--plot`; generated, not committed).", ""]
 
     kept = [MARKER, "", "## Analysis", "", "(none yet)", ""]
     if os.path.exists(env["OUT"]):
