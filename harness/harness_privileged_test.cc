@@ -177,6 +177,9 @@ path = "/usr/sbin/runc"
 
   void TearDown() override {
     if (stub_server_ != nullptr) stub_server_->Shutdown();
+    // Its channel to the daemon too: podsandboxd's SIGTERM waits seconds
+    // for open client connections.
+    broken_.reset();
     if (daemon_ > 0) {
       RemoveAllPods();
       real_.reset();
