@@ -190,11 +190,13 @@ path = "/usr/sbin/runc"
       execv(argv[0], argv.data());
       _exit(127);
     }
-    channel_ = grpc::CreateChannel(absl::StrCat("unix://", socket_),
-                                   grpc::InsecureChannelCredentials());
-    stub_ = v1::RuntimeService::NewStub(channel_);
     const absl::Time deadline = absl::Now() + absl::Seconds(60);
     while (absl::Now() < deadline) {
+      // A fresh channel per poll: a channel that failed to connect backs
+      // off for seconds before trying again.
+      channel_ = grpc::CreateChannel(absl::StrCat("unix://", socket_),
+                                     grpc::InsecureChannelCredentials());
+      stub_ = v1::RuntimeService::NewStub(channel_);
       int status = 0;
       if (waitpid(daemon_, &status, WNOHANG) == daemon_) {
         daemon_ = -1;
