@@ -137,7 +137,7 @@ std::string FormatTable(const RunReport& r) {
         m.PerPodKib(), m.processes, m.pod_processes_pss_kib,
         m.DaemonGrowthKib(), m.daemon_before_kib, m.daemon_after_kib, m.pods);
   }
-  if (r.errors > 0) {
+  if (r.errors > 0 || !r.first_error.empty()) {
     absl::StrAppendFormat(&out, "  errors: %d (first: %s)\n", r.errors,
                           r.first_error);
   }

@@ -91,8 +91,9 @@ struct RunReport {
   double PodsPerSecond() const;
 };
 
-// A fixed-width, human-readable table (one row per RPC, then throughput and
-// memory), ending in a newline.
+// A fixed-width, human-readable table (one row per RPC, then throughput,
+// memory when measured, and errors when any or interrupted), ending in a
+// newline.
 std::string FormatTable(const RunReport& report);
 
 // The report as JSON: latencies as {"p50","p95","p99","max","mean"} in ms
