@@ -2,23 +2,18 @@
 // a bridge CNI network and runc, driven over its real unix socket by a
 // gRPC client and by podsandboxctl. Needs root.
 //
-// Every test leaves the host as it found it (LeakCheckedTest): the bridge
-// is the one fixture removed by hand; IPAM leases live under the temporary
-// directory (host-local's dataDir).
+// The daemon, its temporary directories and its network come from
+// PodsandboxdTestBase, which also checks that every test leaves the host as
+// it found it.
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -30,15 +25,14 @@
 #include "absl/time/time.h"
 #include "cri/api.grpc.pb.h"
 #include "cri/api.pb.h"
+#include "cri/testing/podsandboxd_fixture.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "sys/real_sys.h"
 #include "sys/subprocess.h"
-#include "sys/testing/leak_check.h"
 #include "sys/testing/status_matchers.h"
-#include "sys/testing/temp_dir.h"
 
 namespace podsandbox::cri {
 namespace {
@@ -49,24 +43,6 @@ using ::testing::StartsWith;
 
 constexpr char kBridge[] = "psbcri0";
 constexpr char kSubnetPrefix[] = "10.235.0.";
-constexpr char kIpForward[] = "/proc/sys/net/ipv4/ip_forward";
-
-std::string Runfile(absl::string_view path) {
-  const char* srcdir = getenv("TEST_SRCDIR");
-  return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/podsandbox/", path);
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void WriteAll(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-}
 
 std::string Readlink(const std::string& path) {
   char buf[256];
@@ -97,141 +73,25 @@ v1::PodSandboxConfig PodConfig(absl::string_view name, bool userns) {
   return config;
 }
 
-class PodsandboxdTest : public sys::LeakCheckedTest {
+PodsandboxdTestBase::Options FixtureOptions() {
+  PodsandboxdTestBase::Options options;
+  options.bridge = kBridge;
+  options.subnet = absl::StrCat(kSubnetPrefix, "0/24");
+  options.network_name = "psb-cri-test";
+  options.extra_daemon_args = {"--log-level", "debug"};
+  return options;
+}
+
+class PodsandboxdTest : public PodsandboxdTestBase {
  protected:
-  void SetUp() override {
-    LeakCheckedTest::SetUp();
-    ip_forward_ = ReadAll(kIpForward);
-    // A user namespace's root must reach the bundle and rootfs under the
-    // state dir, so not under $TEST_TMPDIR (/root/..., mode 0700).
-    base_ = std::make_unique<sys::TempDir>("/tmp");
-    chmod(base_->path().c_str(), 0711);
-    root_ = base_->Sub("root");
-    state_ = base_->Sub("run");
-    socket_ = base_->Sub("run/podsandboxd.sock");
-    mkdir(base_->Sub("net.d").c_str(), 0755);
-    WriteAll(base_->Sub("net.d/10-test.conflist"),
-             absl::StrCat(R"({"cniVersion": "1.0.0", "name": "psb-cri-test",
-  "plugins": [{"type": "bridge", "bridge": ")",
-                          kBridge, R"(", "isGateway": true,
-    "ipMasq": false, "ipam": {"type": "host-local",
-    "ranges": [[{"subnet": ")",
-                          kSubnetPrefix, R"(0/24"}]],
-    "dataDir": ")",
-                          base_->Sub("ipam"), R"("}}]})"));
-    config_ = base_->Sub("podsandboxd.toml");
-    WriteAll(config_, absl::StrCat(R"(
-stop_grace_period = "2s"
-[cni]
-conf_dir = ")",
-                                   base_->Sub("net.d"), R"("
-bin_dirs = ["/usr/lib/cni", "/opt/cni/bin"]
-
-[[runtime_handlers]]
-name = "runc"
-type = "runc"
-path = "/usr/sbin/runc"
-)"));
-  }
-
-  void TearDown() override {
-    if (daemon_ > 0) {
-      RemoveAllPods();
-      StopDaemon(SIGTERM);
-    }
-    LeakCheckedTest::TearDown();
-  }
-
-  void CleanUpTestFixtures() override {
-    // The pin directories stay bind-mounted after the daemon exits (pods
-    // may still use them); the bridge outlives its last veth.
-    std::istringstream mounts(ReadAll("/proc/self/mountinfo"));
-    std::vector<std::string> ours;
-    for (std::string line; std::getline(mounts, line);) {
-      std::vector<std::string> fields = absl::StrSplit(line, ' ');
-      if (fields.size() > 4 && absl::StartsWith(fields[4], base_->path())) {
-        ours.push_back(fields[4]);
-      }
-    }
-    for (auto it = ours.rbegin(); it != ours.rend(); ++it) {
-      umount2(it->c_str(), MNT_DETACH);
-    }
-    sys::RealSys sys;
-    sys::Command del{"/usr/sbin/ip", {"ip", "link", "del", kBridge}};
-    sys::RunSubprocess(sys, del).IgnoreError();  // absent: nothing to undo
-    base_.reset();
-    // The bridge plugin turns forwarding on for a gateway bridge.
-    WriteAll(kIpForward, ip_forward_);
-  }
-
-  std::vector<std::string> DaemonArgs() {
-    return {"--config",       config_,
-            "--root",         root_,
-            "--state",        state_,
-            "--listen",       socket_,
-            "--pause-binary", Runfile("sandbox/pause/pause"),
-            "--log-level",    "debug"};
-  }
-
-  // Starts podsandboxd and waits until it answers Version.
-  void StartDaemon() {
-    const std::string log = base_->Sub("daemon.log");
-    std::vector<std::string> args = DaemonArgs();
-    args.insert(args.begin(), Runfile("cri/podsandboxd"));
-    daemon_ = fork();
-    ASSERT_GE(daemon_, 0);
-    if (daemon_ == 0) {
-      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      std::vector<char*> argv;
-      for (std::string& arg : args) argv.push_back(arg.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    const absl::Time deadline = absl::Now() + absl::Seconds(60);
-    while (absl::Now() < deadline) {
-      // A fresh channel per poll: a channel that failed to connect backs
-      // off for seconds before trying again.
-      channel_ = grpc::CreateChannel(absl::StrCat("unix://", socket_),
-                                     grpc::InsecureChannelCredentials());
-      stub_ = v1::RuntimeService::NewStub(channel_);
-      int status = 0;
-      if (waitpid(daemon_, &status, WNOHANG) == daemon_) {
-        daemon_ = -1;
-        FAIL() << "podsandboxd exited at start:\n" << ReadAll(log);
-      }
-      grpc::ClientContext context;
-      context.set_deadline(
-          absl::ToChronoTime(absl::Now() + absl::Milliseconds(200)));
-      v1::VersionResponse response;
-      if (stub_->Version(&context, {}, &response).ok()) return;
-      absl::SleepFor(absl::Milliseconds(20));  // polling, with a deadline
-    }
-    FAIL() << "podsandboxd did not answer:\n" << ReadAll(log);
-  }
-
-  void StopDaemon(int signal) {
-    if (daemon_ <= 0) return;
-    kill(daemon_, signal);
-    int status = 0;
-    waitpid(daemon_, &status, 0);
-    daemon_ = -1;
-  }
-
-  std::unique_ptr<grpc::ClientContext> Context() {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(120)));
-    return context;
-  }
+  PodsandboxdTest() : PodsandboxdTestBase(FixtureOptions()) {}
 
   std::string Run(const v1::PodSandboxConfig& config) {
     v1::RunPodSandboxRequest request;
     *request.mutable_config() = config;
     v1::RunPodSandboxResponse response;
     grpc::Status status =
-        stub_->RunPodSandbox(Context().get(), request, &response);
+        runtime_service().RunPodSandbox(RpcContext().get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response.pod_sandbox_id();
   }
@@ -241,45 +101,14 @@ path = "/usr/sbin/runc"
     v1::PodSandboxStatusRequest request;
     request.set_pod_sandbox_id(id);
     request.set_verbose(verbose);
-    return stub_->PodSandboxStatus(Context().get(), request, out);
-  }
-
-  grpc::Status Stop(const std::string& id) {
-    v1::StopPodSandboxRequest request;
-    request.set_pod_sandbox_id(id);
-    v1::StopPodSandboxResponse response;
-    return stub_->StopPodSandbox(Context().get(), request, &response);
-  }
-
-  grpc::Status Remove(const std::string& id) {
-    v1::RemovePodSandboxRequest request;
-    request.set_pod_sandbox_id(id);
-    v1::RemovePodSandboxResponse response;
-    return stub_->RemovePodSandbox(Context().get(), request, &response);
-  }
-
-  std::vector<v1::PodSandbox> List(const v1::PodSandboxFilter& filter = {}) {
-    v1::ListPodSandboxRequest request;
-    *request.mutable_filter() = filter;
-    v1::ListPodSandboxResponse response;
-    grpc::Status status =
-        stub_->ListPodSandbox(Context().get(), request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return {response.items().begin(), response.items().end()};
-  }
-
-  void RemoveAllPods() {
-    for (const v1::PodSandbox& pod : List()) {
-      EXPECT_TRUE(Stop(pod.id()).ok());
-      EXPECT_TRUE(Remove(pod.id()).ok());
-    }
+    return runtime_service().PodSandboxStatus(RpcContext().get(), request, out);
   }
 
   // Runs podsandboxctl with PODSANDBOX_ENDPOINT set to our socket.
   sys::SubprocessResult Ctl(std::vector<std::string> args) {
     args.insert(args.begin(), "podsandboxctl");
     sys::Command command{Runfile("cri/podsandboxctl"), args};
-    command.env = {absl::StrCat("PODSANDBOX_ENDPOINT=unix://", socket_)};
+    command.env = {absl::StrCat("PODSANDBOX_ENDPOINT=unix://", socket())};
     command.timeout = absl::Minutes(3);
     sys::RealSys sys;
     absl::StatusOr<sys::SubprocessResult> result =
@@ -299,13 +128,6 @@ path = "/usr/sbin/runc"
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? *result : sys::SubprocessResult{};
   }
-
-  std::string ip_forward_;
-  std::unique_ptr<sys::TempDir> base_;
-  std::string root_, state_, socket_, config_;
-  pid_t daemon_ = -1;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::RuntimeService::Stub> stub_;
 };
 
 TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
@@ -313,7 +135,7 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
 
   // The socket: 0660, owned by root.
   struct stat st;
-  ASSERT_EQ(stat(socket_.c_str(), &st), 0);
+  ASSERT_EQ(stat(socket().c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0660u);
   EXPECT_EQ(st.st_uid, 0u);
@@ -322,7 +144,8 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
     v1::VersionRequest request;
     request.set_version("v1");
     v1::VersionResponse response;
-    ASSERT_TRUE(stub_->Version(Context().get(), request, &response).ok());
+    ASSERT_TRUE(
+        runtime_service().Version(RpcContext().get(), request, &response).ok());
     // The kubelet runtime API version, as containerd answers; the CRI
     // version is runtime_api_version.
     EXPECT_EQ(response.version(), "0.1.0");
@@ -334,7 +157,8 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
     v1::StatusRequest request;
     request.set_verbose(true);
     v1::StatusResponse response;
-    ASSERT_TRUE(stub_->Status(Context().get(), request, &response).ok());
+    ASSERT_TRUE(
+        runtime_service().Status(RpcContext().get(), request, &response).ok());
     std::map<std::string, bool> conditions;
     for (const v1::RuntimeCondition& c : response.status().conditions()) {
       conditions[c.type()] = c.status();
@@ -349,7 +173,9 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
   }
   {
     v1::RuntimeConfigResponse response;
-    ASSERT_TRUE(stub_->RuntimeConfig(Context().get(), {}, &response).ok());
+    ASSERT_TRUE(runtime_service()
+                    .RuntimeConfig(RpcContext().get(), {}, &response)
+                    .ok());
     EXPECT_EQ(response.linux().cgroup_driver(), v1::CGROUPFS);
   }
   {
@@ -357,12 +183,13 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
     request.mutable_runtime_config()->mutable_network_config()->set_pod_cidr(
         "10.244.1.0/24,fd00:1::/64");
     v1::UpdateRuntimeConfigResponse response;
-    EXPECT_TRUE(
-        stub_->UpdateRuntimeConfig(Context().get(), request, &response).ok());
+    EXPECT_TRUE(runtime_service()
+                    .UpdateRuntimeConfig(RpcContext().get(), request, &response)
+                    .ok());
     request.mutable_runtime_config()->mutable_network_config()->set_pod_cidr(
         "10.244.1.0/99");
-    grpc::Status bad =
-        stub_->UpdateRuntimeConfig(Context().get(), request, &response);
+    grpc::Status bad = runtime_service().UpdateRuntimeConfig(
+        RpcContext().get(), request, &response);
     EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(bad.error_message(),
                 HasSubstr("runtime_config.network_config.pod_cidr"));
@@ -372,7 +199,8 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
   {
     v1::RunPodSandboxRequest request;
     v1::RunPodSandboxResponse response;
-    grpc::Status s = stub_->RunPodSandbox(Context().get(), request, &response);
+    grpc::Status s =
+        runtime_service().RunPodSandbox(RpcContext().get(), request, &response);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(s.error_message(), HasSubstr("config"));
 
@@ -382,18 +210,18 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
         ->mutable_security_context()
         ->mutable_namespace_options()
         ->set_network(static_cast<v1::NamespaceMode>(9));
-    s = stub_->RunPodSandbox(Context().get(), request, &response);
+    s = runtime_service().RunPodSandbox(RpcContext().get(), request, &response);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(s.error_message(), HasSubstr("namespace_options.network"));
 
     *request.mutable_config() = PodConfig("", false);
-    s = stub_->RunPodSandbox(Context().get(), request, &response);
+    s = runtime_service().RunPodSandbox(RpcContext().get(), request, &response);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(s.error_message(), HasSubstr("config.metadata.name"));
 
     *request.mutable_config() = PodConfig("badhandler", false);
     request.set_runtime_handler("/usr/bin/evil");
-    s = stub_->RunPodSandbox(Context().get(), request, &response);
+    s = runtime_service().RunPodSandbox(RpcContext().get(), request, &response);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(s.error_message(), HasSubstr("runtime_handler"));
   }
@@ -421,42 +249,43 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
   ASSERT_TRUE(Status(id, &terse, /*verbose=*/false).ok());
   EXPECT_TRUE(terse.info().empty());
 
-  EXPECT_EQ(List().size(), 1u);
+  EXPECT_EQ(ListPods().size(), 1u);
   v1::PodSandboxFilter filter;
   filter.set_id(id);
-  EXPECT_EQ(List(filter).size(), 1u);
+  EXPECT_EQ(ListPods(filter).size(), 1u);
   filter.mutable_state()->set_state(v1::SANDBOX_NOTREADY);
-  EXPECT_EQ(List(filter).size(), 0u);
+  EXPECT_EQ(ListPods(filter).size(), 0u);
   filter.Clear();
   (*filter.mutable_label_selector())["test"] = "happy";
-  EXPECT_EQ(List(filter).size(), 1u);
+  EXPECT_EQ(ListPods(filter).size(), 1u);
   (*filter.mutable_label_selector())["test"] = "other";
-  EXPECT_EQ(List(filter).size(), 0u);
+  EXPECT_EQ(ListPods(filter).size(), 0u);
   filter.Clear();
   filter.mutable_state()->set_state(static_cast<v1::PodSandboxState>(7));
   {
     v1::ListPodSandboxRequest request;
     *request.mutable_filter() = filter;
     v1::ListPodSandboxResponse response;
-    grpc::Status s = stub_->ListPodSandbox(Context().get(), request, &response);
+    grpc::Status s = runtime_service().ListPodSandbox(RpcContext().get(),
+                                                      request, &response);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(s.error_message(), HasSubstr("filter.state.state"));
   }
 
-  ASSERT_TRUE(Stop(id).ok());
+  ASSERT_TRUE(StopPod(id).ok());
   ASSERT_TRUE(Status(id, &status).ok());
   EXPECT_EQ(status.status().state(), v1::SANDBOX_NOTREADY);
-  EXPECT_TRUE(Stop(id).ok());  // idempotent
-  ASSERT_TRUE(Remove(id).ok());
-  EXPECT_TRUE(Remove(id).ok());  // idempotent
-  EXPECT_TRUE(List().empty());
+  EXPECT_TRUE(StopPod(id).ok());  // idempotent
+  ASSERT_TRUE(RemovePod(id).ok());
+  EXPECT_TRUE(RemovePod(id).ok());  // idempotent
+  EXPECT_TRUE(ListPods().empty());
 
   // Unknown ids: Status is NOT_FOUND, Stop and Remove succeed.
   const std::string unknown(64, 'f');
   grpc::Status s = Status(unknown, &status);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_TRUE(Stop(unknown).ok());
-  EXPECT_TRUE(Remove(unknown).ok());
+  EXPECT_TRUE(StopPod(unknown).ok());
+  EXPECT_TRUE(RemovePod(unknown).ok());
   s = Status("", &status);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("pod_sandbox_id"));
@@ -464,32 +293,33 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
   // Container RPCs: UNIMPLEMENTED, naming the RPC.
   {
     v1::CreateContainerResponse response;
-    s = stub_->CreateContainer(Context().get(), {}, &response);
+    s = runtime_service().CreateContainer(RpcContext().get(), {}, &response);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
     EXPECT_THAT(s.error_message(), HasSubstr("CreateContainer"));
   }
   {
     v1::ListContainersResponse response;
-    s = stub_->ListContainers(Context().get(), {}, &response);
+    s = runtime_service().ListContainers(RpcContext().get(), {}, &response);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
     EXPECT_THAT(s.error_message(), HasSubstr("ListContainers"));
   }
   {
     v1::ExecSyncResponse response;
-    s = stub_->ExecSync(Context().get(), {}, &response);
+    s = runtime_service().ExecSync(RpcContext().get(), {}, &response);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
     EXPECT_THAT(s.error_message(), HasSubstr("ExecSync"));
   }
   {
     v1::ListPodSandboxStatsResponse response;
-    s = stub_->ListPodSandboxStats(Context().get(), {}, &response);
+    s = runtime_service().ListPodSandboxStats(RpcContext().get(), {},
+                                              &response);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
     EXPECT_THAT(s.error_message(), HasSubstr("ListPodSandboxStats"));
   }
   {
-    auto context = Context();
+    auto context = RpcContext();
     std::unique_ptr<grpc::ClientReader<v1::ContainerEventResponse>> reader =
-        stub_->GetContainerEvents(context.get(), {});
+        runtime_service().GetContainerEvents(context.get(), {});
     v1::ContainerEventResponse event;
     EXPECT_FALSE(reader->Read(&event));
     s = reader->Finish();
@@ -501,13 +331,13 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
   // of crictl, critest and kubelet, is OK and empty; the rest UNIMPLEMENTED.
   {
     std::unique_ptr<v1::ImageService::Stub> images =
-        v1::ImageService::NewStub(channel_);
+        v1::ImageService::NewStub(channel());
     v1::ImageFsInfoResponse fs_info;
-    s = images->ImageFsInfo(Context().get(), {}, &fs_info);
+    s = images->ImageFsInfo(RpcContext().get(), {}, &fs_info);
     EXPECT_TRUE(s.ok()) << s.error_message();
     EXPECT_EQ(fs_info.image_filesystems_size(), 0);
     v1::PullImageResponse pulled;
-    s = images->PullImage(Context().get(), {}, &pulled);
+    s = images->PullImage(RpcContext().get(), {}, &pulled);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
     EXPECT_THAT(s.error_message(), HasSubstr("PullImage"));
     EXPECT_THAT(s.error_message(), HasSubstr("keeps no images"));
@@ -515,7 +345,7 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
 
   // One log line per RPC: method, pod, code, duration.
   StopDaemon(SIGTERM);
-  const std::string log = ReadAll(base_->Sub("daemon.log"));
+  const std::string log = DaemonLog();
   EXPECT_THAT(log, HasSubstr(absl::StrCat("rpc=RunPodSandbox pod=", id,
                                           " code=OK duration=")));
   EXPECT_THAT(log, HasSubstr("rpc=PodSandboxStatus pod=" + unknown +
@@ -524,7 +354,7 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
   EXPECT_THAT(log, HasSubstr("rpc=ImageFsInfo pod= code=OK duration="));
   EXPECT_THAT(log, HasSubstr("rpc=PullImage pod= code=UNIMPLEMENTED"));
   // SIGTERM removes the socket.
-  EXPECT_NE(access(socket_.c_str(), F_OK), 0);
+  EXPECT_NE(access(socket().c_str(), F_OK), 0);
 }
 
 TEST_F(PodsandboxdTest, PodsandboxctlEndToEnd) {
@@ -542,7 +372,7 @@ TEST_F(PodsandboxdTest, PodsandboxctlEndToEnd) {
   nlohmann::json info = nlohmann::json::parse(r.stdout_data, nullptr, false);
   ASSERT_FALSE(info.is_discarded()) << r.stdout_data;
   EXPECT_TRUE(info["status"]["conditions"].is_array());
-  EXPECT_EQ(info["config"]["root"], root_);
+  EXPECT_EQ(info["config"]["root"], root());
 
   // The user-namespaced crictl pod file (enums as numbers, which crictl
   // needs and protobuf JSON accepts).
@@ -555,7 +385,7 @@ TEST_F(PodsandboxdTest, PodsandboxctlEndToEnd) {
   // And the plain one, through --endpoint rather than the environment.
   sys::Command plain{
       Runfile("cri/podsandboxctl"),
-      {"podsandboxctl", "--endpoint", absl::StrCat("unix://", socket_), "runp",
+      {"podsandboxctl", "--endpoint", absl::StrCat("unix://", socket()), "runp",
        Runfile("testdata/pods/pod.json")}};
   plain.timeout = absl::Minutes(3);
   sys::RealSys real_sys;
@@ -644,7 +474,7 @@ TEST_F(PodsandboxdTest, SigkilledDaemonRestartsWithPodsReady) {
 
   StopDaemon(SIGKILL);
   // A socket nobody listens on is left: the restart must replace it.
-  ASSERT_EQ(access(socket_.c_str(), F_OK), 0);
+  ASSERT_EQ(access(socket().c_str(), F_OK), 0);
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
 
   for (const std::string& id : {plain, userns}) {
@@ -654,10 +484,10 @@ TEST_F(PodsandboxdTest, SigkilledDaemonRestartsWithPodsReady) {
     EXPECT_EQ(status.status().network().ip(), ips[id]) << id;
   }
   for (const std::string& id : {plain, userns}) {
-    EXPECT_TRUE(Stop(id).ok());
-    EXPECT_TRUE(Remove(id).ok());
+    EXPECT_TRUE(StopPod(id).ok());
+    EXPECT_TRUE(RemovePod(id).ok());
   }
-  EXPECT_TRUE(List().empty());
+  EXPECT_TRUE(ListPods().empty());
   // LeakCheckedTest's TearDown checks nothing else is left.
 }
 
@@ -672,14 +502,15 @@ TEST_F(PodsandboxdTest, RunPodSandboxFinishesAfterTheClientGaveUp) {
     v1::RunPodSandboxRequest request;
     *request.mutable_config() = config;
     v1::RunPodSandboxResponse response;
-    grpc::Status s = stub_->RunPodSandbox(&context, request, &response);
+    grpc::Status s =
+        runtime_service().RunPodSandbox(&context, request, &response);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   }
   // The daemon carries on: the pod becomes READY without any retry.
   std::vector<v1::PodSandbox> pods;
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
   while (absl::Now() < deadline) {
-    pods = List();
+    pods = ListPods();
     if (pods.size() == 1 && pods[0].state() == v1::SANDBOX_READY) break;
     absl::SleepFor(absl::Milliseconds(20));  // polling, with a deadline
   }
@@ -687,26 +518,26 @@ TEST_F(PodsandboxdTest, RunPodSandboxFinishesAfterTheClientGaveUp) {
   EXPECT_EQ(pods[0].state(), v1::SANDBOX_READY);
   // kubelet's retry with the same config gets the same sandbox.
   EXPECT_EQ(Run(config), pods[0].id());
-  EXPECT_EQ(List().size(), 1u);
-  EXPECT_TRUE(Stop(pods[0].id()).ok());
-  EXPECT_TRUE(Remove(pods[0].id()).ok());
+  EXPECT_EQ(ListPods().size(), 1u);
+  EXPECT_TRUE(StopPod(pods[0].id()).ok());
+  EXPECT_TRUE(RemovePod(pods[0].id()).ok());
 }
 
 TEST_F(PodsandboxdTest, StartupErrorsAreClear) {
   // An unknown key in the config file.
-  const std::string bad = base_->Sub("bad.toml");
+  const std::string bad = base().Sub("bad.toml");
   WriteAll(bad, "root = \"/tmp/x\"\nrot_dir = \"/y\"\n");
   sys::SubprocessResult r = RunDaemonExpectingExit({"--config", bad});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.stderr_data, HasSubstr("rot_dir: unknown key"));
 
   // A bad value for a flag.
-  r = RunDaemonExpectingExit({"--config", config_, "--log-level", "loud"});
+  r = RunDaemonExpectingExit({"--config", config(), "--log-level", "loud"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.stderr_data, HasSubstr("--log-level"));
 
   // A root that cannot be created: its parent is a regular file.
-  const std::string file = base_->Sub("a-file");
+  const std::string file = base().Sub("a-file");
   WriteAll(file, "");
   std::vector<std::string> args = DaemonArgs();
   for (size_t i = 0; i + 1 < args.size(); ++i) {
@@ -720,34 +551,34 @@ TEST_F(PodsandboxdTest, StartupErrorsAreClear) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   args = DaemonArgs();
   for (size_t i = 0; i + 1 < args.size(); ++i) {
-    if (args[i] == "--listen") args[i + 1] = base_->Sub("second.sock");
+    if (args[i] == "--listen") args[i + 1] = base().Sub("second.sock");
   }
   r = RunDaemonExpectingExit(args);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.stderr_data, HasSubstr("another podsandbox controller"));
-  EXPECT_NE(access(base_->Sub("second.sock").c_str(), F_OK), 0);
+  EXPECT_NE(access(base().Sub("second.sock").c_str(), F_OK), 0);
 
   // The first one still serves.
   v1::VersionResponse version;
-  EXPECT_TRUE(stub_->Version(Context().get(), {}, &version).ok());
+  EXPECT_TRUE(runtime_service().Version(RpcContext().get(), {}, &version).ok());
 }
 
 TEST_F(PodsandboxdTest, LiveSocketOfAnotherServerIsNotTaken) {
   // Something else already listens on the socket path.
-  mkdir(state_.c_str(), 0711);
-  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  mkdir(state().c_str(), 0711);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
   ASSERT_GE(fd, 0);
   struct sockaddr_un addr = {};
   addr.sun_family = AF_UNIX;
-  ASSERT_LT(socket_.size(), sizeof(addr.sun_path));
-  memcpy(addr.sun_path, socket_.c_str(), socket_.size() + 1);
+  ASSERT_LT(socket().size(), sizeof(addr.sun_path));
+  memcpy(addr.sun_path, socket().c_str(), socket().size() + 1);
   ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   ASSERT_EQ(listen(fd, 1), 0);
   sys::SubprocessResult r = RunDaemonExpectingExit(DaemonArgs());
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.stderr_data, HasSubstr("another server is accepting"));
   close(fd);
-  unlink(socket_.c_str());
+  unlink(socket().c_str());
 }
 
 }  // namespace
