@@ -34,7 +34,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -60,6 +59,8 @@
 #include "cri/api.grpc.pb.h"
 #include "cri/api.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "sys/file.h"
+#include "sys/real_sys.h"
 #include "sys/status.h"
 
 ABSL_FLAG(std::string, endpoint, "", "CRI endpoint: unix:///path or /path");
@@ -484,9 +485,9 @@ int Main() {
   });
 
   const int leaked = Cleanup(load, pods);
-  std::string rm = absl::StrCat("rm -rf -- '", log_root, "'");
-  if (std::system(rm.c_str()) != 0) {
-    std::fprintf(stderr, "cri_load: could not remove %s\n", log_root.c_str());
+  sys::RealSys real_sys;
+  if (absl::Status s = sys::RemoveTree(real_sys, log_root); !s.ok()) {
+    std::fprintf(stderr, "cri_load: %s\n", s.ToString().c_str());
   }
 
   {
