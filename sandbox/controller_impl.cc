@@ -411,6 +411,10 @@ absl::Status ControllerImpl::RollBack(const SandboxRecord& record) {
 
 absl::Status ControllerImpl::StopLocked(Sandbox& sandbox, bool force_network) {
   SandboxRecord record = Snapshot(sandbox);
+  // Stopped already: the pause is gone and so are the network and pins
+  // (Stop only gets here once each of those steps is undone), so a second
+  // Stop, or the one inside Remove, has nothing to do: no runtime exec.
+  if (record.phase == Phase::kStopped) return absl::OkStatus();
   if (record.HasStep(Step::kTask)) {
     ASSIGN_OR_RETURN(const RuntimeHandler* handler, HandlerOf(record));
     RETURN_IF_ERROR(
