@@ -184,13 +184,16 @@ SandboxRecord ControllerImpl::Snapshot(Sandbox& sandbox) {
   return sandbox.record;
 }
 
+void ControllerImpl::Change(Sandbox& sandbox,
+                            absl::FunctionRef<void(SandboxRecord&)> change) {
+  absl::MutexLock lock(&sandbox.mu);
+  change(sandbox.record);
+}
+
 absl::Status ControllerImpl::Update(
     Sandbox& sandbox, absl::FunctionRef<void(SandboxRecord&)> change,
     bool durable) {
-  {
-    absl::MutexLock lock(&sandbox.mu);
-    change(sandbox.record);
-  }
+  Change(sandbox, change);
   // Two writers (an operation and the exit watcher) may race; each writes
   // the latest record under save_mu, so the file never goes back in time.
   absl::MutexLock save(&sandbox.save_mu);
@@ -298,11 +301,12 @@ absl::StatusOr<std::string> ControllerImpl::Create(
 absl::Status ControllerImpl::RunPipeline(Sandbox& sandbox,
                                          const RuntimeHandler& handler,
                                          CleanupStack& undo) {
-  const std::string id = Snapshot(sandbox).id;
-  // The record exists before any side effect: a crash from here on is
-  // rolled back at the next start.
-  RETURN_IF_ERROR(Update(
-      sandbox, [](SandboxRecord&) {}, /*durable=*/false));
+  const std::string id = sandbox.id;
+  // The record reaches disk with the first journal entry, before the first
+  // side effect: a crash from there on is rolled back at the next start.
+  // What a step learns (pins, IPs) is kept in memory and saved with the
+  // next entry: undo derives every path from the id, so it needs none of
+  // it, and one write per step keeps RunPodSandbox's own share small.
   SandboxRecord record = Snapshot(sandbox);
   const PodConfig& config = record.config;
 
@@ -316,13 +320,10 @@ absl::Status ControllerImpl::RunPipeline(Sandbox& sandbox,
                                    : nullptr));
     undo.Push("remove namespaces",
               [this, id] { return namespaces_.Remove(id); });
-    RETURN_IF_ERROR(Update(
-        sandbox,
-        [&pins](SandboxRecord& r) {
-          r.netns_pin = pins.netns;
-          r.userns_pin = pins.userns;
-        },
-        /*durable=*/false));
+    Change(sandbox, [&pins](SandboxRecord& r) {
+      r.netns_pin = pins.netns;
+      r.userns_pin = pins.userns;
+    });
     StepDone(Step::kNamespaces);
 
     RETURN_IF_ERROR(sys::Annotate(
@@ -338,13 +339,10 @@ absl::Status ControllerImpl::RunPipeline(Sandbox& sandbox,
     ASSIGN_OR_RETURN(cni::Result result,
                      sys::Annotate(cni_.Add(attachment), "CNI ADD"));
     undo.Push("CNI DEL", [this, attachment] { return cni_.Del(attachment); });
-    RETURN_IF_ERROR(Update(
-        sandbox,
-        [&result](SandboxRecord& r) {
-          r.ips = result.PodIps();
-          r.cni_result = result.raw_json;
-        },
-        /*durable=*/false));
+    Change(sandbox, [&result](SandboxRecord& r) {
+      r.ips = result.PodIps();
+      r.cni_result = result.raw_json;
+    });
     StepDone(Step::kNetwork);
   }
 

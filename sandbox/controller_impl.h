@@ -88,6 +88,8 @@ class ControllerImpl : public Controller {
   // `sandbox`'s List entry, unless the filter excludes it.
   std::optional<SandboxStatus> ListEntry(Sandbox& sandbox,
                                          const ListFilter& filter);
+  // Applies `change` to the record in memory only.
+  void Change(Sandbox& sandbox, absl::FunctionRef<void(SandboxRecord&)> change);
   // Applies `change` to the record, then writes it.
   absl::Status Update(Sandbox& sandbox,
                       absl::FunctionRef<void(SandboxRecord&)> change,
