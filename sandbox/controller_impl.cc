@@ -8,8 +8,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <optional>
+#include <thread>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
@@ -60,6 +63,21 @@ std::vector<RuntimeHandler> HandlersOrDefault(const ControllerOptions& o) {
   runc.path = "/usr/sbin/runc";
   runc.root = absl::StrCat(o.state_dir, "/runtime/runc");
   return {runc};
+}
+
+// Whether CNI ADD may run while the runtime creates the pause (see
+// RunPipeline). runc and crun apply the pod's sysctls inside the netns at
+// create, and an interface sysctl (net.ipv4.conf.eth0.*) needs eth0 there,
+// so a pod with net.* sysctls on those runtimes gets its network first.
+bool OverlapsNetworkWithCreate(const RuntimeHandler& handler,
+                               const PodConfig& config) {
+  if (CapabilitiesOf(handler.type).netns_ready_by == NetnsReadyBy::kStart) {
+    return true;
+  }
+  for (const auto& [name, value] : config.sysctls) {
+    if (absl::StartsWith(CanonicalSysctlName(name), "net.")) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -328,38 +346,83 @@ absl::Status ControllerImpl::RunPipeline(Sandbox& sandbox,
 
     RETURN_IF_ERROR(sys::Annotate(
         netns::BringUpLoopback(sys_, netlink_, pins.netns), "bring up lo"));
+  }
+
+  // Network, pod files and the pause task. The task's create needs only
+  // the netns to exist; what runs inside it at create (net.* sysctls) or
+  // at start (runsc copies the interfaces) needs the network configured.
+  // So where the runtime and the pod allow it, CNI ADD runs on a thread of
+  // its own while the runtime creates the pause, and start waits for it.
+  const bool with_network = !config.host_network();
+  const bool overlap = with_network && options_.overlap_network_with_create &&
+                       OverlapsNetworkWithCreate(handler, config);
+  cni::Attachment attachment;
+  std::optional<absl::StatusOr<cni::Result>> added;
+  std::thread adder;
+  bool network_pending = false;  // ADD launched, outcome not yet taken
+  // Takes ADD's outcome (joining its thread) and, if it attached the pod,
+  // pushes its undo. Does nothing the second time.
+  auto finish_network = [&]() -> absl::Status {
+    if (!network_pending) return absl::OkStatus();
+    network_pending = false;
+    if (adder.joinable()) adder.join();
+    // A failed ADD has already run its own rollback DEL.
+    if (!added->ok()) return sys::Annotate(added->status(), "CNI ADD");
+    undo.Push("CNI DEL", [this, attachment] { return cni_.Del(attachment); });
+    const cni::Result& result = **added;
+    Change(sandbox, [&result](SandboxRecord& r) {
+      r.ips = result.PodIps();
+      r.cni_result = result.raw_json;
+    });
+    StepDone(Step::kNetwork);
+    return absl::OkStatus();
+  };
+  // Whatever way this function returns, a launched ADD is waited for and,
+  // if it attached the pod, its undo is on the stack before the caller
+  // unwinds it.
+  absl::Cleanup settle_network = [&finish_network] {
+    finish_network().IgnoreError();  // an ADD error is moot once we fail
+  };
+  if (with_network) {
     // Not fsynced either, though IPAM leases outlive a reboot: the CNI
     // cache entry, written durably before ADD returns, is what finds an
     // attachment after one (recovery DELs cached attachments that have no
     // record), and a daemon crash, the case the journal is for, keeps the
     // page cache.
     RETURN_IF_ERROR(Journal(sandbox, Step::kNetwork, /*durable=*/false));
-    record = Snapshot(sandbox);
-    cni::Attachment attachment = AttachmentFor(record);
-    ASSIGN_OR_RETURN(cni::Result result,
-                     sys::Annotate(cni_.Add(attachment), "CNI ADD"));
-    undo.Push("CNI DEL", [this, attachment] { return cni_.Del(attachment); });
-    Change(sandbox, [&result](SandboxRecord& r) {
-      r.ips = result.PodIps();
-      r.cni_result = result.raw_json;
-    });
-    StepDone(Step::kNetwork);
+    attachment = AttachmentFor(Snapshot(sandbox));
+    network_pending = true;
+    if (overlap) {
+      adder = std::thread(
+          [this, &added, &attachment] { added = cni_.Add(attachment); });
+    } else {
+      added = cni_.Add(attachment);
+      RETURN_IF_ERROR(finish_network());
+    }
   }
 
-  RETURN_IF_ERROR(Journal(sandbox, Step::kPodFiles, /*durable=*/false));
-  record = Snapshot(sandbox);
   std::string files = PodFilesDir(id);
-  RETURN_IF_ERROR(WritePodFiles(sys_, files, config, config.hostname,
-                                record.ips, PodRootOwner(config)));
-  undo.Push("remove pod files",
-            [this, files] { return RemovePodFiles(sys_, files); });
-  StepDone(Step::kPodFiles);
+  // The hosts file names the pod's IPs: after ADD.
+  auto write_pod_files = [&]() -> absl::Status {
+    RETURN_IF_ERROR(finish_network());
+    RETURN_IF_ERROR(Journal(sandbox, Step::kPodFiles, /*durable=*/false));
+    RETURN_IF_ERROR(WritePodFiles(sys_, files, config, config.hostname,
+                                  Snapshot(sandbox).ips, PodRootOwner(config)));
+    undo.Push("remove pod files",
+              [this, files] { return RemovePodFiles(sys_, files); });
+    StepDone(Step::kPodFiles);
+    return absl::OkStatus();
+  };
+  if (!overlap) RETURN_IF_ERROR(write_pod_files());
 
   RETURN_IF_ERROR(Journal(sandbox, Step::kTask, /*durable=*/false));
   std::string bundle = BundleDir(id);
-  ASSIGN_OR_RETURN(PauseProcess pause,
-                   tasks_.Start(TaskSpecFor(record, options_.oom_score_adj),
-                                handler, bundle));
+  TaskSpec spec = TaskSpecFor(Snapshot(sandbox), options_.oom_score_adj);
+  absl::StatusOr<PauseProcess> pause =
+      overlap ? tasks_.Start(spec, handler, bundle, write_pod_files)
+              : tasks_.Start(spec, handler, bundle);
+  // If create failed while ADD ran, settle_network takes ADD's outcome.
+  if (!pause.ok()) return pause.status();
   RuntimeHandler handler_copy = handler;
   undo.Push("delete pause task", [this, handler_copy, id, bundle] {
     return tasks_.Delete(handler_copy, id, bundle);
@@ -372,8 +435,8 @@ absl::Status ControllerImpl::RunPipeline(Sandbox& sandbox,
   return Update(
       sandbox,
       [&pause](SandboxRecord& r) {
-        r.pid = pause.pid;
-        r.pid_start_time = pause.start_time;
+        r.pid = pause->pid;
+        r.pid_start_time = pause->start_time;
         r.phase = Phase::kReady;
         r.ready_at = absl::Now();
       },

@@ -30,6 +30,10 @@ struct ControllerOptions {
   // The handler an empty request name selects.
   std::string default_runtime = "runc";
 
+  // Run CNI ADD while the runtime creates the pause, where the runtime and
+  // the pod allow it (see RunPipeline); start still waits for ADD.
+  bool overlap_network_with_create = true;
+
   // Our static pause binary; copied into a read-only rootfs under
   // state_dir that every sandbox shares.
   std::string pause_binary;

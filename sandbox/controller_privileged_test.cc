@@ -156,6 +156,7 @@ class ControllerTest : public sys::LeakCheckedTest {
     o.cni_timeout = absl::Seconds(5);
     o.pause_binary = "sandbox/pause/pause";
     o.stop_grace_period = absl::Seconds(2);
+    o.overlap_network_with_create = overlap_network_with_create_;
     return o;
   }
 
@@ -220,6 +221,7 @@ class ControllerTest : public sys::LeakCheckedTest {
   sys::TempDir dir_{"/tmp"};  // the pod's root must reach the rootfs
   std::string root_, state_, conf_dir_, ipam_dir_, ip_forward_;
   std::unique_ptr<Controller> controller_;
+  bool overlap_network_with_create_ = true;
 };
 
 TEST_F(ControllerTest, UserNamespacedPodRunsStopsAndIsRemoved) {
@@ -319,6 +321,25 @@ TEST_F(ControllerTest, PortMappingAndSysctlReachThePod) {
   ASSERT_OK(controller_->StopPodSandbox(id));
   EXPECT_THAT(Iptables("nat"), ::testing::Not(HasSubstr("--dport 18080")));
   ASSERT_OK(controller_->RemovePodSandbox(id));
+}
+
+// CNI ADD before the runtime's create, as a pod with net.* sysctls always
+// gets it (those sysctls may name eth0, which must exist at create), and as
+// every pod gets it with the overlap turned off.
+TEST_F(ControllerTest, NetworkBeforeCreateRunsToo) {
+  for (bool overlap : {false, true}) {
+    SCOPED_TRACE(overlap ? "overlap allowed" : "overlap off");
+    overlap_network_with_create_ = overlap;
+    ASSERT_OK(Start(sys_));
+    PodConfig config = Pod("sequential", true);
+    config.sysctls = {{"net.ipv4.conf.eth0.arp_ignore", "1"}};
+    ASSERT_OK_AND_ASSIGN(std::string id,
+                         controller_->RunPodSandbox(config, ""));
+    ASSERT_OK_AND_ASSIGN(SandboxStatus status,
+                         controller_->PodSandboxStatus(id, false));
+    EXPECT_THAT(status.ip, StartsWith(kSubnetPrefix));
+    ASSERT_OK(controller_->RemovePodSandbox(id));
+  }
 }
 
 TEST_F(ControllerTest, BadRequestsAreRefusedBeforeAnySideEffect) {

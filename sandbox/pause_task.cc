@@ -67,6 +67,13 @@ absl::Status PauseTask::Init() { return watcher_.Start(); }
 absl::StatusOr<PauseProcess> PauseTask::Start(const TaskSpec& spec,
                                               const RuntimeHandler& handler,
                                               absl::string_view bundle_dir) {
+  return Start(spec, handler, bundle_dir, [] { return absl::OkStatus(); });
+}
+
+absl::StatusOr<PauseProcess> PauseTask::Start(
+    const TaskSpec& spec, const RuntimeHandler& handler,
+    absl::string_view bundle_dir,
+    absl::FunctionRef<absl::Status()> before_start) {
   // Everything that can refuse the request does so before any side effect.
   std::unique_ptr<OciRuntime> runtime = MakeOciRuntime(sys_, handler);
   ASSIGN_OR_RETURN(nlohmann::json config,
@@ -147,6 +154,7 @@ absl::StatusOr<PauseProcess> PauseTask::Start(const TaskSpec& spec,
     return undo.Unwind(s);
   }
 
+  if (absl::Status s = before_start(); !s.ok()) return undo.Unwind(s);
   if (absl::Status s = shared_runtime->Start(id); !s.ok()) {
     return undo.Unwind(s);
   }

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -78,6 +79,14 @@ class PauseTask {
   absl::StatusOr<PauseProcess> Start(const TaskSpec& spec,
                                      const RuntimeHandler& handler,
                                      absl::string_view bundle_dir);
+  // The same, running `before_start` on this thread between the runtime's
+  // create and start, so the caller can finish work that only start needs
+  // (the pod's network) while create runs. Its error undoes the create and
+  // is returned.
+  absl::StatusOr<PauseProcess> Start(
+      const TaskSpec& spec, const RuntimeHandler& handler,
+      absl::string_view bundle_dir,
+      absl::FunctionRef<absl::Status()> before_start);
 
   // SIGTERM, then SIGKILL once `grace` passed, then waits for the exit.
   // (A TERM that lands before the pause installed its handlers, just after
