@@ -92,54 +92,47 @@ bool NeedRoot(benchmark::State& state) {
   return true;
 }
 
-void BM_RunAndRemovePod(benchmark::State& state) {
-  if (NeedRoot(state)) return;
+// A controller on private dirs with the bench network, all torn down
+// afterwards.
+struct BenchController {
+  explicit BenchController(bool overlap) : guard(dirs.sys(), kBridge) {
+    ControllerOptions options = dirs.Options();
+    options.overlap_network_with_create = overlap;
+    controller = Controller::Create(dirs.sys(), options);
+  }
+
   BenchDirs dirs;
-  cni::HostNetworkGuard guard(dirs.sys(), kBridge);
-  ControllerOptions options = dirs.Options();
-  options.overlap_network_with_create = state.range(0) != 0;
-  absl::StatusOr<std::unique_ptr<Controller>> c =
-      Controller::Create(dirs.sys(), options);
-  if (!c.ok()) return state.SkipWithError(c.status().ToString().c_str());
+  cni::HostNetworkGuard guard;
+  absl::StatusOr<std::unique_ptr<Controller>> controller;
+};
+
+// RunPodSandbox, then RemovePodSandbox (timed or not), with and without CNI
+// ADD overlapping the runtime's create.
+void BM_RunPods(benchmark::State& state, bool time_remove) {
+  if (NeedRoot(state)) return;
+  BenchController bench(/*overlap=*/state.range(0) != 0);
+  if (!bench.controller.ok()) {
+    return state.SkipWithError(bench.controller.status().ToString().c_str());
+  }
+  Controller& c = **bench.controller;
   int i = 0;
   for (auto _ : state) {
-    absl::StatusOr<std::string> id = (*c)->RunPodSandbox(Pod(i++), "");
+    absl::StatusOr<std::string> id = c.RunPodSandbox(Pod(i++), "");
     if (!id.ok()) return state.SkipWithError(id.status().ToString().c_str());
-    absl::Status removed = (*c)->RemovePodSandbox(*id);
+    if (!time_remove) state.PauseTiming();
+    absl::Status removed = c.RemovePodSandbox(*id);
+    if (!time_remove) state.ResumeTiming();
     if (!removed.ok()) return state.SkipWithError(removed.ToString().c_str());
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_RunAndRemovePod)
+BENCHMARK_CAPTURE(BM_RunPods, RunAndRemove, /*time_remove=*/true)
     ->ArgName("overlap")
     ->Arg(0)
     ->Arg(1)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
-
-// RunPodSandbox alone (Remove outside the timing), with and without CNI ADD
-// overlapping the runtime's create.
-void BM_RunPodSandbox(benchmark::State& state) {
-  if (NeedRoot(state)) return;
-  BenchDirs dirs;
-  cni::HostNetworkGuard guard(dirs.sys(), kBridge);
-  ControllerOptions options = dirs.Options();
-  options.overlap_network_with_create = state.range(0) != 0;
-  absl::StatusOr<std::unique_ptr<Controller>> c =
-      Controller::Create(dirs.sys(), options);
-  if (!c.ok()) return state.SkipWithError(c.status().ToString().c_str());
-  int i = 0;
-  for (auto _ : state) {
-    absl::StatusOr<std::string> id = (*c)->RunPodSandbox(Pod(i++), "");
-    if (!id.ok()) return state.SkipWithError(id.status().ToString().c_str());
-    state.PauseTiming();
-    absl::Status removed = (*c)->RemovePodSandbox(*id);
-    state.ResumeTiming();
-    if (!removed.ok()) return state.SkipWithError(removed.ToString().c_str());
-  }
-  state.SetItemsProcessed(state.iterations());
-}
-BENCHMARK(BM_RunPodSandbox)
+BENCHMARK_CAPTURE(BM_RunPods, RunOnly, /*time_remove=*/false)
     ->ArgName("overlap")
     ->Arg(0)
     ->Arg(1)
@@ -151,14 +144,10 @@ BENCHMARK(BM_RunPodSandbox)
 // thread. Remove is left out of the measured time.
 void BM_RunPodSandboxOwnShare(benchmark::State& state) {
   if (NeedRoot(state)) return;
-  BenchDirs dirs;
-  cni::HostNetworkGuard guard(dirs.sys(), kBridge);
   // Sequential, so that every subprocess runs on this thread and is
   // subtracted.
-  ControllerOptions options = dirs.Options();
-  options.overlap_network_with_create = false;
-  absl::StatusOr<std::unique_ptr<Controller>> c =
-      Controller::Create(dirs.sys(), options);
+  BenchController bench(/*overlap=*/false);
+  absl::StatusOr<std::unique_ptr<Controller>>& c = bench.controller;
   if (!c.ok()) return state.SkipWithError(c.status().ToString().c_str());
   // Own time per step, from the step hook: where our share goes.
   constexpr sandbox::Step kSteps[] = {

@@ -52,8 +52,7 @@ MATCHER_P2(StatusIs, code, message_matcher,
          ::testing::Matches(message_matcher)(std::string(status.message()));
 }
 
-MATCHER_P(StatusIs, code,
-          "has code " + absl::StatusCodeToString(code)) {
+MATCHER_P(StatusIs, code, "has code " + absl::StatusCodeToString(code)) {
   const absl::Status& status = internal::GetStatus(arg);
   *result_listener << "status is " << status;
   return status.code() == code;
