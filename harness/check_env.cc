@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "sys/status.h"
 
 namespace podsandbox::harness {
 
@@ -92,7 +93,7 @@ absl::StatusOr<PodInfo> CheckEnv::Info(const std::string& id) {
   return client_.PodSandboxInfo(id);
 }
 
-absl::StatusOr<pid_t> CheckEnv::PausePid(const std::string& id) {
+absl::StatusOr<PodInfo> CheckEnv::PauseInfo(const std::string& id) {
   absl::StatusOr<PodInfo> info = Info(id);
   if (!info.ok()) {
     return absl::FailedPreconditionError(
@@ -102,7 +103,12 @@ absl::StatusOr<pid_t> CheckEnv::PausePid(const std::string& id) {
     return absl::FailedPreconditionError(
         "runtime reports no pause pid in PodSandboxStatus verbose info");
   }
-  return *info->pid;
+  return info;
+}
+
+absl::StatusOr<pid_t> CheckEnv::PausePid(const std::string& id) {
+  ASSIGN_OR_RETURN(PodInfo info, PauseInfo(id));
+  return *info.pid;
 }
 
 }  // namespace podsandbox::harness

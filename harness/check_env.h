@@ -78,8 +78,12 @@ class CheckEnv {
   // absl::Cleanup, where a verdict is already decided.
   void StopAndRemove(const std::string& id);
 
-  // The pause pid from verbose status: FailedPrecondition saying so when
-  // the runtime reports none (the check then SKIPs with that message).
+  // The verbose info, with the pause pid in it: FailedPrecondition saying
+  // so when the runtime reports none (the check then SKIPs with that
+  // message).
+  absl::StatusOr<PodInfo> PauseInfo(const std::string& id);
+
+  // PauseInfo's pid alone.
   absl::StatusOr<pid_t> PausePid(const std::string& id);
 
   // The parsed verbose info; errors as CriClient::PodSandboxInfo.

@@ -55,13 +55,8 @@ Verdict CheckNetnsOwnedByPodUserns(CheckEnv& env) {
                                       id.status().ToString()));
   }
   absl::Cleanup remove = [&env, id = *id] { env.StopAndRemove(id); };
-  absl::StatusOr<PodInfo> info = env.Info(*id);
-  if (!info.ok() || !info->pid.has_value()) {
-    return Verdict::Skip(
-        info.ok()
-            ? "runtime reports no pause pid in verbose info"
-            : absl::StrCat("no verbose info: ", info.status().ToString()));
-  }
+  absl::StatusOr<PodInfo> info = env.PauseInfo(*id);
+  if (!info.ok()) return Verdict::Skip(std::string(info.status().message()));
   const pid_t pid = *info->pid;
   const std::string net = absl::StrCat("/proc/", pid, "/ns/net");
   absl::StatusOr<netns::NamespaceId> owner = OwnerOfNetworkNamespace(net);
@@ -204,13 +199,8 @@ Verdict CheckTeardownLeavesNothing(CheckEnv& env) {
   }
   // Stays armed: if Stop or Remove below fails, this retries them.
   absl::Cleanup remove = [&env, id = *id] { env.StopAndRemove(id); };
-  absl::StatusOr<PodInfo> info = env.Info(*id);
-  if (!info.ok() || !info->pid.has_value()) {
-    return Verdict::Skip(
-        info.ok()
-            ? "runtime reports no pause pid in verbose info"
-            : absl::StrCat("no verbose info: ", info.status().ToString()));
-  }
+  absl::StatusOr<PodInfo> info = env.PauseInfo(*id);
+  if (!info.ok()) return Verdict::Skip(std::string(info.status().message()));
   const pid_t pid = *info->pid;
   absl::StatusOr<sys::ProcStat> stat = sys::ReadProcStat(pid);
   if (!stat.ok()) {
