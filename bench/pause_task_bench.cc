@@ -169,19 +169,24 @@ void BM_CreateStart_Ours(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// The bundle the by-hand benchmarks give the runtime: the same config.json
+// our pause task writes.
+bool WriteBundle(const RuntimeHandler& h, const std::string& id,
+                 const std::string& bundle) {
+  absl::StatusOr<nlohmann::json> spec =
+      sandbox::BuildOciSpec(Spec(id), h.type, env().dir + "/rootfs");
+  return spec.ok() && sys::MakeDirs(env().sys, bundle, 0711).ok() &&
+         sys::WriteFileAtomically(env().sys, bundle + "/config.json",
+                                  spec->dump(), 0644, /*durable=*/false)
+             .ok();
+}
+
 void BM_CreateStart_ByHand(benchmark::State& state) {
   if (NeedRoot(state)) return;
   RuntimeHandler h = Handler(state.range(0));
   std::string id = absl::StrCat("bench-hand-", h.name);
   std::string bundle = absl::StrCat(env().dir, "/", id);
-  absl::StatusOr<nlohmann::json> spec =
-      sandbox::BuildOciSpec(Spec(id), h.type, env().dir + "/rootfs");
-  if (!spec.ok() || !sys::MakeDirs(env().sys, bundle, 0711).ok() ||
-      !sys::WriteFileAtomically(env().sys, bundle + "/config.json",
-                                spec->dump(), 0644, false)
-           .ok()) {
-    return state.SkipWithError("bundle");
-  }
+  if (!WriteBundle(h, id, bundle)) return state.SkipWithError("bundle");
   std::string pid_file = bundle + "/pid";
   for (auto _ : state) {
     bool ok =
@@ -220,14 +225,7 @@ void BM_KillDelete_ByHand(benchmark::State& state) {
   RuntimeHandler h = Handler(state.range(0));
   std::string id = absl::StrCat("bench-hand-", h.name);
   std::string bundle = absl::StrCat(env().dir, "/", id);
-  absl::StatusOr<nlohmann::json> spec =
-      sandbox::BuildOciSpec(Spec(id), h.type, env().dir + "/rootfs");
-  if (!spec.ok() || !sys::MakeDirs(env().sys, bundle, 0711).ok() ||
-      !sys::WriteFileAtomically(env().sys, bundle + "/config.json",
-                                spec->dump(), 0644, false)
-           .ok()) {
-    return state.SkipWithError("bundle");
-  }
+  if (!WriteBundle(h, id, bundle)) return state.SkipWithError("bundle");
   std::string pid_file = bundle + "/pid";
   for (auto _ : state) {
     state.PauseTiming();

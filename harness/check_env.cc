@@ -89,6 +89,11 @@ void CheckEnv::StopAndRemove(const std::string& id) {
   }
 }
 
+Verdict ValidRequestRefused(const absl::Status& status) {
+  return Verdict::Fail(absl::StrCat("RunPodSandbox refused a valid request: ",
+                                    status.ToString()));
+}
+
 absl::StatusOr<PodInfo> CheckEnv::Info(const std::string& id) {
   return client_.PodSandboxInfo(id);
 }

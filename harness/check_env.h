@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "cri/api.pb.h"
 #include "harness/cri_client.h"
+#include "harness/verdict.h"
 #include "userns/id_mapping.h"
 
 namespace podsandbox::harness {
@@ -50,6 +51,10 @@ runtime::v1::IDMapping ToCri(const userns::IdMapping& m);
 void SetUserNamespace(runtime::v1::NamespaceMode mode,
                       const userns::IdMappings& mappings,
                       runtime::v1::PodSandboxConfig* config);
+
+// The FAIL verdict for a runtime that refused a request every check
+// expects to succeed.
+Verdict ValidRequestRefused(const absl::Status& status);
 
 class CheckEnv {
  public:

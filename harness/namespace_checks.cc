@@ -51,8 +51,7 @@ Verdict CheckNetnsOwnedByPodUserns(CheckEnv& env) {
   SetUserNamespace(v1::POD, env.SimpleMappings(9), &config);
   absl::StatusOr<std::string> id = env.Run(config);
   if (!id.ok()) {
-    return Verdict::Fail(absl::StrCat("RunPodSandbox refused a valid request: ",
-                                      id.status().ToString()));
+    return ValidRequestRefused(id.status());
   }
   absl::Cleanup remove = [&env, id = *id] { env.StopAndRemove(id); };
   absl::StatusOr<PodInfo> info = env.PauseInfo(*id);
@@ -104,8 +103,7 @@ Verdict CheckSysfsMounted(CheckEnv& env) {
   SetUserNamespace(v1::POD, env.SimpleMappings(10), &config);
   absl::StatusOr<std::string> id = env.Run(config);
   if (!id.ok()) {
-    return Verdict::Fail(absl::StrCat("RunPodSandbox refused a valid request: ",
-                                      id.status().ToString()));
+    return ValidRequestRefused(id.status());
   }
   absl::Cleanup remove = [&env, id = *id] { env.StopAndRemove(id); };
   absl::StatusOr<pid_t> pid = env.PausePid(*id);
@@ -194,8 +192,7 @@ Verdict CheckTeardownLeavesNothing(CheckEnv& env) {
   SetUserNamespace(v1::POD, env.SimpleMappings(12), &config);
   absl::StatusOr<std::string> id = env.Run(config);
   if (!id.ok()) {
-    return Verdict::Fail(absl::StrCat("RunPodSandbox refused a valid request: ",
-                                      id.status().ToString()));
+    return ValidRequestRefused(id.status());
   }
   // Stays armed: if Stop or Remove below fails, this retries them.
   absl::Cleanup remove = [&env, id = *id] { env.StopAndRemove(id); };

@@ -136,8 +136,7 @@ Verdict CheckHostRootNotMapped(CheckEnv& env) {
   SetUserNamespace(v1::POD, want, &config);
   absl::StatusOr<std::string> id = env.Run(config);
   if (!id.ok()) {
-    return Verdict::Fail(absl::StrCat("RunPodSandbox refused a valid request: ",
-                                      id.status().ToString()));
+    return ValidRequestRefused(id.status());
   }
   absl::Cleanup remove = [&env, id = *id] { env.StopAndRemove(id); };
   absl::StatusOr<pid_t> pid = env.PausePid(*id);
