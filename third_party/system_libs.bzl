@@ -5,6 +5,8 @@ become symlinked include directories, -D flags become defines, and --libs
 becomes linkopts, so BUILD files elsewhere never carry -l flags.
 """
 
+_DEFAULT_INCLUDE_FLAGS = ["-I/usr/include", "-I/usr/include/x86_64-linux-gnu"]
+
 def _pkg_config(ctx, flag, modules):
     result = ctx.execute(["pkg-config", flag] + modules)
     if result.return_code != 0:
@@ -19,6 +21,10 @@ def _system_libs_impl(ctx):
         includes = []
         defines = []
         for flag in _pkg_config(ctx, "--cflags", modules):
+            if flag in _DEFAULT_INCLUDE_FLAGS:
+                # The compiler searches these anyway; as -isystem they would
+                # come before its own dirs and break #include_next.
+                continue
             if flag.startswith("-I"):
                 # Absolute include paths cannot go into `includes`; a symlink
                 # inside this repository can.
