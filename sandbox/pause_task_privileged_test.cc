@@ -23,6 +23,7 @@
 #include "sandbox/pause/rootfs.h"
 #include "sandbox/pause_task.h"
 #include "sandbox/runtime_handler.h"
+#include "sys/cgroup_layout.h"
 #include "sys/file.h"
 #include "sys/orphan_reaper.h"
 #include "sys/proc.h"
@@ -130,15 +131,13 @@ class PauseTaskTest : public sys::LeakCheckedTest,
     }
   }
 
-  // Every cgroup directory `path` names, in each mounted hierarchy.
+  // Every cgroup directory `path` names, in each hierarchy of this host's
+  // layout (v1, hybrid or v2: sys/cgroup_layout.h).
   static std::vector<std::string> CgroupDirs(const std::string& path) {
-    std::vector<std::string> dirs;
-    for (const char* h :
-         {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio",
-          "pids", "systemd", "unified", "hugetlb"}) {
-      dirs.push_back(absl::StrCat("/sys/fs/cgroup/", h, path));
-    }
-    return dirs;
+    absl::StatusOr<std::vector<std::string>> dirs =
+        sys::HostCgroupDirectories(path);
+    EXPECT_OK(dirs.status());
+    return dirs.ok() ? *dirs : std::vector<std::string>{};
   }
 
   TaskSpec Spec(const std::string& id) {
@@ -211,9 +210,20 @@ TEST_P(PauseTaskTest, UsernsPodSeesItsMapsSysfsAndThePinnedNetns) {
   struct stat st;
   ASSERT_EQ(::stat(absl::StrCat("/proc/", pause.pid).c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 165535u);
-  // The sandbox's own cgroup exists while it runs.
-  EXPECT_TRUE(
-      Exists(absl::StrCat("/sys/fs/cgroup/memory", cgroup_parent_, "/", id)));
+  // The sandbox's own cgroup holds the pause while it runs, in every
+  // hierarchy of the layout (the memory one and the rest on v1, those and
+  // unified on hybrid, the one tree on v2).
+  const std::vector<std::string> cgroups =
+      CgroupDirs(absl::StrCat(cgroup_parent_, "/", id));
+  ASSERT_FALSE(cgroups.empty());
+  for (const std::string& dir : cgroups) {
+    absl::StatusOr<std::string> procs =
+        sys::ReadFile(absl::StrCat(dir, "/cgroup.procs"));
+    ASSERT_OK(procs.status()) << dir;
+    const std::vector<std::string> members =
+        absl::StrSplit(*procs, '\n', absl::SkipEmpty());
+    EXPECT_THAT(members, ::testing::Contains(absl::StrCat(pause.pid))) << dir;
+  }
 
   ASSERT_OK(task_.Stop(handler_, id, absl::Seconds(5)));
   std::vector<PauseExit> exits = Exits(1, absl::Seconds(5));
