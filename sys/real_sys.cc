@@ -126,4 +126,12 @@ SysResult RealSys::Prctl(int option, unsigned long arg) {
   return FromReturn(::prctl(option, arg, 0, 0, 0));
 }
 
+SysResult RealSys::Openat(int dirfd, const char* path, int flags, mode_t mode) {
+  return FromReturn(::openat(dirfd, path, flags, mode));
+}
+
+SysResult RealSys::Unlinkat(int dirfd, const char* path, int flags) {
+  return FromReturn(::unlinkat(dirfd, path, flags));
+}
+
 }  // namespace podsandbox::sys

@@ -39,6 +39,9 @@ class RealSys : public Sys {
                    int options) override;
   SysResult Ioctl(int fd, unsigned long request) override;
   SysResult Prctl(int option, unsigned long arg) override;
+  SysResult Openat(int dirfd, const char* path, int flags,
+                   mode_t mode) override;
+  SysResult Unlinkat(int dirfd, const char* path, int flags) override;
 };
 
 }  // namespace podsandbox::sys

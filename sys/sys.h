@@ -91,6 +91,11 @@ class Sys {
   virtual SysResult Ioctl(int fd, unsigned long request) = 0;
   // See prctl(2), for options that take one argument.
   virtual SysResult Prctl(int option, unsigned long arg) = 0;
+  // See openat(2).
+  virtual SysResult Openat(int dirfd, const char* path, int flags,
+                           mode_t mode) = 0;
+  // See unlinkat(2).
+  virtual SysResult Unlinkat(int dirfd, const char* path, int flags) = 0;
 };
 
 }  // namespace podsandbox::sys

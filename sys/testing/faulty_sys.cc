@@ -12,6 +12,7 @@ absl::string_view SysCallName(SysCall call) {
       "Clone",   "PosixSpawn", "Pipe2",
       "Kill",    "PidfdOpen",  "PidfdSendSignal",
       "Waitid",  "Ioctl",      "Prctl",
+      "Openat",  "Unlinkat",
   };
   return kNames[static_cast<int>(call)];
 }
@@ -177,6 +178,17 @@ SysResult FaultySys::Ioctl(int fd, unsigned long request) {
 SysResult FaultySys::Prctl(int option, unsigned long arg) {
   if (auto fault = Intercept(SysCall::kPrctl)) return *fault;
   return real_.Prctl(option, arg);
+}
+
+SysResult FaultySys::Openat(int dirfd, const char* path, int flags,
+                            mode_t mode) {
+  if (auto fault = Intercept(SysCall::kOpenat)) return *fault;
+  return real_.Openat(dirfd, path, flags, mode);
+}
+
+SysResult FaultySys::Unlinkat(int dirfd, const char* path, int flags) {
+  if (auto fault = Intercept(SysCall::kUnlinkat)) return *fault;
+  return real_.Unlinkat(dirfd, path, flags);
 }
 
 }  // namespace podsandbox::sys

@@ -45,8 +45,10 @@ enum class SysCall {
   kWaitid,
   kIoctl,
   kPrctl,
+  kOpenat,
+  kUnlinkat,
 };
-inline constexpr int kSysCallCount = static_cast<int>(SysCall::kPrctl) + 1;
+inline constexpr int kSysCallCount = static_cast<int>(SysCall::kUnlinkat) + 1;
 
 absl::string_view SysCallName(SysCall call);
 
@@ -95,6 +97,9 @@ class FaultySys : public Sys {
                    int options) override;
   SysResult Ioctl(int fd, unsigned long request) override;
   SysResult Prctl(int option, unsigned long arg) override;
+  SysResult Openat(int dirfd, const char* path, int flags,
+                   mode_t mode) override;
+  SysResult Unlinkat(int dirfd, const char* path, int flags) override;
 
  private:
   // Counts the call; returns the injected failure if this one should fail.
