@@ -20,6 +20,12 @@
 #define P_PIDFD 3
 #endif
 
+// posix_spawn_file_actions_addclosefrom_np is glibc 2.34's; without it a
+// spawned child would inherit every descriptor not marked O_CLOEXEC.
+#if !defined(__GLIBC__) || !__GLIBC_PREREQ(2, 34)
+#error "podsandbox needs glibc 2.34 or later (posix_spawn closefrom)"
+#endif
+
 namespace podsandbox::sys {
 namespace {
 
@@ -91,8 +97,8 @@ class Spawner {
 
   // The child: its own process group, default signal dispositions and an
   // empty mask (the daemon may ignore SIGPIPE or block signals), and the
-  // three standard descriptors.
-  void Configure(int stdin_fd, int stdout_fd, int stderr_fd) {
+  // three standard descriptors and no others.
+  absl::Status Configure(int stdin_fd, int stdout_fd, int stderr_fd) {
     sigset_t all;
     sigset_t none;
     ::sigfillset(&all);
@@ -103,9 +109,26 @@ class Spawner {
     ::posix_spawnattr_setpgroup(&attr_, 0);
     ::posix_spawnattr_setsigdefault(&attr_, &all);
     ::posix_spawnattr_setsigmask(&attr_, &none);
-    ::posix_spawn_file_actions_adddup2(&actions_, stdin_fd, STDIN_FILENO);
-    ::posix_spawn_file_actions_adddup2(&actions_, stdout_fd, STDOUT_FILENO);
-    ::posix_spawn_file_actions_adddup2(&actions_, stderr_fd, STDERR_FILENO);
+    int err =
+        ::posix_spawn_file_actions_adddup2(&actions_, stdin_fd, STDIN_FILENO);
+    if (err == 0) {
+      err = ::posix_spawn_file_actions_adddup2(&actions_, stdout_fd,
+                                               STDOUT_FILENO);
+    }
+    if (err == 0) {
+      err = ::posix_spawn_file_actions_adddup2(&actions_, stderr_fd,
+                                               STDERR_FILENO);
+    }
+    // After the dup2s (actions run in order): O_CLOEXEC on our own fds is
+    // not enough, since a library or another thread may hold one without
+    // it, and a runtime's create hands what it inherited to the pause,
+    // which keeps it for the pod's life.
+    if (err == 0) {
+      err = ::posix_spawn_file_actions_addclosefrom_np(&actions_,
+                                                       STDERR_FILENO + 1);
+    }
+    if (err != 0) return ErrnoError(err, "posix_spawn file actions");
+    return absl::OkStatus();
   }
 
   absl::StatusOr<pid_t> Spawn(Sys& sys, const Command& command) {
@@ -286,7 +309,8 @@ absl::StatusOr<SubprocessResult> RunSubprocess(Sys& sys,
   int child_stderr = err_write.valid() ? err_write.get() : out_write.get();
 
   Spawner spawner;
-  spawner.Configure(stdin_fd.get(), out_write.get(), child_stderr);
+  RETURN_IF_ERROR(
+      spawner.Configure(stdin_fd.get(), out_write.get(), child_stderr));
   ASSIGN_OR_RETURN(pid_t pid, spawner.Spawn(sys, command));
   // The child holds its own copies now; ours would keep the pipes open.
   stdin_fd.reset();

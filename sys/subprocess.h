@@ -6,6 +6,8 @@
 // its stdout, and killing only the plugin would leave the reader blocked
 // until they exit. stdout and stderr are read together with poll(2), each
 // capped; the child's exit is watched through a pidfd and reaped at once.
+// The child inherits descriptors 0, 1 and 2 only (closefrom(3) after the
+// dup2s), whatever else this process holds without O_CLOEXEC.
 //
 // Thread-safe: any number of subprocesses may run at once. The calling
 // thread's namespaces are the child's, so call this from a thread that is in

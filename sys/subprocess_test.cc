@@ -23,6 +23,7 @@
 #include "sys/real_sys.h"
 #include "sys/testing/faulty_sys.h"
 #include "sys/testing/status_matchers.h"
+#include "sys/unique_fd.h"
 
 namespace podsandbox::sys {
 namespace {
@@ -209,6 +210,21 @@ TEST_F(SubprocessTest, ExitedChildWithLingeringDescendantReturns) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_FALSE(ProcessExists(lingering));
+}
+
+// An fd this process holds without O_CLOEXEC (as a library might, or
+// whatever our own parent passed us) does not reach the child.
+TEST_F(SubprocessTest, ChildSeesOnlyTheStandardDescriptors) {
+  UniqueFd leaky(::open("/dev/null", O_RDONLY));  // no O_CLOEXEC
+  ASSERT_TRUE(leaky.valid());
+  ASSERT_EQ(::fcntl(leaky.get(), F_GETFD) & FD_CLOEXEC, 0);
+  // ls is the shell's child: it lists the shell's descriptors, not its own
+  // (it opens the directory to list it).
+  ASSERT_OK_AND_ASSIGN(SubprocessResult r,
+                       RunSubprocess(sys_, Shell("ls /proc/$$/fd")));
+  ASSERT_TRUE(r.success()) << r.stderr_data;
+  EXPECT_THAT(absl::StrSplit(r.stdout_data, '\n', absl::SkipEmpty()),
+              ::testing::UnorderedElementsAre("0", "1", "2"));
 }
 
 TEST_F(SubprocessTest, FailuresLeakNoDescriptors) {
