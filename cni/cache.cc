@@ -98,6 +98,11 @@ absl::StatusOr<CacheEntry> DecodeCacheEntry(absl::string_view text) {
 ResultCache::ResultCache(sys::Sys& sys, std::string cache_dir)
     : sys_(sys), results_dir_(absl::StrCat(cache_dir, "/results")) {}
 
+absl::Status ResultCache::Init() {
+  RETURN_IF_ERROR(sys::MakeDirs(sys_, results_dir_, 0700));
+  return sys::RemoveTempFiles(sys_, results_dir_).status();
+}
+
 std::string ResultCache::PathFor(absl::string_view network,
                                  absl::string_view container_id,
                                  absl::string_view ifname) const {

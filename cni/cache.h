@@ -49,6 +49,12 @@ class ResultCache {
  public:
   ResultCache(sys::Sys& sys, std::string cache_dir);
 
+  // Creates the results dir if needed and removes the temp files of writes
+  // that a kill cut short between write and rename
+  // ("<network>-<container>-<ifname>.tmp"). Call once at start, before any
+  // Write, while nothing else writes the cache.
+  absl::Status Init();
+
   // Writes `entry` atomically, creating the results dir if needed.
   absl::Status Write(const CacheEntry& entry);
 

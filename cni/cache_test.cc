@@ -1,6 +1,11 @@
 #include "cni/cache.h"
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -122,6 +127,48 @@ TEST_F(CacheTest, FailedWriteLeavesTheOldEntry) {
   EXPECT_FALSE(cache_.Write(changed).ok());
   ASSERT_OK_AND_ASSIGN(CacheEntry read, cache_.Read("podnet", "abc", "eth0"));
   EXPECT_EQ(read.netns, "/run/psb/netns/abc");
+}
+
+// A Sys whose rename(2) SIGKILLs the calling process instead: the daemon
+// killed between an atomic write's write and its rename.
+class KilledAtRename : public sys::FaultySys {
+ public:
+  using FaultySys::FaultySys;
+  sys::SysResult Rename(const char*, const char*) override {
+    ::raise(SIGKILL);
+    return {-1, EINTR};  // not reached
+  }
+};
+
+// A real SIGKILL between write and rename leaves
+// "<network>-<container>-<ifname>.tmp"; the next start's Init removes it,
+// and no lookup ever reports it.
+TEST_F(CacheTest, KillBetweenWriteAndRenameLeavesATempThatInitRemoves) {
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    KilledAtRename killed(real_);
+    (void)ResultCache(killed, dir_.path()).Write(Entry("podnet", "abc"));
+    ::_exit(0);  // the rename should have killed us
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  std::string temp = cache_.PathFor("podnet", "abc", "eth0") + ".tmp";
+  ASSERT_TRUE(sys::ReadFile(temp).ok()) << "the kill left no temp file";
+
+  ResultCache restarted(sys_, dir_.path());
+  ASSERT_OK(restarted.Init());
+  EXPECT_THAT(sys::ReadFile(temp), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK_AND_ASSIGN(CacheLookup all, restarted.All());
+  EXPECT_THAT(all.entries, IsEmpty());
+  EXPECT_THAT(all.unreadable, IsEmpty());
+  EXPECT_THAT(restarted.Read("podnet", "abc", "eth0"),
+              StatusIs(absl::StatusCode::kNotFound));
+  // Init on a cache that was never written creates the results dir.
+  sys::TempDir fresh;
+  ASSERT_OK(ResultCache(sys_, fresh.path()).Init());
+  EXPECT_EQ(::access((fresh.path() + "/results").c_str(), F_OK), 0);
 }
 
 }  // namespace

@@ -21,7 +21,10 @@ constexpr absl::string_view kSuffix = ".json";
 Store::Store(sys::Sys& sys, std::string dir)
     : sys_(sys), dir_(std::move(dir)) {}
 
-absl::Status Store::Init() { return sys::MakeDirs(sys_, dir_, 0700); }
+absl::Status Store::Init() {
+  RETURN_IF_ERROR(sys::MakeDirs(sys_, dir_, 0700));
+  return sys::RemoveTempFiles(sys_, dir_).status();
+}
 
 std::string Store::PathFor(absl::string_view id) const {
   return absl::StrCat(dir_, "/", id, kSuffix);

@@ -23,7 +23,11 @@ class Store {
  public:
   Store(sys::Sys& sys, std::string dir);
 
-  // Creates the directory if needed.
+  // Creates the directory if needed and removes the temp files of writes
+  // that a kill cut short between write and rename ("<id>.json.tmp"; the
+  // record they were replacing is intact). Call once at start, before any
+  // Save, while nothing else writes the directory (the controller holds its
+  // root lock).
   absl::Status Init();
 
   // Writes `record`. With `durable` false the fsyncs are skipped: for

@@ -1,5 +1,9 @@
 #include "sandbox/store.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cerrno>
 
 #include "gmock/gmock.h"
@@ -115,6 +119,46 @@ TEST_F(StoreTest, FailedReplaceLeavesTheOldRecord) {
               StatusIs(absl::StatusCode::kUnknown, HasSubstr("rename")));
   sys_.Reset();
   ASSERT_OK_AND_ASSIGN(Store::Loaded loaded, store_.LoadAll());
+  ASSERT_THAT(loaded.records, SizeIs(1));
+  EXPECT_EQ(loaded.records[0].phase, Phase::kReady);
+  EXPECT_THAT(loaded.quarantined, IsEmpty());
+}
+
+// A Sys whose rename(2) SIGKILLs the calling process instead: the daemon
+// killed between an atomic write's write and its rename.
+class KilledAtRename : public sys::FaultySys {
+ public:
+  using FaultySys::FaultySys;
+  sys::SysResult Rename(const char*, const char*) override {
+    ::raise(SIGKILL);
+    return {-1, EINTR};  // not reached
+  }
+};
+
+// A real SIGKILL between write and rename leaves "<id>.json.tmp"; the next
+// start's Init removes it, and the record it was replacing is what loads.
+TEST_F(StoreTest, KillBetweenWriteAndRenameLeavesATempThatInitRemoves) {
+  SandboxRecord record = FullRecord();
+  ASSERT_OK(store_.Save(record, /*durable=*/true));
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    KilledAtRename killed(real_);
+    SandboxRecord changed = record;
+    changed.phase = Phase::kNotReady;
+    (void)Store(killed, dir_.Sub("sandboxes")).Save(changed, true);
+    ::_exit(0);  // the rename should have killed us
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  std::string temp = store_.PathFor(record.id) + ".tmp";
+  ASSERT_TRUE(sys::ReadFile(temp).ok()) << "the kill left no temp file";
+
+  Store restarted(sys_, dir_.Sub("sandboxes"));
+  ASSERT_OK(restarted.Init());
+  EXPECT_THAT(sys::ReadFile(temp), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK_AND_ASSIGN(Store::Loaded loaded, restarted.LoadAll());
   ASSERT_THAT(loaded.records, SizeIs(1));
   EXPECT_EQ(loaded.records[0].phase, Phase::kReady);
   EXPECT_THAT(loaded.quarantined, IsEmpty());
