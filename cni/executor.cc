@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "cni/json_fields.h"
@@ -16,15 +15,6 @@ namespace podsandbox::cni {
 namespace {
 
 using json = nlohmann::json;
-
-// portmap execs iptables, and delegated plugins may exec others by name.
-constexpr char kDefaultPath[] =
-    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-std::string PathEnv() {
-  const char* path = std::getenv("PATH");
-  return path != nullptr && path[0] != '\0' ? path : kDefaultPath;
-}
 
 // The netns to pass to DEL: the pin, or nothing when it is gone (the spec
 // makes CNI_NETNS optional for DEL, and plugins then just release what they
@@ -69,10 +59,11 @@ Executor::Executor(sys::Sys& sys, std::string conf_dir,
     : sys_(sys),
       bin_dirs_(bin_dirs),
       timeout_(timeout),
-      path_env_(PathEnv()),
       loader_(std::move(conf_dir), std::move(bin_dirs)),
       cache_(sys, std::move(cache_dir)),
       versions_(sys) {}
+
+absl::Status Executor::Init() { return cache_.Init(); }
 
 PluginCall Executor::Call(const std::string& path, const char* command,
                           const Invocation& inv, std::string stdin_data) const {
@@ -84,7 +75,6 @@ PluginCall Executor::Call(const std::string& path, const char* command,
   call.ifname = inv.ifname;
   call.cni_args = JoinCniArgs(inv.cni_args);
   call.bin_dirs = bin_dirs_;
-  call.path_env = path_env_;
   call.stdin_data = std::move(stdin_data);
   call.timeout = timeout_;
   return call;

@@ -56,6 +56,10 @@ class Executor {
            std::vector<std::string> bin_dirs, std::string cache_dir,
            absl::Duration timeout);
 
+  // Prepares the result cache (ResultCache::Init: removes temp files a
+  // kill left). Call once at start, before any Add or Del.
+  absl::Status Init();
+
   // OK when the conf dir has a valid default network whose plugins are all
   // installed; FailedPrecondition saying why not (naming the file). When
   // the network and every plugin speak 1.1.0, each plugin's STATUS must
@@ -116,7 +120,6 @@ class Executor {
   sys::Sys& sys_;
   const std::vector<std::string> bin_dirs_;
   const absl::Duration timeout_;
-  const std::string path_env_;
   ConfigLoader loader_;
   ResultCache cache_;
   PluginVersions versions_;

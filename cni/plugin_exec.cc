@@ -59,7 +59,7 @@ std::vector<std::string> PluginEnvironment(const PluginCall& call) {
     if (!value.empty()) env.push_back(absl::StrCat(key, "=", value));
   }
   env.push_back(absl::StrCat("CNI_PATH=", absl::StrJoin(call.bin_dirs, ":")));
-  env.push_back(absl::StrCat("PATH=", call.path_env));
+  env.push_back(absl::StrCat("PATH=", kPluginPath));
   return env;
 }
 

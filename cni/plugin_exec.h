@@ -2,6 +2,11 @@
 // explicit environment (CNI_* plus PATH, which portmap needs for iptables),
 // the config on stdin, the result or error object on stdout.
 //
+// PATH is fixed (kPluginPath), never the daemon's: plugins run as root and
+// exec helpers by name, so whoever set the daemon's environment would
+// otherwise choose what they run. Runtimes get the same (runtime_cli.cc),
+// as runc's and CRI-O's callers do.
+//
 // The process handling is sys::RunSubprocess's: own process group, stdin
 // written then closed, stdout and stderr polled together with a 1 MiB cap,
 // SIGKILL to the whole group at the deadline, ETXTBSY retried.
@@ -23,6 +28,10 @@ namespace podsandbox::cni {
 // Bytes kept of a plugin's stdout and of its stderr.
 inline constexpr size_t kPluginOutputLimit = 1 << 20;
 
+// Every plugin's PATH.
+inline constexpr char kPluginPath[] =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 struct PluginCall {
   std::string path;     // absolute path of the binary
   std::string command;  // CNI_COMMAND: ADD, DEL, CHECK, VERSION, STATUS, GC
@@ -33,7 +42,6 @@ struct PluginCall {
   std::string ifname;
   std::string cni_args;
   std::vector<std::string> bin_dirs;  // CNI_PATH, for delegated plugins
-  std::string path_env;               // PATH
   std::string stdin_data;
   absl::Duration timeout = absl::Minutes(1);
 };
