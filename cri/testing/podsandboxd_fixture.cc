@@ -1,6 +1,8 @@
 #include "cri/testing/podsandboxd_fixture.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -27,6 +29,73 @@ namespace {
 namespace v1 = ::runtime::v1;
 
 constexpr char kIpForward[] = "/proc/sys/net/ipv4/ip_forward";
+
+// What an idle podsandboxd keeps in the trees it writes (root, state, the
+// IPAM dataDir), relative to the temporary directory (fnmatch(3) patterns,
+// '*' within one path component). Anything else found there after every
+// pod was removed belongs to a pod that was not cleaned up. Files the
+// tests themselves put at the top of the temporary directory (configs,
+// logs, sockets) are not the daemon's and are not looked at.
+constexpr const char* kKept[] = {
+    "root",
+    "root/lock",
+    "root/sandboxes",
+    "root/cni",
+    "root/cni/results",
+    "run",
+    "run/podsandboxd.sock",
+    "run/bundles",
+    "run/ns",
+    "run/ns/netns",
+    "run/ns/userns",
+    "run/pods",
+    "run/runtime",
+    "run/runtime/*",
+    "run/rootfs",
+    "run/rootfs/*",
+    "run/rootfs/*/*",
+    // host-local's range state: its lock and the last address it handed
+    // out outlive every lease.
+    "ipam",
+    "ipam/*",
+    "ipam/*/lock",
+    "ipam/*/last_reserved_ip.*",
+};
+
+bool KeptByAnIdleDaemon(const std::string& relative_path) {
+  for (const char* pattern : kKept) {
+    if (fnmatch(pattern, relative_path.c_str(), FNM_PATHNAME) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Every file and directory below `dir`, parents before children.
+void ListTree(const std::string& dir, std::vector<std::string>& out) {
+  std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
+  if (d == nullptr) return;
+  while (struct dirent* e = readdir(d.get())) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    const std::string path = absl::StrCat(dir, "/", name);
+    out.push_back(path);
+    if (e->d_type == DT_DIR) ListTree(path, out);
+  }
+}
+
+// Mount points at or below `prefix`, in mountinfo's order (parents first).
+std::vector<std::string> MountsUnder(const std::string& prefix) {
+  std::istringstream mounts(ReadAll("/proc/self/mountinfo"));
+  std::vector<std::string> out;
+  for (std::string line; std::getline(mounts, line);) {
+    std::vector<std::string> fields = absl::StrSplit(line, ' ');
+    if (fields.size() > 4 && absl::StartsWith(fields[4], prefix)) {
+      out.push_back(fields[4]);
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -100,16 +169,30 @@ void PodsandboxdTestBase::TearDown() {
   LeakCheckedTest::TearDown();
 }
 
-void PodsandboxdTestBase::CleanUpTestFixtures() {
-  // Innermost first: /proc/self/mountinfo lists a mount after its parent.
-  std::istringstream mounts(ReadAll("/proc/self/mountinfo"));
-  std::vector<std::string> ours;
-  for (std::string line; std::getline(mounts, line);) {
-    std::vector<std::string> fields = absl::StrSplit(line, ' ');
-    if (fields.size() > 4 && absl::StartsWith(fields[4], base_->path())) {
-      ours.push_back(fields[4]);
+std::string PodsandboxdTestBase::FindLeftovers() {
+  std::string out;
+  const std::string prefix = base_->path() + "/";
+  for (const std::string& mount : MountsUnder(prefix)) {
+    const std::string rel = mount.substr(prefix.size());
+    if (rel != "run/ns/netns" && rel != "run/ns/userns") {
+      absl::StrAppend(&out, "mount ", mount, "\n");
     }
   }
+  std::vector<std::string> paths;
+  for (const std::string& tree : {root_, state_, base_->Sub("ipam")}) {
+    if (access(tree.c_str(), F_OK) == 0) paths.push_back(tree);
+    ListTree(tree, paths);
+  }
+  for (const std::string& path : paths) {
+    const std::string rel = path.substr(prefix.size());
+    if (!KeptByAnIdleDaemon(rel)) absl::StrAppend(&out, "file ", path, "\n");
+  }
+  return out;
+}
+
+void PodsandboxdTestBase::CleanUpTestFixtures() {
+  // Innermost first: /proc/self/mountinfo lists a mount after its parent.
+  const std::vector<std::string> ours = MountsUnder(base_->path());
   for (auto it = ours.rbegin(); it != ours.rend(); ++it) {
     umount2(it->c_str(), MNT_DETACH);
   }

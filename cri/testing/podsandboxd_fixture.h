@@ -5,10 +5,15 @@
 // end tests of podsandboxd itself and of the harness. Needs root.
 //
 // Every test leaves the host as it found it (sys::LeakCheckedTest): the
-// daemon is stopped and its pods removed in TearDown; CleanUpTestFixtures
-// unmounts what the daemon left mounted under the temporary directory,
-// deletes the test bridge and restores net.ipv4.ip_forward. Tests that run
-// in parallel must use different bridges and subnets.
+// daemon is stopped and its pods removed in TearDown; then, before anything
+// is cleaned, FindLeftovers fails the test naming whatever a pod left in
+// the temporary tree (records, CNI results, bundles, pins and other mounts,
+// pod files, runtime state, IPAM leases, temp files); only then does
+// CleanUpTestFixtures unmount what an idle daemon keeps mounted (its pin
+// directories), delete the test bridge, remove the tree and restore
+// net.ipv4.ip_forward. Cgroups and iptables rules live outside the tree:
+// the leak check's host snapshot compares them. Tests that run in parallel
+// must use different bridges and subnets.
 //
 // Not thread-safe: use it from the test's main thread only.
 #ifndef PODSANDBOX_CRI_TESTING_PODSANDBOXD_FIXTURE_H_
@@ -65,6 +70,10 @@ class PodsandboxdTestBase : public sys::LeakCheckedTest {
   // If the daemon still runs: removes every pod through it, then stops it
   // with SIGTERM. Then the leak check.
   void TearDown() override;
+  // Every mount under the temporary directory but the daemon's two pin
+  // directories, and every file or directory in it but those an idle
+  // daemon (or the fixture) keeps, one per line.
+  std::string FindLeftovers() override;
   // Unmounts every mount under the temporary directory (the pin
   // directories stay bind-mounted after the daemon exits), deletes the
   // bridge (it outlives its last veth), removes the temporary directory and

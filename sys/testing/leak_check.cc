@@ -8,13 +8,17 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "sys/cgroup_layout.h"
 #include "sys/file.h"
 #include "sys/proc.h"
+#include "sys/real_sys.h"
+#include "sys/subprocess.h"
 
 namespace podsandbox::sys {
 namespace {
@@ -97,6 +101,62 @@ std::set<std::string> WatchedProcesses() {
   return out;
 }
 
+// Every directory below `dir` (not `dir` itself), recursively, or only its
+// children when `recursive` is false.
+void WalkDirectories(const std::string& dir, bool recursive,
+                     std::set<std::string>& out) {
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+  if (d == nullptr) return;
+  while (struct dirent* e = ::readdir(d.get())) {
+    const std::string name = e->d_name;
+    if (e->d_type != DT_DIR || name == "." || name == "..") continue;
+    const std::string path = absl::StrCat(dir, "/", name);
+    out.insert(path);
+    if (recursive) WalkDirectories(path, true, out);
+  }
+}
+
+std::set<std::string> Cgroups(const std::vector<std::string>& watched) {
+  std::set<std::string> out;
+  absl::StatusOr<std::vector<std::string>> roots = HostCgroupDirectories("");
+  if (!roots.ok()) {
+    // Compared like any entry: a layout that cannot be read before and
+    // after is no leak, and one that changes is reported.
+    out.insert(
+        absl::StrCat("(cgroups unreadable: ", roots.status().message(), ")"));
+    return out;
+  }
+  for (const std::string& root : *roots) {
+    WalkDirectories(root, /*recursive=*/false, out);
+    for (const std::string& path : watched) {
+      const std::string top = absl::StrCat(root, path);
+      if (::access(top.c_str(), F_OK) == 0) out.insert(top);
+      WalkDirectories(top, /*recursive=*/true, out);
+    }
+  }
+  return out;
+}
+
+std::set<std::string> Iptables() {
+  std::set<std::string> out;
+  RealSys sys;
+  for (const char* command : {"iptables", "ip6tables"}) {
+    Command save{absl::StrCat("/usr/sbin/", command, "-save"),
+                 {absl::StrCat(command, "-save")}};
+    save.timeout = absl::Seconds(30);
+    absl::StatusOr<SubprocessResult> r = RunSubprocess(sys, save);
+    if (!r.ok() || !r->success()) {
+      out.insert(absl::StrCat("(", command, "-save failed: ",
+                              r.ok() ? DescribeExit(*r) : r.status().ToString(),
+                              ")"));
+      continue;
+    }
+    std::set<std::string> rules = ParseIptablesSave(command, r->stdout_data);
+    out.insert(rules.begin(), rules.end());
+  }
+  return out;
+}
+
 void AddDifferences(const std::set<std::string>& before,
                     const std::set<std::string>& after, absl::string_view what,
                     std::string& out) {
@@ -112,7 +172,32 @@ void AddDifferences(const std::set<std::string>& before,
 
 }  // namespace
 
-HostSnapshot HostSnapshot::Take(const std::vector<std::string>& watched_dirs) {
+std::set<std::string> ParseIptablesSave(absl::string_view command,
+                                        absl::string_view text) {
+  static const auto* const kBuiltIn = new absl::flat_hash_set<std::string>{
+      "INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"};
+  std::set<std::string> out;
+  std::string table;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    if (absl::ConsumePrefix(&line, "*")) {
+      table = std::string(line);
+    } else if (absl::StartsWith(line, ":")) {
+      // ":NAME POLICY [packets:bytes]"
+      std::vector<absl::string_view> f =
+          absl::StrSplit(line.substr(1), ' ', absl::SkipEmpty());
+      if (f.size() < 2) continue;
+      if (kBuiltIn->contains(f[0]) && f[1] == "ACCEPT") continue;
+      out.insert(absl::StrCat(command, " ", table, " :", f[0], " ", f[1]));
+    } else if (absl::StartsWith(line, "-")) {
+      out.insert(absl::StrCat(command, " ", table, " ", line));
+    }
+  }
+  return out;
+}
+
+HostSnapshot HostSnapshot::Take(
+    const std::vector<std::string>& watched_dirs,
+    const std::vector<std::string>& watched_cgroups) {
   HostSnapshot s;
   if (absl::StatusOr<std::string> info = ReadFile("/proc/self/mountinfo");
       info.ok()) {
@@ -131,6 +216,8 @@ HostSnapshot HostSnapshot::Take(const std::vector<std::string>& watched_dirs) {
       fwd.ok()) {
     s.ip_forward = std::string(absl::StripAsciiWhitespace(*fwd));
   }
+  s.cgroups = Cgroups(watched_cgroups);
+  s.iptables = Iptables();
   return s;
 }
 
@@ -141,6 +228,8 @@ std::string DescribeDifferences(const HostSnapshot& before,
   AddDifferences(before.links, after.links, "link", out);
   AddDifferences(before.files, after.files, "file", out);
   AddDifferences(before.processes, after.processes, "process", out);
+  AddDifferences(before.cgroups, after.cgroups, "cgroup", out);
+  AddDifferences(before.iptables, after.iptables, "iptables", out);
   if (before.ip_forward != after.ip_forward) {
     absl::StrAppend(&out, "net.ipv4.ip_forward changed from ",
                     before.ip_forward, " to ", after.ip_forward, "\n");
@@ -152,7 +241,7 @@ void LeakCheckedTest::SetUp() {
   ASSERT_EQ(::geteuid(), 0u)
       << "privileged test: run as root (bazel test as root, or "
          "--test_tag_filters=-privileged)";
-  before_ = HostSnapshot::Take(watched_dirs_);
+  before_ = HostSnapshot::Take(watched_dirs_, watched_cgroups_);
   snapshotted_ = true;
 }
 
@@ -161,15 +250,29 @@ void LeakCheckedTest::WatchDirectory(const std::string& dir) {
   if (snapshotted_) WalkFiles(dir, before_.files);
 }
 
+void LeakCheckedTest::WatchCgroup(const std::string& path) {
+  watched_cgroups_.push_back(path);
+  if (!snapshotted_) return;
+  // Only the new path's part of a fresh snapshot.
+  HostSnapshot now = HostSnapshot::Take({}, {path});
+  for (const std::string& dir : now.cgroups) {
+    if (absl::StrContains(dir, path)) before_.cgroups.insert(dir);
+  }
+}
+
 void LeakCheckedTest::TearDown() {
   if (!snapshotted_) return;
+  if (std::string left = FindLeftovers(); !left.empty()) {
+    ADD_FAILURE() << "the test left behind (found before cleaning up):\n"
+                  << left;
+  }
   CleanUpTestFixtures();
   // Killed processes are reaped by whoever adopted them, asynchronously.
   std::string differences;
   absl::Time deadline = absl::Now() + absl::Seconds(10);
   do {
-    differences =
-        DescribeDifferences(before_, HostSnapshot::Take(watched_dirs_));
+    differences = DescribeDifferences(
+        before_, HostSnapshot::Take(watched_dirs_, watched_cgroups_));
     if (differences.empty()) return;
     absl::SleepFor(absl::Milliseconds(20));
   } while (absl::Now() < deadline);
