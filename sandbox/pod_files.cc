@@ -13,7 +13,8 @@ namespace {
 
 absl::Status Chown(sys::Sys& sys, const std::string& path,
                    const PodFileOwner& owner) {
-  ASSIGN_OR_RETURN(sys::UniqueFd fd, sys::OpenFile(sys, path, O_RDONLY));
+  ASSIGN_OR_RETURN(sys::UniqueFd fd,
+                   sys::OpenFile(sys, path, O_RDONLY | O_NOFOLLOW));
   if (sys::SysResult r = sys.Fchown(fd.get(), owner.uid, owner.gid); !r.ok()) {
     return sys::ErrnoError(r.err, "chown %s to %u:%u", path, owner.uid,
                            owner.gid);
@@ -78,7 +79,6 @@ absl::Status WritePodFiles(sys::Sys& sys, const std::string& dir,
                                              /*durable=*/false));
     if (owner.has_value()) RETURN_IF_ERROR(Chown(sys, path, *owner));
   }
-  if (owner.has_value()) RETURN_IF_ERROR(Chown(sys, dir, *owner));
   std::move(remove).Cancel();
   return absl::OkStatus();
 }

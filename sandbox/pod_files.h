@@ -2,6 +2,12 @@
 // resolv.conf and hosts, written under the sandbox's own directory before
 // the pause task starts, and owned by the pod's root when the pod has a user
 // namespace (host root's files would be read-only, or unreadable, inside).
+//
+// The directory itself stays root's (0755) even then: a host process
+// running as the pod root's uid may write the files, but can never rename,
+// replace or add an entry in the directory, so nothing it does there can
+// redirect a write or a removal of ours (RemoveTree never follows links
+// either).
 #ifndef PODSANDBOX_SANDBOX_POD_FILES_H_
 #define PODSANDBOX_SANDBOX_POD_FILES_H_
 
@@ -31,10 +37,10 @@ std::string ResolvConfText(const DnsConfig& dns);
 std::string HostsText(absl::string_view hostname,
                       const std::vector<std::string>& ips);
 
-// Creates `dir` and writes the three files into it, each atomically. With
-// `owner`, the directory and files belong to that host uid/gid (the pod's
-// root). `host_resolv_conf` is read when the config has no DNS settings.
-// Atomic: on failure `dir` is removed.
+// Creates `dir` (root's, 0755) and writes the three files into it, each
+// atomically. With `owner`, the files (not the directory) belong to that
+// host uid/gid (the pod's root). `host_resolv_conf` is read when the config
+// has no DNS settings. Atomic: on failure `dir` is removed.
 absl::Status WritePodFiles(
     sys::Sys& sys, const std::string& dir, const PodConfig& config,
     absl::string_view hostname, const std::vector<std::string>& ips,

@@ -1,6 +1,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+#include <utility>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sandbox/pod_files.h"
@@ -14,6 +19,7 @@ namespace podsandbox::sandbox {
 namespace {
 
 using ::podsandbox::sys::testing::IsOkAndHolds;
+using ::testing::HasSubstr;
 
 TEST(PodFilesTest, ResolvConfFromDnsConfig) {
   DnsConfig dns{{"10.96.0.10", "fd00::a"}, {"ns.svc", "svc"}, {"ndots:5"}};
@@ -50,37 +56,58 @@ TEST_F(WritePodFilesTest, WritesAllThreeOwnedByThePodRoot) {
   // No DNS config: the host's resolv.conf.
   EXPECT_EQ(sys::ReadFile(pod + "/resolv.conf").value_or("?"),
             sys::ReadFile("/etc/resolv.conf").value_or(""));
-  for (const char* name : {"", "/hostname", "/hosts", "/resolv.conf"}) {
+  for (const char* name : {"/hostname", "/hosts", "/resolv.conf"}) {
     struct stat st;
     ASSERT_EQ(::stat((pod + name).c_str(), &st), 0) << name;
     EXPECT_EQ(st.st_uid, 100000u) << name;
     EXPECT_EQ(st.st_gid, 100001u) << name;
   }
+  // The directory stays root's and only root may change its entries: the
+  // pod root's host uid cannot swap a file for a symlink in it.
+  struct stat dir_st;
+  ASSERT_EQ(::stat(pod.c_str(), &dir_st), 0);
+  EXPECT_EQ(dir_st.st_uid, 0u);
+  EXPECT_EQ(dir_st.st_gid, 0u);
+  EXPECT_EQ(dir_st.st_mode & 07777, 0755u);
   ASSERT_OK(RemovePodFiles(sys_, pod));
   ASSERT_OK(RemovePodFiles(sys_, pod));
   EXPECT_NE(::access(pod.c_str(), F_OK), 0);
 }
 
+// Every syscall WritePodFiles makes, failed in turn (counted on a
+// successful run, so a new open or write is covered without editing this):
+// each failure comes back with its errno and leaves no directory.
 TEST_F(WritePodFilesTest, EveryFailureLeavesNothing) {
   PodConfig config;
   config.dns.servers = {"10.96.0.10"};
   std::string pod = dir_.Sub("pod");
-  for (sys::SysCall call :
-       {sys::SysCall::kMkdir, sys::SysCall::kOpen, sys::SysCall::kWrite,
-        sys::SysCall::kRename, sys::SysCall::kFchown}) {
-    for (int nth = 1; nth <= 4; ++nth) {
-      SCOPED_TRACE(absl::StrCat(sys::SysCallName(call), " #", nth));
-      sys_.Reset();
-      sys_.FailNth(call, nth, EIO);
-      absl::Status s = WritePodFiles(sys_, pod, config, "web", {},
-                                     PodFileOwner{100000, 100000});
-      sys_.Reset();
-      if (s.ok()) {
-        ASSERT_OK(RemovePodFiles(sys_, pod));
-        continue;
-      }
-      EXPECT_NE(::access(pod.c_str(), F_OK), 0) << s;
+  const PodFileOwner owner{100000, 100000};
+  sys_.Reset();
+  ASSERT_OK(WritePodFiles(sys_, pod, config, "web", {}, owner));
+  std::vector<std::pair<sys::SysCall, int>> faults;
+  for (int c = 0; c < sys::kSysCallCount; ++c) {
+    for (int n = 1; n <= sys_.count(static_cast<sys::SysCall>(c)); ++n) {
+      faults.push_back({static_cast<sys::SysCall>(c), n});
     }
+  }
+  // Three files: each one's temp open and chown open, write, rename and
+  // chown; and the directory's mkdir.
+  ASSERT_EQ(sys_.count(sys::SysCall::kOpen), 6);
+  ASSERT_EQ(sys_.count(sys::SysCall::kFchown), 3);
+  ASSERT_EQ(sys_.count(sys::SysCall::kRename), 3);
+  ASSERT_GE(sys_.count(sys::SysCall::kMkdir), 1);
+  ASSERT_OK(RemovePodFiles(sys_, pod));
+  for (const auto& [call, nth] : faults) {
+    SCOPED_TRACE(absl::StrCat(sys::SysCallName(call), " #", nth));
+    sys_.Reset();
+    sys_.FailNth(call, nth, EIO);
+    absl::Status s = WritePodFiles(sys_, pod, config, "web", {}, owner);
+    // The fault fired: the call was made at least nth times.
+    EXPECT_GE(sys_.count(call), nth);
+    sys_.Reset();
+    ASSERT_FALSE(s.ok()) << "succeeded despite the fault";
+    EXPECT_THAT(std::string(s.message()), HasSubstr(::strerror(EIO)));
+    EXPECT_NE(::access(pod.c_str(), F_OK), 0) << s;
   }
 }
 
