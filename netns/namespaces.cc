@@ -10,8 +10,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
-#include <optional>
-#include <thread>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_set.h"
@@ -115,13 +113,13 @@ class Helper {
 // page tables, and the kernel allows CLONE_NEWUSER with it (the refusal of
 // user namespaces to multithreaded callers applies to unshare and setns).
 //
-// With `owner_uid` set, the clone is made from a throwaway thread whose
-// effective uid (only its own: a raw setresuid) is that uid: a user
-// namespace belongs to its creator's euid, so per-user limits such as
-// max_inotify_instances are charged to that host user, not to root. The
-// helper then belongs to our remaining threads, which may all wait for it.
-absl::StatusOr<std::unique_ptr<Helper>> StartHelper(
-    sys::Sys& sys, int flags, std::optional<uid_t> owner_uid) {
+// Cloned by this thread as it is (euid 0): a user namespace is owned by its
+// creator's euid, and its owner's euid gets every capability in it from
+// outside (user_namespaces(7)), so any other owner would hand the pod's
+// namespaces to every host process running as that uid. docs/design.md,
+// "User namespace ownership", has the trade-off (per-user ucounts are
+// charged to root).
+absl::StatusOr<std::unique_ptr<Helper>> StartHelper(sys::Sys& sys, int flags) {
   int hold_fds[2];
   if (sys::SysResult r = sys.Pipe2(hold_fds, O_CLOEXEC); !r.ok()) {
     return sys::ErrnoError(r.err, "pipe2");
@@ -131,41 +129,17 @@ absl::StatusOr<std::unique_ptr<Helper>> StartHelper(
   void* stack_top = stack.get() + kHelperStackSize;  // stacks grow down
   void* arg = reinterpret_cast<void*>(static_cast<intptr_t>(hold_read.get()));
   int clone_flags = flags | CLONE_VM | CLONE_PIDFD | SIGCHLD;
-
   int pidfd = -1;
-  sys::SysResult cloned;
-  absl::Status euid_status;
-  auto clone = [&] {
-    cloned = sys.Clone(HoldNamespaces, stack_top, clone_flags, arg, &pidfd);
-  };
-  if (owner_uid.has_value()) {
-    std::thread creator([&] {
-      if (sys::SysResult r = sys.Setresuid(-1, *owner_uid, -1); !r.ok()) {
-        euid_status =
-            sys::ErrnoError(r.err, "setresuid(-1, %u, -1)", *owner_uid);
-        return;
-      }
-      clone();
-    });
-    creator.join();
-    RETURN_IF_ERROR(euid_status);
-  } else {
-    clone();
-  }
-  if (!cloned.ok())
+  sys::SysResult cloned =
+      sys.Clone(HoldNamespaces, stack_top, clone_flags, arg, &pidfd);
+  if (!cloned.ok()) {
     return sys::ErrnoError(cloned.err, "clone namespace helper");
+  }
   // The helper has its own copy of the read end (CLONE_VM does not share
   // the fd table), so ours can go.
   return std::make_unique<Helper>(sys, std::move(stack),
                                   static_cast<pid_t>(cloned.value),
                                   sys::UniqueFd(pidfd), std::move(hold_write));
-}
-
-// The host uid whose user owns the new user namespace: the one container
-// root maps to, else the start of the first range.
-uid_t OwnerUid(const userns::IdMappings& mappings) {
-  std::optional<uint32_t> root = userns::ToHostId(mappings.uids, 0);
-  return root.has_value() ? *root : mappings.uids.front().host_id;
 }
 
 }  // namespace
@@ -193,13 +167,8 @@ absl::StatusOr<PinnedNamespaces> NamespaceFactory::Create(
   RETURN_IF_ERROR(ValidateName(name));
   PinnedNamespaces paths = PathsFor(name, mappings != nullptr);
   int flags = CLONE_NEWNET;
-  std::optional<uid_t> owner;
-  if (mappings != nullptr) {
-    flags |= CLONE_NEWUSER;
-    if (uid_t uid = OwnerUid(*mappings); uid != 0) owner = uid;
-  }
-  ASSIGN_OR_RETURN(std::unique_ptr<Helper> helper,
-                   StartHelper(sys_, flags, owner));
+  if (mappings != nullptr) flags |= CLONE_NEWUSER;
+  ASSIGN_OR_RETURN(std::unique_ptr<Helper> helper, StartHelper(sys_, flags));
   if (mappings != nullptr) {
     RETURN_IF_ERROR(userns::WriteProcessMaps(sys_, helper->pid(), *mappings));
   }

@@ -46,9 +46,10 @@ class NamespaceFactory {
 
   // Creates a network namespace and pins it as `name`. With `mappings`, it
   // is created inside a new user namespace with those maps (validated by
-  // the caller with userns::ValidateMappings), also pinned; the user
-  // namespace is created with the effective uid that container uid 0 maps
-  // to, so per-user kernel limits count against that host user, not root.
+  // the caller with userns::ValidateMappings), also pinned. The user
+  // namespace is owned by host root (our euid), as runc's and CRI-O's are:
+  // no host process running as a mapped uid holds capabilities in it or
+  // may join it (docs/design.md, "User namespace ownership").
   //
   // Atomic: on any failure no pin, mount or helper process is left.
   // Errors: InvalidArgument for a bad name, AlreadyExists if `name` is

@@ -1,7 +1,12 @@
 // Real namespaces, real mounts, real runc: what the kernel did, not what we
 // meant it to do.
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -103,9 +108,50 @@ TEST_F(NamespacesTest, MapsReadBackExactlyAsRequested) {
     EXPECT_EQ(view.mappings, *mappings);
     // Written by a privileged parent: setgroups stays usable in the pod.
     EXPECT_EQ(view.setgroups, "allow");
-    // Owned by the host user that container root maps to, not by root.
-    EXPECT_EQ(view.owner_uid, *userns::ToHostId(mappings->uids, 0));
+    // Owned by host root, never by a uid a host process may run as.
+    EXPECT_EQ(view.owner_uid, 0u);
   }
+}
+
+// The finding this design answers: were the user namespace owned by the
+// pod root's host uid, any host process with that euid would hold every
+// capability in it and could join it and the pod's netns. Owned by root,
+// such a process can join neither.
+TEST_F(NamespacesTest, PodRootsHostUidCannotJoinThePodsNamespaces) {
+  ASSERT_OK_AND_ASSIGN(PinnedNamespaces ns, factory_.Create("pod", &kOneRange));
+  absl::Cleanup remove = [&] { EXPECT_OK(factory_.Remove("pod")); };
+  ASSERT_OK_AND_ASSIGN(sys::UniqueFd userns, OpenNamespace(sys_, ns.userns));
+  ASSERT_OK_AND_ASSIGN(sys::UniqueFd netns, OpenNamespace(sys_, ns.netns));
+  uid_t owner = 12345;
+  ASSERT_EQ(::ioctl(userns.get(), NS_GET_OWNER_UID, &owner), 0);
+  EXPECT_EQ(owner, 0u);
+
+  const uid_t pod_root = *userns::ToHostId(kOneRange.uids, 0);
+  // Exit codes of the child: what it could do as the pod root's host uid.
+  enum : int { kRefused = 0, kJoinedUserns, kJoinedNetns, kNoSetuid, kOther };
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Raw syscalls only: the child of a threaded process. setresuid to a
+    // non-zero uid drops every capability in the host's user namespace.
+    if (::syscall(SYS_setresgid, pod_root, pod_root, pod_root) != 0 ||
+        ::syscall(SYS_setresuid, pod_root, pod_root, pod_root) != 0) {
+      ::_exit(kNoSetuid);
+    }
+    if (::setns(netns.get(), CLONE_NEWNET) == 0) ::_exit(kJoinedNetns);
+    if (errno != EPERM) ::_exit(kOther);
+    if (::setns(userns.get(), CLONE_NEWUSER) == 0) {
+      // The owner's way in: inside, it holds every capability, so the
+      // netns that namespace owns is open to it too.
+      ::_exit(::setns(netns.get(), CLONE_NEWNET) == 0 ? kJoinedNetns
+                                                      : kJoinedUserns);
+    }
+    ::_exit(errno == EPERM ? kRefused : kOther);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), kRefused);
 }
 
 TEST_F(NamespacesTest, PinsOutliveTheHelperProcess) {
