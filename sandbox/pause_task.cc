@@ -23,6 +23,8 @@
 namespace podsandbox::sandbox {
 namespace {
 
+// The pause's stdin, stdout and stderr.
+constexpr char kPauseStdio[] = "/dev/null";
 // How often Stop asks a runtime whether an unwatched task has stopped.
 constexpr absl::Duration kStatePollInterval = absl::Milliseconds(50);
 // How long a failed Start or a Delete waits for a killed pause's exit.
@@ -104,8 +106,12 @@ absl::StatusOr<PauseProcess> PauseTask::Start(
     return undo.Unwind(s);
   }
 
-  CreateRequest create{id, bundle, Join(bundle, kPidFile),
-                       Join(bundle, kPauseLog), Join(bundle, kRuntimeLog)};
+  // The pause's stdout and stderr (which the runtime's create shares) go to
+  // /dev/null: a file would grow without bound on the state tmpfs for as
+  // long as anything in the pod can make the pause write. The runtime's
+  // own errors come from its structured log.
+  CreateRequest create{id, bundle, Join(bundle, kPidFile), kPauseStdio,
+                       Join(bundle, kRuntimeLog)};
   // Pushed before create: a create that fails half way can leave the
   // runtime's state behind.
   std::shared_ptr<OciRuntime> shared_runtime = std::move(runtime);

@@ -50,7 +50,6 @@ struct PauseProcess {
 
 // Files in a pause bundle.
 inline constexpr char kPidFile[] = "pause.pid";
-inline constexpr char kPauseLog[] = "pause.log";
 inline constexpr char kRuntimeLog[] = "runtime-log.json";
 
 class PauseTask {

@@ -359,6 +359,24 @@ TEST_P(PauseTaskTest, StopAndDeleteOfUnknownTasksSucceed) {
   EXPECT_OK(task_.Delete(handler_, IdFor("never"), Bundle(IdFor("never"))));
 }
 
+// The pause writes nowhere on the host: its stdio is /dev/null, so nothing
+// in the pod can fill the state tmpfs through it.
+TEST_P(PauseTaskTest, PauseStdioIsDevNull) {
+  std::string id = IdFor("stdio");
+  ASSERT_OK_AND_ASSIGN(PauseProcess pause,
+                       task_.Start(Spec(id), handler_, Bundle(id)));
+  absl::Cleanup remove = [&] {
+    EXPECT_OK(task_.Delete(handler_, id, Bundle(id)));
+  };
+  for (int fd : {0, 1, 2}) {
+    std::string link = absl::StrCat("/proc/", pause.pid, "/fd/", fd);
+    char target[256] = {};
+    ASSERT_GT(::readlink(link.c_str(), target, sizeof(target) - 1), 0) << link;
+    EXPECT_STREQ(target, "/dev/null") << link;
+  }
+  EXPECT_FALSE(Exists(Bundle(id) + "/pause.log"));
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Runtimes, PauseTaskTest,
     ::testing::Values(RuntimeParam{RuntimeType::kRunc, "/usr/sbin/runc"},

@@ -95,9 +95,15 @@ absl::Status RunscRuntime::CheckSupported(const TaskSpec& spec) {
 }
 
 absl::Status RunscRuntime::Create(const CreateRequest& request) {
-  // runsc's --log is its debug log, not a structured error log: its errors
-  // land in the create output, which `output_file` keeps.
+  // With --log-format json, runsc's --log also gets its errors as JSON
+  // ({"msg":...,"level":"error"}), like runc's; without --debug nothing
+  // else goes there.
   RuntimeCall call{"create", request.id};
+  if (!request.runtime_log_file.empty()) {
+    call.global_args = {"--log", request.runtime_log_file, "--log-format",
+                        "json"};
+    call.log_file = request.runtime_log_file;
+  }
   call.args = {"create",     "--bundle",       request.bundle,
                "--pid-file", request.pid_file, request.id};
   call.output_file = request.log_file;
