@@ -289,6 +289,15 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(absl::string_view text,
       } else {
         config.controller.oom_score_adj = static_cast<int>(*adj);
       }
+    } else if (key == "max_concurrent_run_pod_sandbox") {
+      absl::StatusOr<int64_t> n = r.Integer(node, key);
+      if (!n.ok()) return n.status();
+      // Each admitted call has a worker thread of its own.
+      if (*n < 1 || *n > 1024) {
+        s = r.Error(node, key, "must be in [1, 1024]");
+      } else {
+        config.max_concurrent_run_pod_sandbox = static_cast<int>(*n);
+      }
     } else if (key == "cni") {
       absl::StatusOr<const toml::table*> t = r.Table(node, key);
       s = t.ok() ? ParseCni(r, **t, &config.controller) : t.status();
@@ -430,6 +439,7 @@ std::string DaemonConfigJson(const DaemonConfig& config) {
       {"pauseBinary", c.pause_binary},
       {"stopGracePeriod", absl::FormatDuration(c.stop_grace_period)},
       {"oomScoreAdj", c.oom_score_adj},
+      {"maxConcurrentRunPodSandbox", config.max_concurrent_run_pod_sandbox},
       {"cni",
        {{"confDir", c.cni_conf_dir},
         {"binDirs", c.cni_bin_dirs},

@@ -11,6 +11,7 @@
 //   stop_grace_period = "10s"         # TERM to KILL of a pause task
 //   oom_score_adj = 0                 # the pause process's
 //   pause_binary = ""                 # "" means the one beside the daemon
+//   max_concurrent_run_pod_sandbox = 32  # more are refused (1 to 1024)
 //
 //   [cni]
 //   conf_dir = "/etc/cni/net.d"
@@ -62,6 +63,15 @@ struct DaemonConfig {
   std::string listen = "/run/podsandbox/podsandboxd.sock";
   std::string socket_group;
   sys::LogLevel log_level = sys::LogLevel::kInfo;
+
+  // RunPodSandbox calls in progress at once; one more is refused with
+  // ResourceExhausted and kubelet retries it. 32: far above what a healthy
+  // node needs (a RunPodSandbox takes ~0.1 s, and on this 2-core VM
+  // creation is CPU-bound from ~4 concurrent calls on, so more only adds
+  // latency), above the 24 piled-up kubelet retries issue 12 measured, yet
+  // a bound on what a hung CNI plugin can pin until its timeout: each call
+  // holds a thread, a namespace helper, pins and plugin processes.
+  int max_concurrent_run_pod_sandbox = 32;
 };
 
 // What the command line sets; unset fields keep the file's value.

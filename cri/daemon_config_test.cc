@@ -1,5 +1,6 @@
 #include "cri/daemon_config.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -210,6 +211,31 @@ TEST(DaemonConfigTest, JsonNamesTheHandlers) {
   EXPECT_THAT(json, HasSubstr("\"defaultRuntime\":\"crun\""));
   EXPECT_THAT(json, HasSubstr("\"path\":\"/usr/sbin/runc\""));
   EXPECT_THAT(json, HasSubstr("\"confDir\":\"/etc/psb/net.d\""));
+}
+
+TEST(DaemonConfigTest, MaxConcurrentRunPodSandbox) {
+  ASSERT_OK_AND_ASSIGN(DaemonConfig defaults, ParseDaemonConfig("", "f"));
+  EXPECT_EQ(defaults.max_concurrent_run_pod_sandbox, 32);
+  ASSERT_OK_AND_ASSIGN(
+      DaemonConfig config,
+      ParseDaemonConfig("max_concurrent_run_pod_sandbox = 5\n", "f"));
+  EXPECT_EQ(config.max_concurrent_run_pod_sandbox, 5);
+  EXPECT_THAT(DaemonConfigJson(config),
+              HasSubstr("\"maxConcurrentRunPodSandbox\":5"));
+  for (const char* bad : {"0", "-1", "1025"}) {
+    EXPECT_THAT(ParseDaemonConfig(absl::StrCat("\n\nmax_concurrent_run_pod_"
+                                               "sandbox = ",
+                                               bad, "\n"),
+                                  "f"),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("f:3: max_concurrent_run_pod_sandbox: "
+                                   "must be in [1, 1024]")))
+        << bad;
+  }
+  EXPECT_THAT(
+      ParseDaemonConfig("max_concurrent_run_pod_sandbox = \"8\"\n", "f"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("max_concurrent_run_pod_sandbox: must be an integer")));
 }
 
 }  // namespace

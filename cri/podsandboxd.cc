@@ -37,7 +37,6 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cri/daemon_config.h"
-#include "cri/executor.h"
 #include "cri/image_service.h"
 #include "cri/runtime_service.h"
 #include "grpc/support/log.h"
@@ -75,10 +74,11 @@ namespace podsandbox::cri {
 namespace {
 
 constexpr char kVersion[] = "0.1.0";
-// RPC workers. Most of a worker's time is spent waiting for a CNI plugin
-// or the OCI runtime, so this bounds concurrent RunPodSandbox calls, not
-// CPU use.
-constexpr int kWorkers = 16;
+// Workers for StopPodSandbox and RemovePodSandbox. Most of a worker's time
+// is spent waiting for the OCI runtime (up to stop_grace_period) or a CNI
+// DEL, so this bounds parallel teardowns (a node drain), not CPU use.
+// RunPodSandbox has its own bound, max_concurrent_run_pod_sandbox.
+constexpr int kStopRemoveWorkers = 16;
 // How long SIGTERM waits for in-flight RPCs before cancelling them.
 constexpr absl::Duration kShutdownGrace = absl::Seconds(60);
 
@@ -239,6 +239,9 @@ RuntimeServiceOptions ServiceOptions(const DaemonConfig& config) {
   }
   options.default_handler = config.controller.default_runtime;
   options.config_json = DaemonConfigJson(config);
+  options.max_concurrent_run_pod_sandbox =
+      config.max_concurrent_run_pod_sandbox;
+  options.stop_remove_workers = kStopRemoveWorkers;
   return options;
 }
 
@@ -306,8 +309,9 @@ int Run(int argc, char** argv) {
     return 1;
   }
 
-  Executor executor(kWorkers);
-  RuntimeService service(**controller, executor, ServiceOptions(*config));
+  // Checks the runtime and the network once before we serve (see
+  // Readiness): the first Status already tells the truth.
+  RuntimeService service(**controller, ServiceOptions(*config));
   ImageService images;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat("unix://", socket_path),
@@ -341,10 +345,10 @@ int Run(int argc, char** argv) {
   PSB_LOG(kInfo, "%s: stopping; sandboxes keep running",
           strsignal(signal_number));
   // Waits for in-flight RPCs; past the deadline they are cancelled, but
-  // their work (already on the executor) still finishes below.
+  // their work (already on the service's workers) still finishes below.
   server->Shutdown(absl::ToChronoTime(absl::Now() + kShutdownGrace));
   server->Wait();
-  executor.Shutdown();
+  service.Shutdown();
   unlink(socket_path.c_str());
   PSB_LOG(kInfo, "stopped");
   return 0;

@@ -84,11 +84,41 @@ class UnimplementedWriter
 }  // namespace
 
 RuntimeService::RuntimeService(sandbox::Controller& controller,
-                               Executor& executor,
                                RuntimeServiceOptions options)
     : controller_(controller),
-      executor_(executor),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      readiness_(
+          [&controller] {
+            return Readiness::Conditions{controller.RuntimeReady(),
+                                         controller.NetworkReady()};
+          },
+          options_.readiness_ttl),
+      run_workers_(options_.max_concurrent_run_pod_sandbox),
+      stop_remove_workers_(options_.stop_remove_workers) {}
+
+RuntimeService::~RuntimeService() { Shutdown(); }
+
+void RuntimeService::Shutdown() {
+  run_workers_.Shutdown();
+  stop_remove_workers_.Shutdown();
+}
+
+absl::Status RuntimeService::AdmitRun() {
+  absl::MutexLock lock(&mu_);
+  if (runs_in_progress_ >= options_.max_concurrent_run_pod_sandbox) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "podsandboxd is saturated: ", runs_in_progress_,
+        " RunPodSandbox calls in progress (max_concurrent_run_pod_sandbox); "
+        "retry later"));
+  }
+  ++runs_in_progress_;
+  return absl::OkStatus();
+}
+
+void RuntimeService::EndRun() {
+  absl::MutexLock lock(&mu_);
+  --runs_in_progress_;
+}
 
 std::string RuntimeService::pod_cidr() const {
   absl::MutexLock lock(&mu_);
@@ -130,41 +160,44 @@ grpc::ServerUnaryReactor* RuntimeService::Status(
     grpc::CallbackServerContext* context, const v1::StatusRequest* request,
     v1::StatusResponse* response) {
   const absl::Time start = absl::Now();
+  // Inline: the conditions come from Readiness's last check, never from a
+  // check made now (a runtime or CNI plugin exec could block for seconds).
+  const Readiness::Conditions conditions = readiness_.Get();
+  v1::RuntimeStatus* status = response->mutable_status();
+  v1::RuntimeCondition* runtime = status->add_conditions();
+  runtime->set_type("RuntimeReady");
+  runtime->set_status(conditions.runtime.ok());
+  if (!conditions.runtime.ok()) {
+    runtime->set_reason("RuntimeNotReady");
+    runtime->set_message(std::string(conditions.runtime.message()));
+  }
+  v1::RuntimeCondition* network = status->add_conditions();
+  network->set_type("NetworkReady");
+  network->set_status(conditions.network.ok());
+  if (!conditions.network.ok()) {
+    // The reason kubelet and crictl show for a missing CNI config, as
+    // containerd and CRI-O report it.
+    network->set_reason("NetworkPluginNotReady");
+    network->set_message(std::string(conditions.network.message()));
+  }
+  for (const RuntimeServiceOptions::Handler& handler : options_.handlers) {
+    auto add = [response, &handler](const std::string& name) {
+      v1::RuntimeHandler* wire = response->add_runtime_handlers();
+      wire->set_name(name);
+      wire->mutable_features()->set_user_namespaces(handler.user_namespaces);
+    };
+    if (handler.name == options_.default_handler) add("");
+    add(handler.name);
+  }
+  if (request->verbose()) {
+    (*response->mutable_info())["config"] = options_.config_json;
+    (*response->mutable_info())["lastCNILoadStatus"] =
+        conditions.network.ok() ? "OK"
+                                : std::string(conditions.network.message());
+    (*response->mutable_info())["podCIDR"] = pod_cidr();
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const bool verbose = request->verbose();
-  // NetworkReady reads the CNI config directory: not on gRPC's thread.
-  executor_.Post([this, reactor, response, verbose, start] {
-    v1::RuntimeStatus* status = response->mutable_status();
-    v1::RuntimeCondition* runtime = status->add_conditions();
-    runtime->set_type("RuntimeReady");
-    runtime->set_status(true);
-    const absl::Status network_ready = controller_.NetworkReady();
-    v1::RuntimeCondition* network = status->add_conditions();
-    network->set_type("NetworkReady");
-    network->set_status(network_ready.ok());
-    if (!network_ready.ok()) {
-      // The reason kubelet and crictl show for a missing CNI config, as
-      // containerd and CRI-O report it.
-      network->set_reason("NetworkPluginNotReady");
-      network->set_message(std::string(network_ready.message()));
-    }
-    for (const RuntimeServiceOptions::Handler& handler : options_.handlers) {
-      auto add = [response, &handler](const std::string& name) {
-        v1::RuntimeHandler* wire = response->add_runtime_handlers();
-        wire->set_name(name);
-        wire->mutable_features()->set_user_namespaces(handler.user_namespaces);
-      };
-      if (handler.name == options_.default_handler) add("");
-      add(handler.name);
-    }
-    if (verbose) {
-      (*response->mutable_info())["config"] = options_.config_json;
-      (*response->mutable_info())["lastCNILoadStatus"] =
-          network_ready.ok() ? "OK" : std::string(network_ready.message());
-      (*response->mutable_info())["podCIDR"] = pod_cidr();
-    }
-    Finish(reactor, "Status", "", start, absl::OkStatus());
-  });
+  Finish(reactor, "Status", "", start, absl::OkStatus());
   return reactor;
 }
 
@@ -185,14 +218,19 @@ grpc::ServerUnaryReactor* RuntimeService::RunPodSandbox(
     Finish(reactor, "RunPodSandbox", pod, start, config.status());
     return reactor;
   }
+  if (absl::Status s = AdmitRun(); !s.ok()) {
+    Finish(reactor, "RunPodSandbox", pod, start, s);
+    return reactor;
+  }
   // The work ignores the context's cancellation on purpose: stopping
   // half-way would leave rollback to a later call; the Controller finishes
   // or rolls back now, and a retry with the same config gets the same id.
-  executor_.Post([this, reactor, response, start, pod = std::move(pod),
-                  config = *std::move(config),
-                  handler = request->runtime_handler()] {
+  run_workers_.Post([this, reactor, response, start, pod = std::move(pod),
+                     config = *std::move(config),
+                     handler = request->runtime_handler()] {
     absl::StatusOr<std::string> id = controller_.RunPodSandbox(config, handler);
     if (id.ok()) response->set_pod_sandbox_id(*id);
+    EndRun();
     Finish(reactor, "RunPodSandbox", id.ok() ? *id : pod, start, id.status());
   });
   return reactor;
@@ -209,7 +247,7 @@ grpc::ServerUnaryReactor* RuntimeService::StopPodSandbox(
     Finish(reactor, "StopPodSandbox", id, start, s);
     return reactor;
   }
-  executor_.Post([this, reactor, start, id = std::move(id)] {
+  stop_remove_workers_.Post([this, reactor, start, id = std::move(id)] {
     Finish(reactor, "StopPodSandbox", id, start,
            controller_.StopPodSandbox(id));
   });
@@ -227,7 +265,7 @@ grpc::ServerUnaryReactor* RuntimeService::RemovePodSandbox(
     Finish(reactor, "RemovePodSandbox", id, start, s);
     return reactor;
   }
-  executor_.Post([this, reactor, start, id = std::move(id)] {
+  stop_remove_workers_.Post([this, reactor, start, id = std::move(id)] {
     Finish(reactor, "RemovePodSandbox", id, start,
            controller_.RemovePodSandbox(id));
   });
@@ -245,19 +283,18 @@ grpc::ServerUnaryReactor* RuntimeService::PodSandboxStatus(
     Finish(reactor, "PodSandboxStatus", id, start, s);
     return reactor;
   }
-  executor_.Post([this, reactor, response, start, id = std::move(id),
-                  verbose = request->verbose()] {
-    absl::StatusOr<sandbox::SandboxStatus> status =
-        controller_.PodSandboxStatus(id, verbose);
-    if (status.ok()) {
-      *response->mutable_status() = ToCriStatus(*status);
-      response->set_timestamp(absl::ToUnixNanos(absl::Now()));
-      // One JSON document under "info", the key crictl inspectp and
-      // containerd use, so tools that parse containerd's output parse ours.
-      if (verbose) (*response->mutable_info())["info"] = status->info_json;
-    }
-    Finish(reactor, "PodSandboxStatus", id, start, status.status());
-  });
+  // Inline: the Controller answers from memory (see the file comment).
+  const bool verbose = request->verbose();
+  absl::StatusOr<sandbox::SandboxStatus> status =
+      controller_.PodSandboxStatus(id, verbose);
+  if (status.ok()) {
+    *response->mutable_status() = ToCriStatus(*status);
+    response->set_timestamp(absl::ToUnixNanos(absl::Now()));
+    // One JSON document under "info", the key crictl inspectp and
+    // containerd use, so tools that parse containerd's output parse ours.
+    if (verbose) (*response->mutable_info())["info"] = status->info_json;
+  }
+  Finish(reactor, "PodSandboxStatus", id, start, status.status());
   return reactor;
 }
 
@@ -272,13 +309,12 @@ grpc::ServerUnaryReactor* RuntimeService::ListPodSandbox(
     Finish(reactor, "ListPodSandbox", "", start, filter.status());
     return reactor;
   }
-  executor_.Post([this, reactor, response, start, filter = *std::move(filter)] {
-    for (const sandbox::SandboxStatus& status :
-         controller_.ListPodSandbox(filter)) {
-      *response->add_items() = ToCriPodSandbox(status);
-    }
-    Finish(reactor, "ListPodSandbox", "", start, absl::OkStatus());
-  });
+  // Inline: the Controller answers from memory (see the file comment).
+  for (const sandbox::SandboxStatus& status :
+       controller_.ListPodSandbox(*filter)) {
+    *response->add_items() = ToCriPodSandbox(status);
+  }
+  Finish(reactor, "ListPodSandbox", "", start, absl::OkStatus());
   return reactor;
 }
 

@@ -1,14 +1,27 @@
 // The CRI v1 RuntimeService over a sandbox::Controller, on gRPC's callback
 // API.
 //
-// Each handler converts and validates its request inline on gRPC's thread
-// (InvalidArgument naming the field), then posts the Controller call to
-// our Executor and returns the call's reactor; the worker fills the
-// response and calls Finish. gRPC's threads therefore never wait for a CNI
-// plugin or an OCI runtime. A client that cancels or times out does not
-// stop the work: the Controller carries a RunPodSandbox to READY or rolls
-// it back, and the next call (kubelet retries with the same config) finds
-// the result.
+// Two kinds of RPC, served two ways, so that the first never waits behind
+// the second (kubelet marks the node NotReady when Status or
+// ListPodSandbox stall, and hung RunPodSandbox calls are exactly when it
+// retries most):
+// - Version, Status, ListPodSandbox, PodSandboxStatus, RuntimeConfig and
+//   UpdateRuntimeConfig read memory only (the Controller's records under
+//   short locks, never a sandbox's operation lock; Status's conditions from
+//   Readiness, which checks them on its own thread) and are answered
+//   inline on gRPC's thread: no queue, no worker to wait for.
+// - RunPodSandbox, StopPodSandbox and RemovePodSandbox run CNI plugins and
+//   the OCI runtime. Each handler converts and validates its request inline
+//   (InvalidArgument naming the field), then posts the Controller call to
+//   a pool of its own and returns the call's reactor; the worker fills the
+//   response and calls Finish. RunPodSandbox has its own pool, one worker
+//   per admitted call: at most max_concurrent_run_pod_sandbox run at once,
+//   and one more is refused at once with ResourceExhausted (kubelet
+//   retries) instead of queueing without limit. Stop and Remove share
+//   another pool, so cleaning up never waits for hung creations.
+// A client that cancels or times out does not stop the work: the
+// Controller carries a RunPodSandbox to READY or rolls it back, and the
+// next call (kubelet retries with the same config) finds the result.
 //
 // Every RPC of the service that has nothing to do with pod sandboxes
 // (containers, exec, stats, events, checkpoints, metrics) returns
@@ -29,6 +42,7 @@
 #include "cri/api.grpc.pb.h"
 #include "cri/api.pb.h"
 #include "cri/executor.h"
+#include "cri/readiness.h"
 #include "grpcpp/grpcpp.h"
 #include "sandbox/controller.h"
 
@@ -52,16 +66,33 @@ struct RuntimeServiceOptions {
   // StatusResponse.info["config"] when verbose: the daemon's effective
   // configuration as JSON.
   std::string config_json = "{}";
+
+  // RunPodSandbox calls in progress at once; one more is refused with
+  // ResourceExhausted. Each holds a thread, a namespace helper, pins and
+  // plugin or runtime processes until it ends (a hung plugin: until the
+  // CNI timeout). See podsandboxd for the default.
+  int max_concurrent_run_pod_sandbox = 32;
+  // Workers for StopPodSandbox and RemovePodSandbox (queued beyond that).
+  int stop_remove_workers = 16;
+  // How old Status's RuntimeReady and NetworkReady may get before a Status
+  // call starts a new check (it never waits for it).
+  absl::Duration readiness_ttl = absl::Seconds(2);
 };
 
 class RuntimeService final
     : public runtime::v1::RuntimeService::CallbackService {
  public:
-  // `controller` and `executor` must outlive the service and the server
-  // it is registered with; the server must be shut down (which waits for
-  // every Finish) before the executor.
-  RuntimeService(sandbox::Controller& controller, Executor& executor,
+  // `controller` must outlive the service, and the service the server it
+  // is registered with. Checks the runtime and the network once before it
+  // returns (see Readiness), so it may block up to their timeouts.
+  RuntimeService(sandbox::Controller& controller,
                  RuntimeServiceOptions options);
+  // Shutdown.
+  ~RuntimeService() override;
+
+  // Runs every accepted Run, Stop and Remove to its end and stops the
+  // workers. Call after the server's Shutdown and Wait; idempotent.
+  void Shutdown();
 
   // The pod CIDR of the last UpdateRuntimeConfig ("" before any).
   std::string pod_cidr() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -196,12 +227,23 @@ class RuntimeService final
   static grpc::ServerUnaryReactor* Unimplemented(
       grpc::CallbackServerContext* context, absl::string_view method);
 
+  // Takes a RunPodSandbox slot; ResourceExhausted when all are taken.
+  absl::Status AdmitRun() ABSL_LOCKS_EXCLUDED(mu_);
+  // Gives the slot back. Called before Finish, so a client that sends its
+  // next call on the reply finds the slot free.
+  void EndRun() ABSL_LOCKS_EXCLUDED(mu_);
+
   sandbox::Controller& controller_;
-  Executor& executor_;
   const RuntimeServiceOptions options_;
 
   mutable absl::Mutex mu_;
   std::string pod_cidr_ ABSL_GUARDED_BY(mu_);
+  int runs_in_progress_ ABSL_GUARDED_BY(mu_) = 0;
+
+  Readiness readiness_;
+  // One worker per admitted RunPodSandbox: an admitted call never queues.
+  Executor run_workers_;
+  Executor stop_remove_workers_;
 };
 
 }  // namespace podsandbox::cri

@@ -83,17 +83,28 @@ class Controller {
   // record and releases the name. Idempotent; unknown ids succeed.
   virtual absl::Status RemovePodSandbox(absl::string_view id) = 0;
 
-  // NotFound for unknown ids. Reads memory only.
+  // NotFound for unknown ids (and for a sandbox still being created).
+  // Reads memory only, under short locks: never waits for an operation in
+  // progress on any sandbox, so a server may answer it on any thread.
   virtual absl::StatusOr<SandboxStatus> PodSandboxStatus(absl::string_view id,
                                                          bool verbose) = 0;
 
-  // Sandboxes matching `filter`, oldest first. Reads memory only.
+  // Sandboxes matching `filter`, oldest first; those still being created
+  // are left out. Reads memory only, as PodSandboxStatus.
   virtual std::vector<SandboxStatus> ListPodSandbox(
       const ListFilter& filter) = 0;
 
   // OK when a valid CNI network is configured, else FailedPrecondition
-  // saying why (for the CRI Status's NetworkReady condition).
+  // saying why (for the CRI Status's NetworkReady condition). May exec the
+  // network's plugins (VERSION, and STATUS for CNI 1.1.0), so it can block
+  // up to the CNI timeout: a server answering Status caches it.
   virtual absl::Status NetworkReady() = 0;
+
+  // OK when the default runtime handler's binary runs `--version`
+  // successfully, else FailedPrecondition naming the handler and why (for
+  // the CRI Status's RuntimeReady condition). Execs the binary, so it can
+  // block up to the handler's timeout: a server answering Status caches it.
+  virtual absl::Status RuntimeReady() = 0;
 };
 
 }  // namespace podsandbox::sandbox

@@ -23,11 +23,13 @@
 #include "sandbox/derived_specs.h"
 #include "sandbox/pause/rootfs.h"
 #include "sandbox/pod_files.h"
+#include "sandbox/runtime_cli.h"
 #include "sandbox/status_info.h"
 #include "sandbox/validation.h"
 #include "sys/file.h"
 #include "sys/log.h"
 #include "sys/status.h"
+#include "sys/subprocess.h"
 
 namespace podsandbox::sandbox {
 namespace {
@@ -229,6 +231,32 @@ void ControllerImpl::StepDone(Step step) {
 }
 
 absl::Status ControllerImpl::NetworkReady() { return cni_.Ready(); }
+
+absl::Status ControllerImpl::RuntimeReady() {
+  const RuntimeHandler& handler = handlers_.default_handler();
+  // `--version` is the one command runc, crun and runsc all take without a
+  // container: it proves the binary is there, executable and runs, which
+  // is what a request for the default handler needs first.
+  sys::Command command{handler.path, {handler.path, "--version"}};
+  command.timeout = handler.timeout;
+  command.output_limit = 4096;
+  absl::StatusOr<sys::SubprocessResult> result =
+      sys::RunSubprocess(sys_, command);
+  const std::string context = absl::StrCat("runtime handler ", handler.name,
+                                           ": ", handler.path, " --version");
+  if (!result.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(context, ": ", result.status().message()));
+  }
+  if (!result->success()) {
+    std::string why = ExtractRuntimeMessage(result->stderr_data);
+    if (why.empty()) why = ExtractRuntimeMessage(result->stdout_data);
+    return absl::FailedPreconditionError(
+        absl::StrCat(context, ": ", sys::DescribeExit(*result),
+                     why.empty() ? "" : ": ", why));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::string> ControllerImpl::RunPodSandbox(
     const PodConfig& config, absl::string_view runtime_handler) {

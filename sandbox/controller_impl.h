@@ -57,6 +57,7 @@ class ControllerImpl : public Controller {
                                                  bool verbose) override;
   std::vector<SandboxStatus> ListPodSandbox(const ListFilter& filter) override;
   absl::Status NetworkReady() override;
+  absl::Status RuntimeReady() override;
 
   // Test-only: called after each pipeline step's side effect, with the
   // step; crash-consistency tests SIGKILL the process from here.
