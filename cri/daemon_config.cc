@@ -377,7 +377,7 @@ absl::Status FinalizeDaemonConfig(DaemonConfig* config) {
   }
   if (config->controller.runtime_handlers.empty()) {
     // Only binaries at their packaged paths: a handler is never resolved
-    // on PATH (DESIGN.md, "Runtime handlers").
+    // on PATH (docs/design.md, "Runtime handlers").
     struct Known {
       const char* name;
       sandbox::RuntimeType type;

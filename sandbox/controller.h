@@ -2,12 +2,12 @@
 // implement the sandbox half of RuntimeService; podsandboxd is one such
 // server.
 //
-// RunPodSandbox follows DESIGN.md's pipeline: validate, reserve the name,
-// user namespace, network namespace inside it (pinned), lo up, CNI ADD, pod
-// files, pause task create + start, READY. Every step is journalled in the
-// sandbox's on-disk record before its side effect and pushes its undo on a
-// cleanup stack, so a failure, or a crash followed by a restart, leaves
-// nothing behind.
+// RunPodSandbox follows the pipeline of docs/design.md: validate, reserve
+// the name, user namespace, network namespace inside it (pinned), lo up,
+// CNI ADD, pod files, pause task create + start, READY. Every step is
+// journalled in the sandbox's on-disk record before its side effect and
+// pushes its undo on a cleanup stack, so a failure, or a crash followed by
+// a restart, leaves nothing behind.
 //
 // Thread-safety: every method may be called from any thread. Operations on
 // different sandboxes run in parallel; operations on one sandbox are

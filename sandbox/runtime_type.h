@@ -1,5 +1,5 @@
 // The OCI runtimes we drive and what each can do. The pipeline adapts to
-// these capabilities, never to a runtime's name (DESIGN.md, "Runtime
+// these capabilities, never to a runtime's name (docs/design.md, "Runtime
 // handlers").
 //
 // Thread-safe: constant data.
