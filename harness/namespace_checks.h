@@ -1,7 +1,7 @@
 // Checks of how the pod's other namespaces relate to its user namespace,
-// and of teardown: the netns owner (the order problem of DESIGN.md: a netns
-// made before the pod's userns belongs to the host's, and the pod's root
-// cannot mount sysfs for it), /sys, userns with host network, and what
+// and of teardown: the netns owner (the order problem of docs/design.md: a
+// netns made before the pod's userns belongs to the host's, and the pod's
+// root cannot mount sysfs for it), /sys, userns with host network, and what
 // Stop and Remove leave behind.
 //
 // Same contract as userns_checks.h: own uniquely named sandboxes, always

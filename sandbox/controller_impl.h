@@ -1,5 +1,5 @@
-// The Controller: DESIGN.md's pipeline over userns/, netns/, cni/ and the
-// pause task, with every sandbox's truth in one persisted record.
+// The Controller: the pipeline of docs/design.md over userns/, netns/, cni/
+// and the pause task, with every sandbox's truth in one persisted record.
 //
 // Locking: `mu_` guards the id -> sandbox map only. Each sandbox has
 // `op_mu`, which serialises operations on that sandbox (it is held across
