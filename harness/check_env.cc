@@ -2,16 +2,106 @@
 
 #include <unistd.h>
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "harness/kernel_view.h"
+#include "netns/namespace_file.h"
+#include "sys/proc.h"
 #include "sys/status.h"
 
 namespace podsandbox::harness {
 
 namespace v1 = ::runtime::v1;
+
+namespace {
+
+// Whether namespace `type` of `pid` is the one pinned at `path`; a reason
+// to distrust the pid when not.
+std::optional<std::string> NotAt(pid_t pid, absl::string_view type,
+                                 const std::string& path) {
+  absl::StatusOr<netns::NamespaceId> reported = netns::IdOfPath(path);
+  if (!reported.ok()) {
+    return absl::StrCat("the reported ", type, " namespace path ", path,
+                        " cannot be read (", reported.status().ToString(), ")");
+  }
+  absl::StatusOr<netns::NamespaceId> actual = NamespaceOf(pid, type);
+  if (!actual.ok()) {
+    return absl::StrCat("its ", type, " namespace cannot be read (",
+                        actual.status().ToString(), ")");
+  }
+  if (*actual == *reported) return std::nullopt;
+  return absl::StrCat("its ", type, " namespace ", NamespaceName(type, *actual),
+                      " is not the reported ", path, " (",
+                      NamespaceName(type, *reported), ")");
+}
+
+// OK when `pid` (reported for pod `id`) shows every mark of that pod that
+// can be read; else DataLoss naming each mark it lacks.
+absl::Status VerifyPauseOfPod(const std::string& id, const PodInfo& info,
+                              const v1::PodSandboxConfig* config) {
+  const pid_t pid = *info.pid;
+  const std::string whose =
+      absl::StrCat("pid ", pid, " reported for pod ", id.substr(0, 12));
+  absl::StatusOr<sys::ProcStat> stat = sys::ReadProcStat(pid);
+  if (!stat.ok() || stat->state == 'Z' || stat->state == 'X') {
+    return absl::DataLossError(absl::StrCat(whose, " is not a live process"));
+  }
+  std::vector<std::string> reasons;
+  if (!info.netns_path.empty()) {
+    if (auto why = NotAt(pid, "net", info.netns_path)) reasons.push_back(*why);
+  }
+  if (!info.userns_path.empty()) {
+    if (auto why = NotAt(pid, "user", info.userns_path)) {
+      reasons.push_back(*why);
+    }
+  }
+  const bool pod_network =
+      config != nullptr &&
+      config->linux().security_context().namespace_options().network() !=
+          v1::NODE;
+  if (pod_network && !config->hostname().empty()) {
+    absl::StatusOr<netns::NamespaceId> uts = NamespaceOf(pid, "uts");
+    absl::StatusOr<netns::NamespaceId> host_uts = NamespaceOf(0, "uts");
+    absl::StatusOr<std::string> hostname = HostnameOf(pid);
+    absl::Status unreadable = uts.status();
+    unreadable.Update(host_uts.status());
+    unreadable.Update(hostname.status());
+    if (!unreadable.ok()) {
+      reasons.push_back(absl::StrCat("its UTS namespace cannot be read (",
+                                     unreadable.ToString(), ")"));
+    } else if (*uts == *host_uts) {
+      reasons.push_back(
+          absl::StrCat("it is in the host's UTS namespace, not one with the "
+                       "pod's hostname \"",
+                       config->hostname(), "\""));
+    } else if (*hostname != config->hostname()) {
+      reasons.push_back(absl::StrCat("its hostname is \"", *hostname,
+                                     "\", not the pod's \"", config->hostname(),
+                                     "\""));
+    }
+  }
+  for (const std::string& ip : info.ips) {
+    absl::StatusOr<bool> has = HasAddress(pid, ip);
+    if (!has.ok()) {
+      reasons.push_back(absl::StrCat("pod IP ", ip, " cannot be looked up (",
+                                     has.status().ToString(), ")"));
+    } else if (!*has) {
+      reasons.push_back(
+          absl::StrCat("pod IP ", ip, " is on no interface of its netns"));
+    }
+  }
+  if (reasons.empty()) return absl::OkStatus();
+  return absl::DataLossError(absl::StrCat(
+      whose, " is not that pod's pause: ", absl::StrJoin(reasons, "; ")));
+}
+
+}  // namespace
 
 v1::IDMapping ToCri(const userns::IdMapping& m) {
   v1::IDMapping out;
@@ -76,7 +166,15 @@ v1::PodSandboxConfig CheckEnv::NewPod() {
 }
 
 absl::StatusOr<std::string> CheckEnv::Run(const v1::PodSandboxConfig& config) {
-  return client_.RunPodSandbox(config, options_.runtime_handler);
+  absl::StatusOr<std::string> id =
+      client_.RunPodSandbox(config, options_.runtime_handler);
+  if (id.ok()) configs_[*id] = config;
+  return id;
+}
+
+const v1::PodSandboxConfig* CheckEnv::ConfigOf(const std::string& id) const {
+  auto it = configs_.find(id);
+  return it == configs_.end() ? nullptr : &it->second;
 }
 
 void CheckEnv::StopAndRemove(const std::string& id) {
@@ -89,6 +187,13 @@ void CheckEnv::StopAndRemove(const std::string& id) {
   }
 }
 
+Verdict Unverified(const absl::Status& status) {
+  if (absl::IsFailedPrecondition(status)) {
+    return Verdict::Skip(std::string(status.message()));
+  }
+  return Verdict::Fail(std::string(status.message()));
+}
+
 Verdict ValidRequestRefused(const absl::Status& status) {
   return Verdict::Fail(absl::StrCat("RunPodSandbox refused a valid request: ",
                                     status.ToString()));
@@ -99,15 +204,38 @@ absl::StatusOr<PodInfo> CheckEnv::Info(const std::string& id) {
 }
 
 absl::StatusOr<PodInfo> CheckEnv::PauseInfo(const std::string& id) {
+  const v1::PodSandboxConfig* config = ConfigOf(id);
+  const bool userns_requested = config != nullptr && config->linux()
+                                                         .security_context()
+                                                         .namespace_options()
+                                                         .has_userns_options();
   absl::StatusOr<PodInfo> info = Info(id);
-  if (!info.ok()) {
+  if (!info.ok() || !info->pid.has_value()) {
+    const std::string why =
+        info.ok() ? "runtime reports no pause pid in PodSandboxStatus "
+                    "verbose info"
+                  : absl::StrCat("no verbose status info: ",
+                                 info.status().ToString());
+    std::vector<std::string> pins;
+    if (info.ok()) {
+      for (const std::string& path : {info->netns_path, info->userns_path}) {
+        if (!path.empty() && IsNamespacePin(path)) pins.push_back(path);
+      }
+    }
+    // Accepting a user namespace request and showing nothing of what came
+    // of it is how a runtime that ignores the request would look.
+    if (userns_requested && pins.empty()) {
+      return absl::DataLossError(absl::StrCat(
+          "accepted a user namespace request but reports nothing checkable (",
+          why, "; no pinned namespace path)"));
+    }
     return absl::FailedPreconditionError(
-        absl::StrCat("no verbose status info: ", info.status().ToString()));
+        pins.empty()
+            ? why
+            : absl::StrCat(why, " (only pins: ", absl::StrJoin(pins, ", "),
+                           ")"));
   }
-  if (!info->pid.has_value()) {
-    return absl::FailedPreconditionError(
-        "runtime reports no pause pid in PodSandboxStatus verbose info");
-  }
+  RETURN_IF_ERROR(VerifyPauseOfPod(id, *info, config));
   return info;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,10 @@ void SetUserNamespace(runtime::v1::NamespaceMode mode,
 // expects to succeed.
 Verdict ValidRequestRefused(const absl::Status& status);
 
+// The verdict for a pod whose pause could not be verified (an error of
+// CheckEnv::PauseInfo): SKIP for FailedPrecondition, else FAIL.
+Verdict Unverified(const absl::Status& status);
+
 class CheckEnv {
  public:
   CheckEnv(CriClient& client, const HarnessOptions& options,
@@ -83,13 +88,26 @@ class CheckEnv {
   // absl::Cleanup, where a verdict is already decided.
   void StopAndRemove(const std::string& id);
 
-  // The verbose info, with the pause pid in it: FailedPrecondition saying
-  // so when the runtime reports none (the check then SKIPs with that
-  // message).
+  // The verbose info of pod `id` (started by Run), with a pause pid that
+  // is proven to be that pod's: the pid is alive, and, where the runtime
+  // reported them or the pod asked for them, its netns is the reported
+  // netns path's, its user namespace the reported userns path's, its UTS
+  // namespace its own with the requested hostname, and every pod IP is an
+  // address in its netns. A runtime could otherwise report any process
+  // with the right maps (a decoy) and pass every check.
+  // Errors (turn them into a verdict with Unverified):
+  //  - FailedPrecondition: no pid, but pinned namespace paths (something
+  //    checkable was reported; the pid-based check SKIPs);
+  //  - DataLoss: the pid is not the pod's (which of the above failed), or
+  //    the pod asked for a user namespace and the runtime reports nothing
+  //    checkable (no pid, no pins): FAIL.
   absl::StatusOr<PodInfo> PauseInfo(const std::string& id);
 
   // PauseInfo's pid alone.
   absl::StatusOr<pid_t> PausePid(const std::string& id);
+
+  // The config Run started pod `id` with; nullptr for another id.
+  const runtime::v1::PodSandboxConfig* ConfigOf(const std::string& id) const;
 
   // The parsed verbose info; errors as CriClient::PodSandboxInfo.
   absl::StatusOr<PodInfo> Info(const std::string& id);
@@ -103,6 +121,7 @@ class CheckEnv {
   const HarnessOptions& options_;
   std::string check_name_;
   int pods_ = 0;
+  std::map<std::string, runtime::v1::PodSandboxConfig> configs_;
   std::vector<std::string> cleanup_errors_;
 };
 

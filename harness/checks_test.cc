@@ -4,6 +4,8 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "harness/kernel_view.h"
+#include "harness/namespace_checks.h"
 
 namespace podsandbox::harness {
 namespace {
@@ -38,6 +40,32 @@ TEST(SelectChecksTest, UnknownEntryIsNamed) {
   absl::StatusOr<std::vector<Check>> none = SelectChecks("maps_one_range,nope");
   EXPECT_EQ(none.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(none.status().message().find("\"nope\""), std::string::npos);
+}
+
+MountEntry Sys(const std::string& device, const std::string& fstype) {
+  MountEntry m;
+  m.device = device;
+  m.mount_point = "/sys";
+  m.fstype = fstype;
+  m.options = "ro";
+  return m;
+}
+
+TEST(JudgeSysfsTest, OnlyTheSysfsOfThePausesOwnNetnsPasses) {
+  EXPECT_EQ(JudgeSysfs(7, Sys("0:48", "sysfs"), "0:21", "0:48").outcome,
+            Outcome::kPass);
+  const Verdict host = JudgeSysfs(7, Sys("0:21", "sysfs"), "0:21", "0:48");
+  EXPECT_EQ(host.outcome, Outcome::kFail);
+  EXPECT_NE(host.detail.find("is the host's sysfs"), std::string::npos);
+  // Another netns's sysfs (another pod's, bound in): not the host's, and
+  // still wrong.
+  const Verdict other = JudgeSysfs(7, Sys("0:50", "sysfs"), "0:21", "0:48");
+  EXPECT_EQ(other.outcome, Outcome::kFail);
+  EXPECT_NE(other.detail.find("not the sysfs of its own netns (0:48)"),
+            std::string::npos);
+  const Verdict tmpfs = JudgeSysfs(7, Sys("0:60", "tmpfs"), "0:21", "0:48");
+  EXPECT_EQ(tmpfs.outcome, Outcome::kFail);
+  EXPECT_NE(tmpfs.detail.find("is tmpfs, not sysfs"), std::string::npos);
 }
 
 }  // namespace

@@ -136,7 +136,14 @@ absl::StatusOr<PodInfo> CriClient::PodSandboxInfo(const std::string& id) {
     return absl::FailedPreconditionError(
         "PodSandboxStatus verbose: no \"info\" key");
   }
-  return ParsePodInfo(it->second);
+  absl::StatusOr<PodInfo> info = ParsePodInfo(it->second);
+  if (!info.ok()) return info.status();
+  const v1::PodSandboxNetworkStatus& network = status->status().network();
+  if (!network.ip().empty()) info->ips.push_back(network.ip());
+  for (const v1::PodIP& ip : network.additional_ips()) {
+    if (!ip.ip().empty()) info->ips.push_back(ip.ip());
+  }
+  return info;
 }
 
 }  // namespace podsandbox::harness

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -33,6 +34,9 @@ struct PodInfo {
   std::string netns_path;    // "netNamespacePath", else the runtime spec's
   std::string userns_path;   // "userNamespace.path" (podsandboxd only)
   std::string runtime_type;  // "runtimeType", e.g. io.containerd.runc.v2
+  // The pod's IPs from the status itself (network.ip, additional_ips), not
+  // from "info": filled by CriClient::PodSandboxInfo, not ParsePodInfo.
+  std::vector<std::string> ips;
 };
 
 // Parses the "info" value of a verbose PodSandboxStatus. "pid" 0 (a
@@ -63,8 +67,8 @@ class CriClient {
   absl::StatusOr<runtime::v1::PodSandboxStatusResponse> PodSandboxStatus(
       const std::string& id);
 
-  // The verbose status's "info", parsed. FailedPrecondition when the
-  // runtime returned no "info" key.
+  // The verbose status's "info", parsed, with the status's pod IPs.
+  // FailedPrecondition when the runtime returned no "info" key.
   absl::StatusOr<PodInfo> PodSandboxInfo(const std::string& id);
 
  private:

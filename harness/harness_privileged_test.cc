@@ -5,9 +5,18 @@
 // promise: it drops userns_options (a runtime that accepts and ignores
 // them, as containerd 1.6 does), or also puts the pod on the host network
 // (so /sys is the host's sysfs), or answers Stop and Remove without doing
-// them, or strips the verbose info (the checks must SKIP, saying why).
-// Needs root.
+// them, or strips the verbose info (a runtime that accepted a user
+// namespace and reports nothing checkable FAILs), or strips only the pid
+// (the pins remain: the checks SKIP, saying why), or lies about the pid:
+// it reports a decoy, a process it made with exactly the requested maps in
+// user, UTS, network and mount namespaces of its own (with a sysfs of its
+// own netns at /sys), which is not the pod's pause. Needs root.
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <map>
@@ -16,8 +25,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/memory/memory.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "cri/api.grpc.pb.h"
 #include "cri/api.pb.h"
@@ -27,6 +40,9 @@
 #include "gtest/gtest.h"
 #include "harness/checks.h"
 #include "harness/cri_client.h"
+#include "harness/userns_checks.h"
+#include "nlohmann/json.hpp"
+#include "userns/id_mapping.h"
 
 namespace podsandbox::harness {
 namespace {
@@ -44,6 +60,91 @@ enum class Breakage {
   kIgnoreNamespaces,  // that, and runs the pod on the host network
   kNoTeardown,        // Stop and Remove answer OK and do nothing
   kNoVerboseInfo,     // PodSandboxStatus without its "info"
+  kNoPid,             // "info" without "pid" (the pins stay)
+  kDecoyPid,          // "pid" of a decoy with the requested maps
+};
+
+// A process that looks like a pod's pause to a check that trusts the pid:
+// the requested maps in a user namespace of its own that owns its network
+// namespace, its own UTS namespace (hostname `hostname`), and a sysfs of
+// its own netns at /sys. It is not the pod's: the pod's netns, userns pin
+// and IP are elsewhere. Killed and reaped on destruction.
+class Decoy {
+ public:
+  static absl::StatusOr<std::unique_ptr<Decoy>> Start(
+      const v1::UserNamespace& maps, const std::string& hostname) {
+    int to_child[2], from_child[2];
+    if (pipe2(to_child, O_CLOEXEC) != 0 || pipe2(from_child, O_CLOEXEC) != 0) {
+      return absl::ErrnoToStatus(errno, "pipe2");
+    }
+    // Formatted before the fork: the child of a threaded process makes
+    // syscalls only.
+    const std::string uid_map = MapText(maps.uids());
+    const std::string gid_map = MapText(maps.gids());
+    const pid_t pid = fork();
+    if (pid < 0) return absl::ErrnoToStatus(errno, "fork");
+    if (pid == 0) {
+      char c;
+      if (unshare(CLONE_NEWUSER) != 0) _exit(10);
+      if (write(from_child[1], "u", 1) != 1) _exit(11);
+      if (read(to_child[0], &c, 1) != 1) _exit(12);  // maps written
+      if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWNET) != 0) _exit(13);
+      if (sethostname(hostname.data(), hostname.size()) != 0) _exit(14);
+      if (mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        _exit(15);
+      }
+      if (mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV,
+                nullptr) != 0) {
+        _exit(16);
+      }
+      if (write(from_child[1], "r", 1) != 1) _exit(17);
+      while (true) pause();
+    }
+    auto decoy = absl::WrapUnique(new Decoy(pid));
+    close(to_child[0]);
+    close(from_child[1]);
+    const int to = to_child[1], from = from_child[0];
+    absl::Cleanup close_pipes = [to, from] {
+      close(to);
+      close(from);
+    };
+    char c = 0;
+    if (read(from, &c, 1) != 1 || c != 'u') {
+      return absl::InternalError("decoy: unshare(CLONE_NEWUSER) failed");
+    }
+    for (const auto& [file, text] :
+         {std::pair<std::string, std::string>{"uid_map", uid_map},
+          {"gid_map", gid_map}}) {
+      cri::WriteAll(absl::StrCat("/proc/", pid, "/", file), text);
+    }
+    if (write(to, "m", 1) != 1 || read(from, &c, 1) != 1 || c != 'r') {
+      return absl::InternalError(
+          "decoy: namespaces, hostname or sysfs failed (see its exit code)");
+    }
+    return decoy;
+  }
+
+  ~Decoy() {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+
+  pid_t pid() const { return pid_; }
+
+ private:
+  explicit Decoy(pid_t pid) : pid_(pid) {}
+
+  static std::string MapText(
+      const google::protobuf::RepeatedPtrField<v1::IDMapping>& maps) {
+    std::string text;
+    for (const v1::IDMapping& m : maps) {
+      absl::StrAppend(&text, m.container_id(), " ", m.host_id(), " ",
+                      m.length(), "\n");
+    }
+    return text;
+  }
+
+  const pid_t pid_;
 };
 
 // A CRI endpoint that forwards to podsandboxd, broken as told.
@@ -73,7 +174,24 @@ class BrokenRuntime final : public v1::RuntimeService::Service {
     }
     if (breakage_ == Breakage::kIgnoreNamespaces)
       options->set_network(v1::NODE);
-    return real_->RunPodSandbox(RpcContext().get(), forwarded, response);
+    grpc::Status s =
+        real_->RunPodSandbox(RpcContext().get(), forwarded, response);
+    const v1::NamespaceOption& asked =
+        request->config().linux().security_context().namespace_options();
+    if (s.ok() && breakage_ == Breakage::kDecoyPid &&
+        asked.has_userns_options()) {
+      // Not the pod's hostname, so that every mark the harness ties a pid
+      // to its pod (hostname, netns, userns pin, IP) is seen missing.
+      absl::StatusOr<std::unique_ptr<Decoy>> decoy =
+          Decoy::Start(asked.userns_options(), "decoy");
+      if (!decoy.ok()) {
+        return grpc::Status(grpc::StatusCode::INTERNAL,
+                            decoy.status().ToString());
+      }
+      absl::MutexLock lock(&mu_);
+      decoys_[response->pod_sandbox_id()] = *std::move(decoy);
+    }
+    return s;
   }
 
   grpc::Status StopPodSandbox(grpc::ServerContext*,
@@ -87,6 +205,10 @@ class BrokenRuntime final : public v1::RuntimeService::Service {
       grpc::ServerContext*, const v1::RemovePodSandboxRequest* request,
       v1::RemovePodSandboxResponse* response) override {
     if (breakage_ == Breakage::kNoTeardown) return grpc::Status::OK;
+    {
+      absl::MutexLock lock(&mu_);
+      decoys_.erase(request->pod_sandbox_id());
+    }
     return real_->RemovePodSandbox(RpcContext().get(), *request, response);
   }
 
@@ -96,12 +218,33 @@ class BrokenRuntime final : public v1::RuntimeService::Service {
     grpc::Status s =
         real_->PodSandboxStatus(RpcContext().get(), *request, response);
     if (breakage_ == Breakage::kNoVerboseInfo) response->clear_info();
+    auto info = response->mutable_info()->find("info");
+    if (info == response->mutable_info()->end()) return s;
+    nlohmann::json parsed = nlohmann::json::parse(info->second, nullptr,
+                                                  /*allow_exceptions=*/false);
+    if (!parsed.is_object()) return s;
+    if (breakage_ == Breakage::kNoPid) parsed.erase("pid");
+    if (breakage_ == Breakage::kDecoyPid) {
+      absl::MutexLock lock(&mu_);
+      auto decoy = decoys_.find(request->pod_sandbox_id());
+      if (decoy != decoys_.end()) parsed["pid"] = decoy->second->pid();
+    }
+    info->second = parsed.dump();
     return s;
+  }
+
+  // How many decoys have been reported and not yet removed.
+  size_t live_decoys() {
+    absl::MutexLock lock(&mu_);
+    return decoys_.size();
   }
 
  private:
   std::unique_ptr<v1::RuntimeService::Stub> real_;
   const Breakage breakage_;
+  absl::Mutex mu_;
+  // By pod id. Killed when their pod is removed, or with the stub.
+  std::map<std::string, std::unique_ptr<Decoy>> decoys_ ABSL_GUARDED_BY(mu_);
 };
 
 cri::PodsandboxdTestBase::Options FixtureOptions() {
@@ -219,13 +362,18 @@ TEST_F(HarnessTest, UsernsChecksFailAgainstARuntimeThatIgnoresUserns) {
   EXPECT_TRUE(ListPods().empty());
 }
 
-TEST_F(HarnessTest, SysfsCheckFailsWhenThePodSeesTheHostsSysfs) {
+TEST_F(HarnessTest, HostNetworkPodIsNotThePodAskedFor) {
+  // The stub puts the pod on the host network: its pause shares the host's
+  // UTS namespace, so it cannot be the pod that asked for a hostname, and
+  // every check that reads the pause says so. (Its /sys, the host's
+  // sysfs, is JudgeSysfs's case, covered in checks_test.)
   const std::map<std::string, Verdict> verdicts =
       Run(StartStub(Breakage::kIgnoreNamespaces), "sysfs_mounted");
   ASSERT_EQ(verdicts.count("sysfs_mounted"), 1u);
   EXPECT_EQ(verdicts.at("sysfs_mounted").outcome, Outcome::kFail);
   EXPECT_THAT(verdicts.at("sysfs_mounted").detail,
-              HasSubstr("is the host's sysfs"));
+              HasSubstr("is not that pod's pause: it is in the host's UTS "
+                        "namespace"));
 }
 
 TEST_F(HarnessTest, TeardownCheckFailsWhenRemoveLeavesThePause) {
@@ -240,21 +388,107 @@ TEST_F(HarnessTest, TeardownCheckFailsWhenRemoveLeavesThePause) {
   EXPECT_EQ(ListPods().size(), 1u);
 }
 
-TEST_F(HarnessTest, ChecksSkipWhenTheRuntimeReportsNoPid) {
+// The checks that start a pod and read its pause, by name: all but the
+// refusals (podsandboxd refuses those whatever the stub does).
+bool ReadsThePause(const std::string& name) {
+  return !absl::StartsWith(name, "refuses_");
+}
+
+TEST_F(HarnessTest, ChecksFailWhenTheRuntimeReportsNothingCheckable) {
   const std::map<std::string, Verdict> verdicts =
       Run(StartStub(Breakage::kNoVerboseInfo), "");
   ASSERT_EQ(verdicts.size(), AllChecks().size());
   for (const auto& [name, verdict] : verdicts) {
-    if (absl::StartsWith(name, "refuses_")) {
-      // podsandboxd still refuses: no pod, no pid needed.
+    if (!ReadsThePause(name)) {
       EXPECT_EQ(verdict.outcome, Outcome::kPass)
           << name << ": " << verdict.detail;
+      continue;
+    }
+    EXPECT_EQ(verdict.outcome, Outcome::kFail)
+        << name << ": " << verdict.detail;
+    EXPECT_THAT(verdict.detail,
+                HasSubstr("accepted a user namespace request but reports "
+                          "nothing checkable"))
+        << name;
+  }
+  // So the CLI exits 1, not 0.
+  std::vector<CheckResult> results;
+  for (const auto& [name, verdict] : verdicts) {
+    results.push_back({name, verdict, {}});
+  }
+  EXPECT_FALSE(NoFailures(results));
+  EXPECT_TRUE(ListPods().empty());
+}
+
+TEST_F(HarnessTest, ChecksSkipWhenOnlyThePidIsMissing) {
+  const std::map<std::string, Verdict> verdicts =
+      Run(StartStub(Breakage::kNoPid), "");
+  ASSERT_EQ(verdicts.size(), AllChecks().size());
+  for (const auto& [name, verdict] : verdicts) {
+    if (!ReadsThePause(name)) {
+      EXPECT_EQ(verdict.outcome, Outcome::kPass)
+          << name << ": " << verdict.detail;
+    } else if (name == "host_network_userns") {
+      // podsandboxd pins no namespace of a host-network pod (runc makes
+      // its user namespace): without the pid nothing is left to check.
+      EXPECT_EQ(verdict.outcome, Outcome::kFail)
+          << name << ": " << verdict.detail;
+      EXPECT_THAT(verdict.detail, HasSubstr("reports nothing checkable"));
     } else {
       EXPECT_EQ(verdict.outcome, Outcome::kSkip)
           << name << ": " << verdict.detail;
-      EXPECT_THAT(verdict.detail, HasSubstr("info")) << name;
+      EXPECT_THAT(verdict.detail, HasSubstr("no pause pid")) << name;
+      EXPECT_THAT(verdict.detail, HasSubstr("only pins: ")) << name;
     }
   }
+  EXPECT_TRUE(ListPods().empty());
+}
+
+TEST_F(HarnessTest, DecoyPidWithTheRightMapsIsCaught) {
+  // What the decoy is good for: on its own, it passes the maps comparison
+  // a pid-trusting harness would make.
+  {
+    v1::PodSandboxConfig config;
+    const userns::IdMappings want = {{{0, 1u << 20, 65536}},
+                                     {{0, 1u << 20, 65536}}};
+    SetUserNamespace(v1::POD, want, &config);
+    absl::StatusOr<std::unique_ptr<Decoy>> decoy = Decoy::Start(
+        config.linux().security_context().namespace_options().userns_options(),
+        "decoy");
+    ASSERT_TRUE(decoy.ok()) << decoy.status();
+    const Verdict maps = CompareMaps((*decoy)->pid(), want);
+    EXPECT_EQ(maps.outcome, Outcome::kPass) << maps.detail;
+  }
+
+  const std::map<std::string, Verdict> verdicts =
+      Run(StartStub(Breakage::kDecoyPid), "");
+  ASSERT_EQ(verdicts.size(), AllChecks().size());
+  for (const auto& [name, verdict] : verdicts) {
+    if (!ReadsThePause(name)) {
+      EXPECT_EQ(verdict.outcome, Outcome::kPass)
+          << name << ": " << verdict.detail;
+      continue;
+    }
+    EXPECT_EQ(verdict.outcome, Outcome::kFail)
+        << name << ": " << verdict.detail;
+    if (name == "host_network_userns") {
+      // podsandboxd reports no pin for a host-network pod, and there is no
+      // hostname or pod IP to tie the pid to: the check's own demand (the
+      // pause in the host netns) is what fails this decoy. See README.
+      EXPECT_THAT(verdict.detail, HasSubstr("is not in the host netns"));
+      continue;
+    }
+    EXPECT_THAT(verdict.detail, HasSubstr("is not that pod's pause: ")) << name;
+    // Each mark is checked on its own: all the decoy lacks are named.
+    for (const char* mark :
+         {"its net namespace net:[", "its user namespace user:[",
+          "its hostname is \"decoy\", not the pod's",
+          " is on no interface of its netns"}) {
+      EXPECT_THAT(verdict.detail, HasSubstr(mark)) << name;
+    }
+  }
+  // Each pod is gone, and its decoy with it.
+  EXPECT_EQ(broken_->live_decoys(), 0u);
   EXPECT_TRUE(ListPods().empty());
 }
 

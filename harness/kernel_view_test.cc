@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace podsandbox::harness {
@@ -56,6 +59,45 @@ TEST(KernelViewTest, OurOwnProcess) {
   EXPECT_TRUE(IsNamespacePin("/proc/self/ns/net"));
   EXPECT_FALSE(IsNamespacePin("/proc/self/status"));
   EXPECT_FALSE(IsNamespacePin("/nonexistent"));
+}
+
+TEST(ParseFibTrieLocalAddressesTest, ListsEachHostLocalAddressOnce) {
+  // A pod's netns: lo and eth0 with 10.238.0.5/24, both tables.
+  constexpr char kTrie[] =
+      "Main:\n"
+      "  +-- 0.0.0.0/0 3 0 5\n"
+      "     |-- 0.0.0.0\n"
+      "        /0 universe UNICAST\n"
+      "     +-- 10.238.0.0/24 2 0 2\n"
+      "        |-- 10.238.0.0\n"
+      "           /24 link UNICAST\n"
+      "        |-- 10.238.0.5\n"
+      "           /32 host LOCAL\n"
+      "        |-- 10.238.0.255\n"
+      "           /32 link BROADCAST\n"
+      "     +-- 127.0.0.0/8 2 0 2\n"
+      "        |-- 127.0.0.1\n"
+      "           /32 host LOCAL\n"
+      "Local:\n"
+      "  +-- 0.0.0.0/0 3 0 5\n"
+      "        |-- 10.238.0.5\n"
+      "           /32 host LOCAL\n"
+      "        |-- 127.0.0.1\n"
+      "           /32 host LOCAL\n";
+  EXPECT_EQ(ParseFibTrieLocalAddresses(kTrie),
+            (std::vector<std::string>{"10.238.0.5", "127.0.0.1"}));
+  EXPECT_TRUE(ParseFibTrieLocalAddresses("").empty());
+}
+
+TEST(HasAddressTest, OwnLoopbackYesOtherNoGarbageRefused) {
+  absl::StatusOr<bool> lo = HasAddress(0, "127.0.0.1");
+  ASSERT_TRUE(lo.ok()) << lo.status();
+  EXPECT_TRUE(*lo);
+  absl::StatusOr<bool> other = HasAddress(0, "192.0.2.123");
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_FALSE(*other);
+  EXPECT_EQ(HasAddress(0, "not-an-ip").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

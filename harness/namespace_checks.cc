@@ -55,7 +55,7 @@ Verdict CheckNetnsOwnedByPodUserns(CheckEnv& env) {
   }
   absl::Cleanup remove = [&env, id = *id] { env.StopAndRemove(id); };
   absl::StatusOr<PodInfo> info = env.PauseInfo(*id);
-  if (!info.ok()) return Verdict::Skip(std::string(info.status().message()));
+  if (!info.ok()) return Unverified(info.status());
   const pid_t pid = *info->pid;
   const std::string net = absl::StrCat("/proc/", pid, "/ns/net");
   absl::StatusOr<netns::NamespaceId> owner = OwnerOfNetworkNamespace(net);
@@ -79,23 +79,36 @@ Verdict CheckNetnsOwnedByPodUserns(CheckEnv& env) {
         ", not by the pod's user namespace ",
         NamespaceName("user", *pod_userns)));
   }
-  if (!info->netns_path.empty()) {
-    // The reported path must name the pause's netns, or teardown and CNI
-    // act on another one.
-    absl::StatusOr<netns::NamespaceId> reported =
-        netns::IdOfPath(info->netns_path);
-    absl::StatusOr<netns::NamespaceId> actual = NamespaceOf(pid, "net");
-    if (!reported.ok() || !actual.ok() || *reported != *actual) {
-      return Verdict::Fail(absl::StrCat(
-          "reported netns ", info->netns_path, " is not the netns of pause ",
-          pid,
-          reported.ok() ? ""
-                        : absl::StrCat(": ", reported.status().ToString())));
-    }
-  }
   return Verdict::Pass(absl::StrCat(
       "netns of pause ", pid, " owned by ", NamespaceName("user", *owner),
       " (the pod's; host's is ", NamespaceName("user", *host_userns), ")"));
+}
+
+Verdict JudgeSysfs(pid_t pid, const MountEntry& pod_sys,
+                   absl::string_view host_device,
+                   absl::string_view netns_device) {
+  if (pod_sys.fstype != "sysfs") {
+    return Verdict::Fail(absl::StrCat("/sys in pause ", pid, " is ",
+                                      pod_sys.fstype, ", not sysfs"));
+  }
+  // sysfs has one superblock per network namespace: the host's device
+  // means the pod sees the host's network devices (a bind, or a runtime's
+  // fallback after mounting sysfs failed with EPERM).
+  if (pod_sys.device == host_device) {
+    return Verdict::Fail(
+        absl::StrCat("/sys in pause ", pid, " is the host's sysfs (device ",
+                     pod_sys.device, "), not the pod netns's"));
+  }
+  // Not the host's is not enough: it must be the one of the pause's own
+  // netns (not, say, a sysfs of another pod's netns bound in).
+  if (pod_sys.device != netns_device) {
+    return Verdict::Fail(
+        absl::StrCat("/sys in pause ", pid, " is sysfs ", pod_sys.device,
+                     ", not the sysfs of its own netns (", netns_device, ")"));
+  }
+  return Verdict::Pass(absl::StrCat("/sys in pause ", pid, ": sysfs ",
+                                    pod_sys.device, " of its netns (host's is ",
+                                    host_device, "), ", pod_sys.options));
 }
 
 Verdict CheckSysfsMounted(CheckEnv& env) {
@@ -107,7 +120,7 @@ Verdict CheckSysfsMounted(CheckEnv& env) {
   }
   absl::Cleanup remove = [&env, id = *id] { env.StopAndRemove(id); };
   absl::StatusOr<pid_t> pid = env.PausePid(*id);
-  if (!pid.ok()) return Verdict::Skip(std::string(pid.status().message()));
+  if (!pid.ok()) return Unverified(pid.status());
   absl::StatusOr<MountEntry> pod = SysMount(*pid);
   if (!pod.ok()) return Verdict::Fail(std::string(pod.status().message()));
   absl::StatusOr<MountEntry> host = SysMount(0);
@@ -115,21 +128,13 @@ Verdict CheckSysfsMounted(CheckEnv& env) {
     return Verdict::Skip(absl::StrCat("the harness sees no host /sys: ",
                                       host.status().message()));
   }
-  if (pod->fstype != "sysfs") {
-    return Verdict::Fail(absl::StrCat("/sys in pause ", *pid, " is ",
-                                      pod->fstype, ", not sysfs"));
+  absl::StatusOr<std::string> own =
+      SysfsDeviceOfNetns(absl::StrCat("/proc/", *pid, "/ns/net"));
+  if (!own.ok()) {
+    return Verdict::Fail(absl::StrCat("find the sysfs of pause ", *pid,
+                                      "'s netns: ", own.status().ToString()));
   }
-  // sysfs has one superblock per network namespace: the host's device
-  // means the pod sees the host's network devices (a bind, or a runtime's
-  // fallback after mounting sysfs failed with EPERM).
-  if (pod->device == host->device) {
-    return Verdict::Fail(absl::StrCat("/sys in pause ", *pid,
-                                      " is the host's sysfs (device ",
-                                      pod->device, "), not the pod netns's"));
-  }
-  return Verdict::Pass(absl::StrCat("/sys in pause ", *pid, ": sysfs ",
-                                    pod->device, " (host's is ", host->device,
-                                    "), ", pod->options));
+  return JudgeSysfs(*pid, *pod, host->device, *own);
 }
 
 Verdict CheckHostNetworkUserns(CheckEnv& env) {
@@ -150,7 +155,7 @@ Verdict CheckHostNetworkUserns(CheckEnv& env) {
   }
   absl::Cleanup remove = [&env, id = *id] { env.StopAndRemove(id); };
   absl::StatusOr<pid_t> pid = env.PausePid(*id);
-  if (!pid.ok()) return Verdict::Skip(std::string(pid.status().message()));
+  if (!pid.ok()) return Unverified(pid.status());
   if (Verdict maps = CompareMaps(*pid, want); maps.outcome != Outcome::kPass) {
     return maps;
   }
@@ -197,7 +202,7 @@ Verdict CheckTeardownLeavesNothing(CheckEnv& env) {
   // Stays armed: if Stop or Remove below fails, this retries them.
   absl::Cleanup remove = [&env, id = *id] { env.StopAndRemove(id); };
   absl::StatusOr<PodInfo> info = env.PauseInfo(*id);
-  if (!info.ok()) return Verdict::Skip(std::string(info.status().message()));
+  if (!info.ok()) return Unverified(info.status());
   const pid_t pid = *info->pid;
   absl::StatusOr<sys::ProcStat> stat = sys::ReadProcStat(pid);
   if (!stat.ok()) {

@@ -55,7 +55,7 @@ Verdict RunAndCompare(CheckEnv& env, const IdMappings& want,
   }
   absl::Cleanup remove = [&env, id = *id] { env.StopAndRemove(id); };
   absl::StatusOr<pid_t> pid = env.PausePid(*id);
-  if (!pid.ok()) return Verdict::Skip(std::string(pid.status().message()));
+  if (!pid.ok()) return Unverified(pid.status());
   return CompareMaps(*pid, want);
 }
 
@@ -140,7 +140,7 @@ Verdict CheckHostRootNotMapped(CheckEnv& env) {
   }
   absl::Cleanup remove = [&env, id = *id] { env.StopAndRemove(id); };
   absl::StatusOr<pid_t> pid = env.PausePid(*id);
-  if (!pid.ok()) return Verdict::Skip(std::string(pid.status().message()));
+  if (!pid.ok()) return Unverified(pid.status());
   absl::StatusOr<IdMappings> seen = userns::ReadProcessMaps(*pid);
   if (!seen.ok()) {
     return Verdict::Fail(absl::StrCat("read maps of pause ", *pid, ": ",
@@ -171,7 +171,7 @@ Verdict CheckDisjointPodsApart(CheckEnv& env) {
     }
     ids.push_back(*id);
     absl::StatusOr<pid_t> pid = env.PausePid(*id);
-    if (!pid.ok()) return Verdict::Skip(std::string(pid.status().message()));
+    if (!pid.ok()) return Unverified(pid.status());
     pids[i] = *pid;
   }
   absl::StatusOr<netns::NamespaceId> host = NamespaceOf(0, "user");

@@ -6,8 +6,10 @@
 //
 // Contract of every check: it starts its own uniquely named sandboxes
 // through `env`, stops and removes each one it started on every path
-// (absl::Cleanup), and returns PASS, FAIL with what the kernel showed, or
-// SKIP when the runtime did not report the pause pid.
+// (absl::Cleanup), and returns PASS, FAIL with what the kernel showed (or
+// with why the reported pid is not the pod's pause, or that a runtime that
+// accepted a user namespace reports nothing checkable: CheckEnv::PauseInfo),
+// or SKIP when the runtime reported pinned namespaces but no pause pid.
 #ifndef PODSANDBOX_HARNESS_USERNS_CHECKS_H_
 #define PODSANDBOX_HARNESS_USERNS_CHECKS_H_
 
