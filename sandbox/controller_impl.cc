@@ -125,6 +125,15 @@ ControllerImpl::ControllerImpl(sys::Sys& sys, ControllerOptions options,
 ControllerImpl::~ControllerImpl() = default;
 
 absl::Status ControllerImpl::Init() {
+  // We run as root and trust what is in these trees (records, pins,
+  // bundles): refuse existing ones that another user owns or may write,
+  // before creating anything. Those we create are root's, 0700 and 0711.
+  for (const std::string& dir : {options_.root_dir, options_.state_dir}) {
+    if (absl::Status s = sys::CheckTrustedDir(dir, /*owner=*/0);
+        !s.ok() && !absl::IsNotFound(s)) {
+      return s;
+    }
+  }
   RETURN_IF_ERROR(sys::MakeDirs(sys_, options_.root_dir, 0700));
   RETURN_IF_ERROR(sys::MakeDirs(sys_, options_.state_dir, 0711));
   std::string lock_path = absl::StrCat(options_.root_dir, "/lock");
@@ -138,7 +147,9 @@ absl::Status ControllerImpl::Init() {
     }
     return sys::ErrnoError(r.err, "lock %s", lock_path);
   }
+  // Under the lock: the temp files of writes a kill cut short are ours.
   RETURN_IF_ERROR(store_.Init());
+  RETURN_IF_ERROR(cni_.Init());
   RETURN_IF_ERROR(namespaces_.Init());
   for (const char* dir : {"/bundles", "/pods"}) {
     RETURN_IF_ERROR(
