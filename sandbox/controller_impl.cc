@@ -233,12 +233,20 @@ absl::Status ControllerImpl::Update(
 
 absl::Status ControllerImpl::Journal(Sandbox& sandbox, Step step,
                                      bool durable) {
-  return Update(
-      sandbox, [step](SandboxRecord& r) { r.steps.push_back(step); }, durable);
+  RETURN_IF_ERROR(Update(
+      sandbox, [step](SandboxRecord& r) { r.steps.push_back(step); }, durable));
+  if (crash_point_hook_) {
+    crash_point_hook_(absl::StrCat("journalled ", StepName(step)));
+  }
+  return absl::OkStatus();
 }
 
 void ControllerImpl::StepDone(Step step) {
   if (step_hook_) step_hook_(step);
+}
+
+void ControllerImpl::CrashPoint(absl::string_view point) {
+  if (crash_point_hook_) crash_point_hook_(point);
 }
 
 absl::Status ControllerImpl::NetworkReady() { return cni_.Ready(); }
@@ -501,8 +509,11 @@ absl::Status ControllerImpl::UndoStep(const SandboxRecord& record, Step step) {
 absl::Status ControllerImpl::RollBack(const SandboxRecord& record) {
   CleanupStack undo(absl::StrCat("pod ", record.id));
   for (Step step : record.steps) {
-    undo.Push(std::string(StepName(step)),
-              [this, record, step] { return UndoStep(record, step); });
+    undo.Push(std::string(StepName(step)), [this, record, step] {
+      absl::Status s = UndoStep(record, step);
+      CrashPoint(absl::StrCat("recover: undid ", StepName(step)));
+      return s;
+    });
   }
   absl::Status failed = undo.Unwind(
       absl::InternalError(absl::StrCat("roll back pod sandbox ", record.id)));
@@ -519,6 +530,7 @@ absl::Status ControllerImpl::StopLocked(Sandbox& sandbox, bool force_network) {
     ASSIGN_OR_RETURN(const RuntimeHandler* handler, HandlerOf(record));
     RETURN_IF_ERROR(
         tasks_.Stop(*handler, record.id, options_.stop_grace_period));
+    CrashPoint("stop: task stopped");
   }
   if (record.phase == Phase::kReady) {
     RETURN_IF_ERROR(Update(
@@ -533,6 +545,7 @@ absl::Status ControllerImpl::StopLocked(Sandbox& sandbox, bool force_network) {
   if (record.HasStep(Step::kNetwork)) {
     // DEL runs with the cached result even when the netns is gone.
     absl::Status del = cni_.Del(AttachmentFor(record));
+    CrashPoint("stop: network deleted");
     if (!del.ok()) {
       int failures = record.failed_cni_deletes + 1;
       RETURN_IF_ERROR(Update(
@@ -559,6 +572,7 @@ absl::Status ControllerImpl::StopLocked(Sandbox& sandbox, bool force_network) {
   }
   if (record.HasStep(Step::kNamespaces)) {
     RETURN_IF_ERROR(namespaces_.Remove(record.id));
+    CrashPoint("stop: namespaces removed");
     RETURN_IF_ERROR(Update(
         sandbox,
         [](SandboxRecord& r) {
@@ -605,10 +619,12 @@ absl::Status ControllerImpl::RemovePodSandbox(absl::string_view id) {
   std::string context = absl::StrCat("remove pod sandbox ", id);
   RETURN_IF_ERROR(
       sys::Annotate(StopLocked(*sandbox, /*force_network=*/true), context));
+  CrashPoint("remove: stopped");
   SandboxRecord record = Snapshot(*sandbox);
   for (Step step : {Step::kTask, Step::kPodFiles}) {
     if (record.HasStep(step)) {
       RETURN_IF_ERROR(sys::Annotate(UndoStep(record, step), context));
+      CrashPoint(absl::StrCat("remove: undid ", StepName(step)));
     }
   }
   RETURN_IF_ERROR(sys::Annotate(store_.Remove(record.id), context));
@@ -719,6 +735,7 @@ absl::Status ControllerImpl::RecoverRecord(SandboxRecord record) {
   if (record.phase == Phase::kCreating) {
     // Killed mid-pipeline: finish the rollback from the journal.
     RETURN_IF_ERROR(RollBack(record));
+    CrashPoint("recover: rolled back");
     return store_.Remove(record.id);
   }
   if (record.phase == Phase::kReady) {
@@ -769,6 +786,7 @@ void ControllerImpl::CollectOrphans() {
       report("pause task", id, tasks_.Delete(handler, id, BundleDir(id)));
     }
   }
+  CrashPoint("collect: pause tasks deleted");
   for (const std::string& id : ListDir(PodFilesDir(""))) {
     if (!known.contains(id)) {
       report("pod files", id, RemovePodFiles(sys_, PodFilesDir(id)));
@@ -787,6 +805,7 @@ void ControllerImpl::CollectOrphans() {
       report("CNI attachment", id, cni_.Del(AttachmentFor(orphan)));
     }
   }
+  CrashPoint("collect: attachments deleted");
   if (absl::StatusOr<std::vector<std::string>> pinned = namespaces_.ListNames();
       pinned.ok()) {
     for (const std::string& id : *pinned) {

@@ -64,6 +64,15 @@ class ControllerImpl : public Controller {
   void SetStepHookForTesting(absl::AnyInvocable<void(Step)> hook) {
     step_hook_ = std::move(hook);
   }
+  // Test-only: called by name at each point where a crash leaves work half
+  // done that the step hook does not reach: "journalled <step>" (the entry
+  // is on disk, the side effect not begun), inside Stop ("stop: ..."),
+  // Remove ("remove: ..."), and recovery ("recover: ...", "collect: ...").
+  // Set it before Init() to reach recovery's points.
+  void SetCrashPointHookForTesting(
+      absl::AnyInvocable<void(absl::string_view)> hook) {
+    crash_point_hook_ = std::move(hook);
+  }
 
  private:
   struct Sandbox {
@@ -123,6 +132,7 @@ class ControllerImpl : public Controller {
   std::string PodFilesDir(absl::string_view id) const;
   absl::StatusOr<const RuntimeHandler*> HandlerOf(const SandboxRecord& record);
   void StepDone(Step step);
+  void CrashPoint(absl::string_view point);
 
   sys::Sys& sys_;
   const ControllerOptions options_;
@@ -136,6 +146,7 @@ class ControllerImpl : public Controller {
   PauseTask tasks_;
   sys::UniqueFd lock_;
   absl::AnyInvocable<void(Step)> step_hook_;
+  absl::AnyInvocable<void(absl::string_view)> crash_point_hook_;
 
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Sandbox>> sandboxes_

@@ -36,6 +36,7 @@ void FaultySys::Reset() {
     counts_[i].store(0);
     fail_at_[i].store(kNever);
     fail_errno_[i].store(0);
+    fired_[i].store(0);
   }
 }
 
@@ -43,11 +44,16 @@ int FaultySys::count(SysCall call) const {
   return counts_[static_cast<int>(call)].load();
 }
 
+int FaultySys::fired(SysCall call) const {
+  return fired_[static_cast<int>(call)].load();
+}
+
 std::optional<SysResult> FaultySys::Intercept(SysCall call) {
   int i = static_cast<int>(call);
   int n = counts_[i].fetch_add(1) + 1;
   int fail_at = fail_at_[i].load();
   if (fail_at == kAlways || (fail_at != kNever && n == fail_at)) {
+    fired_[i].fetch_add(1);
     return SysResult{-1, fail_errno_[i].load()};
   }
   return std::nullopt;

@@ -65,6 +65,10 @@ class FaultySys : public Sys {
   void Reset();
   // Calls of `call` made since construction or the last Reset().
   int count(SysCall call) const;
+  // Calls of `call` failed by an injected fault since construction or the
+  // last Reset(): how a test proves that its FailNth() reached the code
+  // (a count that shrank since the probe run injects nothing).
+  int fired(SysCall call) const;
 
   // sys::Sys
   SysResult Open(const char* path, int flags, mode_t mode) override;
@@ -112,6 +116,7 @@ class FaultySys : public Sys {
   std::array<std::atomic<int>, kSysCallCount> counts_{};
   std::array<std::atomic<int>, kSysCallCount> fail_at_{};  // kNever, kAlways
   std::array<std::atomic<int>, kSysCallCount> fail_errno_{};
+  std::array<std::atomic<int>, kSysCallCount> fired_{};
 };
 
 }  // namespace podsandbox::sys
