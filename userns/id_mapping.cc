@@ -1,5 +1,7 @@
 #include "userns/id_mapping.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "absl/strings/numbers.h"
@@ -92,10 +94,33 @@ absl::Status ValidateList(const std::vector<IdMapping>& list,
       !s.ok()) {
     return s;
   }
-  return CheckNoOverlap(host_ranges, "host", prefix, list_name);
+  if (absl::Status s = CheckNoOverlap(host_ranges, "host", prefix, list_name);
+      !s.ok()) {
+    return s;
+  }
+  // 340 lines of ten-digit ids are ~11 KB: the line limit alone does not
+  // keep the text within the one write the kernel takes.
+  if (size_t bytes = FormatMapFile(list).size(); bytes > MaxMapTextBytes()) {
+    return Invalid(absl::StrCat(prefix, ".", list_name),
+                   absl::StrCat("is ", bytes,
+                                " bytes as map file text; the kernel takes at "
+                                "most ",
+                                MaxMapTextBytes(), " in one write"));
+  }
+  if (!ToHostId(list, 0).has_value()) {
+    return Invalid(absl::StrCat(prefix, ".", list_name),
+                   "must map container id 0 (the pod's root)");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
+
+size_t MaxMapTextBytes() {
+  // Fewer than PAGE_SIZE bytes: 4095 on x86-64, more with 16K or 64K pages.
+  static const size_t limit = static_cast<size_t>(::sysconf(_SC_PAGESIZE)) - 1;
+  return limit;
+}
 
 absl::Status ValidateMappings(const IdMappings& mappings,
                               const MappingPolicy& policy,
@@ -117,7 +142,18 @@ absl::Status ValidateMappings(const IdMappings& mappings,
       !s.ok()) {
     return s;
   }
-  return ValidateList(mappings.gids, "gids", policy, field_prefix);
+  if (absl::Status s =
+          ValidateList(mappings.gids, "gids", policy, field_prefix);
+      !s.ok()) {
+    return s;
+  }
+  if (!(mappings.gids == mappings.uids) &&
+      !policy.allow_different_uid_gid_maps) {
+    return Invalid(absl::StrCat(field_prefix, ".gids"),
+                   "must equal uids; the user namespace policy does not "
+                   "allow different uid and gid maps");
+  }
+  return absl::OkStatus();
 }
 
 std::string FormatMapFile(const std::vector<IdMapping>& mappings) {

@@ -44,17 +44,34 @@ struct MappingPolicy {
   // Whether a host range may contain host uid/gid 0. Off by default: a pod
   // whose user namespace maps host root is not isolated from the host.
   bool allow_host_root = false;
+  // Whether gids may map differently from uids. Off by default: kubelet
+  // always sends the same range for both, and a pod whose files are owned
+  // by one host range and group-owned by another is hard to audit.
+  bool allow_different_uid_gid_maps = false;
+  // Whether a pod's host ranges may overlap another live pod's (enforced by
+  // the sandbox layer, which knows the other pods). Off by default: pods
+  // sharing host ids can signal, ptrace and read each other's files.
+  bool allow_overlapping_ranges = false;
 };
 
-// The kernel's limit on lines in one map file (since Linux 4.15).
+// The kernel's limit on lines in one map file (UID_GID_MAP_MAX_EXTENTS,
+// since Linux 4.15).
 inline constexpr size_t kMaxMapLines = 340;
+
+// The kernel takes a map file in one write(2) of fewer than PAGE_SIZE bytes
+// (map_write() in kernel/user_namespace.c returns EINVAL otherwise): the
+// largest FormatMapFile() text it accepts is this many bytes.
+size_t MaxMapTextBytes();
 
 // Checks `mappings` for a pod, returning InvalidArgument naming the field
 // (as "<field_prefix>.uids[1].length: must be greater than 0") for: an
 // empty list, uids without gids or the reverse, a zero length, a container
 // or host range that runs past 2^32-1, overlapping container ranges or
-// overlapping host ranges, more than kMaxMapLines lines, and a host range
-// holding id 0 unless the policy allows it.
+// overlapping host ranges, more than kMaxMapLines lines, a map text longer
+// than MaxMapTextBytes(), a host range holding id 0 unless the policy
+// allows it, a list that does not map container id 0 (the pod's root: the
+// runtime refuses such a map), and gids that differ from uids unless the
+// policy allows it.
 absl::Status ValidateMappings(const IdMappings& mappings,
                               const MappingPolicy& policy,
                               absl::string_view field_prefix);

@@ -1,5 +1,7 @@
 #include "userns/id_mapping.h"
 
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -31,6 +33,27 @@ std::vector<IdMapping> Many(size_t n) {
   for (size_t i = 0; i < n; ++i) {
     out.push_back(
         {static_cast<uint32_t>(i), static_cast<uint32_t>(100000 + i), 1});
+  }
+  return out;
+}
+
+// `n` one-id ranges whose ids take ten digits: 24 bytes a line after the
+// first.
+std::vector<IdMapping> LongLines(size_t n) {
+  std::vector<IdMapping> out;
+  out.push_back({0, 1000000000, 1});
+  for (size_t i = 1; i < n; ++i) {
+    uint32_t id = static_cast<uint32_t>(1000000000 + i);
+    out.push_back({id, id, 1});
+  }
+  return out;
+}
+
+// `n` one-id ranges with the shortest text: "i i+1 1".
+std::vector<IdMapping> ShortLines(size_t n) {
+  std::vector<IdMapping> out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1), 1});
   }
   return out;
 }
@@ -92,7 +115,27 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{
             "HostRootUid", {{{0, 0, 65536}}, {kPod}}, "uids[0]", "host id 0"},
         InvalidCase{
-            "HostRootGid", {{kPod}, {{0, 0, 1}}}, "gids[0]", "host id 0"}),
+            "HostRootGid", {{kPod}, {{0, 0, 1}}}, "gids[0]", "host id 0"},
+        // runc refuses a map without the pod's root, after namespaces and
+        // CNI ran: refused here first.
+        InvalidCase{"UidsMissContainerRoot",
+                    {{{1, 100000, 65536}}, {kPod}},
+                    "uids",
+                    "must map container id 0"},
+        InvalidCase{"GidsMissContainerRoot",
+                    {{kPod}, {{1000, 100000, 10}}},
+                    "gids",
+                    "must map container id 0"},
+        // 340 lines the kernel would count, but ~11 KB of text where it
+        // takes one write of less than a page.
+        InvalidCase{"TextPastOneWrite",
+                    {LongLines(340), LongLines(340)},
+                    "uids",
+                    "in one write"},
+        InvalidCase{"GidsDifferFromUids",
+                    {{kPod}, {{0, 200000, 65536}}},
+                    "gids",
+                    "must equal uids"}),
     [](const ::testing::TestParamInfo<InvalidCase>& info) {
       return info.param.name;
     });
@@ -102,19 +145,47 @@ TEST(ValidateMappingsTest, AcceptsOneRange) {
 }
 
 TEST(ValidateMappingsTest, AcceptsSeveralRangesAndTheKernelMaximum) {
-  IdMappings several = {{{0, 100000, 1000}, {1000, 300000, 64536}},
-                        {{0, 100000, 65536}}};
-  EXPECT_THAT(ValidateMappings(several, {}, kPrefix), IsOk());
-  EXPECT_THAT(ValidateMappings({Many(340), Many(340)}, {}, kPrefix), IsOk());
+  std::vector<IdMapping> several = {{0, 100000, 1000}, {1000, 300000, 64536}};
+  EXPECT_THAT(ValidateMappings({several, several}, {}, kPrefix), IsOk());
+  EXPECT_THAT(ValidateMappings({ShortLines(340), ShortLines(340)}, {}, kPrefix),
+              IsOk());
+}
+
+TEST(ValidateMappingsTest, TextLimitIsOneWriteOfLessThanAPage) {
+  EXPECT_EQ(MaxMapTextBytes(),
+            static_cast<size_t>(::sysconf(_SC_PAGESIZE)) - 1);
+  // Grow a map one ten-digit line at a time: accepted while its text fits
+  // the limit, refused from the first line past it.
+  for (size_t n = 1; n <= kMaxMapLines; ++n) {
+    std::vector<IdMapping> list = LongLines(n);
+    size_t bytes = FormatMapFile(list).size();
+    absl::Status s = ValidateMappings({list, list}, {}, kPrefix);
+    if (bytes <= MaxMapTextBytes()) {
+      ASSERT_THAT(s, IsOk()) << n << " lines, " << bytes << " bytes";
+    } else {
+      ASSERT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument,
+                              HasSubstr("in one write")))
+          << n << " lines, " << bytes << " bytes";
+      return;
+    }
+  }
+  FAIL() << "340 ten-digit lines fit in one write";
+}
+
+TEST(ValidateMappingsTest, DifferentGidsAllowedByPolicy) {
+  MappingPolicy policy;
+  policy.allow_different_uid_gid_maps = true;
+  EXPECT_THAT(ValidateMappings({{kPod}, {{0, 200000, 65536}}}, policy, kPrefix),
+              IsOk());
 }
 
 TEST(ValidateMappingsTest, AdjacentRangesDoNotOverlap) {
-  IdMappings adjacent = {{{0, 100000, 10}, {10, 100010, 10}}, {kPod}};
-  EXPECT_THAT(ValidateMappings(adjacent, {}, kPrefix), IsOk());
+  std::vector<IdMapping> adjacent = {{0, 100000, 10}, {10, 100010, 10}};
+  EXPECT_THAT(ValidateMappings({adjacent, adjacent}, {}, kPrefix), IsOk());
 }
 
 TEST(ValidateMappingsTest, LargestValidRange) {
-  IdMappings largest = {{{1, 1, 4294967294u}}, {{1, 1, 4294967294u}}};
+  IdMappings largest = {{{0, 1, 4294967294u}}, {{0, 1, 4294967294u}}};
   EXPECT_THAT(ValidateMappings(largest, {}, kPrefix), IsOk());
 }
 
