@@ -6,8 +6,9 @@
 //
 // Same contract as userns_checks.h: own uniquely named sandboxes, always
 // stopped and removed; PASS, FAIL with the observed value, or SKIP with
-// the reason (pid or netns path not reported, request refused where that
-// is allowed).
+// the reason (pinned namespaces but no pause pid reported, request refused
+// where that is allowed); a reported pid that is not the pod's pause FAILs
+// (CheckEnv::PauseInfo).
 #ifndef PODSANDBOX_HARNESS_NAMESPACE_CHECKS_H_
 #define PODSANDBOX_HARNESS_NAMESPACE_CHECKS_H_
 

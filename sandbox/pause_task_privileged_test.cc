@@ -115,6 +115,8 @@ class PauseTaskTest : public sys::LeakCheckedTest,
     WatchDirectory(state_.path());
     WatchDirectory(bundles_.path());
     WatchDirectory(pins_.path());
+    // Every sandbox cgroup below the parent, not only the parent itself.
+    WatchCgroup(cgroup_parent_);
     LeakCheckedTest::SetUp();
     ASSERT_OK(reaper_.Start());
     ASSERT_OK(factory_.Init());
