@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -132,6 +133,67 @@ SysResult RealSys::Openat(int dirfd, const char* path, int flags, mode_t mode) {
 
 SysResult RealSys::Unlinkat(int dirfd, const char* path, int flags) {
   return FromReturn(::unlinkat(dirfd, path, flags));
+}
+
+SysResult RealSys::Openat2(int dirfd, const char* path,
+                           const struct open_how* how, size_t size) {
+  // glibc 2.36 has no wrapper.
+  return FromReturn(::syscall(SYS_openat2, dirfd, path, how, size));
+}
+
+SysResult RealSys::Mkdirat(int dirfd, const char* path, mode_t mode) {
+  return FromReturn(::mkdirat(dirfd, path, mode));
+}
+
+SysResult RealSys::Mknodat(int dirfd, const char* path, mode_t mode,
+                           dev_t dev) {
+  return FromReturn(::mknodat(dirfd, path, mode, dev));
+}
+
+SysResult RealSys::Fchownat(int dirfd, const char* path, uid_t owner,
+                            gid_t group, int flags) {
+  return FromReturn(::fchownat(dirfd, path, owner, group, flags));
+}
+
+SysResult RealSys::Fchmodat(int dirfd, const char* path, mode_t mode,
+                            int flags) {
+  return FromReturn(::fchmodat(dirfd, path, mode, flags));
+}
+
+SysResult RealSys::Linkat(int olddirfd, const char* oldpath, int newdirfd,
+                          const char* newpath, int flags) {
+  return FromReturn(::linkat(olddirfd, oldpath, newdirfd, newpath, flags));
+}
+
+SysResult RealSys::Symlinkat(const char* target, int newdirfd,
+                             const char* linkpath) {
+  return FromReturn(::symlinkat(target, newdirfd, linkpath));
+}
+
+SysResult RealSys::Fsetxattr(int fd, const char* name, const void* value,
+                             size_t size, int flags) {
+  return FromReturn(::fsetxattr(fd, name, value, size, flags));
+}
+
+SysResult RealSys::Utimensat(int dirfd, const char* path,
+                             const struct timespec times[2], int flags) {
+  return FromReturn(::utimensat(dirfd, path, times, flags));
+}
+
+SysResult RealSys::OpenTree(int dirfd, const char* path, unsigned int flags) {
+  return FromReturn(::open_tree(dirfd, path, flags));
+}
+
+SysResult RealSys::MountSetattr(int dirfd, const char* path, unsigned int flags,
+                                struct mount_attr* attr, size_t size) {
+  return FromReturn(::mount_setattr(dirfd, path, flags, attr, size));
+}
+
+SysResult RealSys::MoveMount(int from_dirfd, const char* from_path,
+                             int to_dirfd, const char* to_path,
+                             unsigned int flags) {
+  return FromReturn(
+      ::move_mount(from_dirfd, from_path, to_dirfd, to_path, flags));
 }
 
 }  // namespace podsandbox::sys

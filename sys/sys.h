@@ -19,6 +19,9 @@
 
 #include <cstddef>
 
+struct open_how;
+struct mount_attr;
+
 namespace podsandbox::sys {
 
 struct SysResult {
@@ -96,6 +99,44 @@ class Sys {
                            mode_t mode) = 0;
   // See unlinkat(2).
   virtual SysResult Unlinkat(int dirfd, const char* path, int flags) = 0;
+  // See openat2(2). `how` points to a struct open_how of `size` bytes.
+  virtual SysResult Openat2(int dirfd, const char* path,
+                            const struct open_how* how, size_t size) = 0;
+  // See mkdirat(2).
+  virtual SysResult Mkdirat(int dirfd, const char* path, mode_t mode) = 0;
+  // See mknodat(2).
+  virtual SysResult Mknodat(int dirfd, const char* path, mode_t mode,
+                            dev_t dev) = 0;
+  // See fchownat(2).
+  virtual SysResult Fchownat(int dirfd, const char* path, uid_t owner,
+                             gid_t group, int flags) = 0;
+  // See fchmodat(2) (glibc's wrapper).
+  virtual SysResult Fchmodat(int dirfd, const char* path, mode_t mode,
+                             int flags) = 0;
+  // See linkat(2).
+  virtual SysResult Linkat(int olddirfd, const char* oldpath, int newdirfd,
+                           const char* newpath, int flags) = 0;
+  // See symlinkat(2).
+  virtual SysResult Symlinkat(const char* target, int newdirfd,
+                              const char* linkpath) = 0;
+  // See fsetxattr(2).
+  virtual SysResult Fsetxattr(int fd, const char* name, const void* value,
+                              size_t size, int flags) = 0;
+  // See utimensat(2).
+  virtual SysResult Utimensat(int dirfd, const char* path,
+                              const struct timespec times[2], int flags) = 0;
+  // See open_tree(2).
+  virtual SysResult OpenTree(int dirfd, const char* path,
+                             unsigned int flags) = 0;
+  // See mount_setattr(2). `attr` points to a struct mount_attr of `size`
+  // bytes.
+  virtual SysResult MountSetattr(int dirfd, const char* path,
+                                 unsigned int flags, struct mount_attr* attr,
+                                 size_t size) = 0;
+  // See move_mount(2).
+  virtual SysResult MoveMount(int from_dirfd, const char* from_path,
+                              int to_dirfd, const char* to_path,
+                              unsigned int flags) = 0;
 };
 
 }  // namespace podsandbox::sys

@@ -4,16 +4,19 @@ namespace podsandbox::sys {
 
 absl::string_view SysCallName(SysCall call) {
   static constexpr absl::string_view kNames[kSysCallCount] = {
-      "Open",    "Read",       "Write",
-      "Fsync",   "Fchown",     "Flock",
-      "Mkdir",   "Unlink",     "Rmdir",
-      "Rename",  "Mount",      "Umount2",
-      "Unshare", "Setns",      "Setresuid",
-      "Clone",   "PosixSpawn", "Pipe2",
-      "Kill",    "PidfdOpen",  "PidfdSendSignal",
-      "Waitid",  "Ioctl",      "Prctl",
-      "Openat",  "Unlinkat",
-  };
+      "Open",         "Read",       "Write",
+      "Fsync",        "Fchown",     "Flock",
+      "Mkdir",        "Unlink",     "Rmdir",
+      "Rename",       "Mount",      "Umount2",
+      "Unshare",      "Setns",      "Setresuid",
+      "Clone",        "PosixSpawn", "Pipe2",
+      "Kill",         "PidfdOpen",  "PidfdSendSignal",
+      "Waitid",       "Ioctl",      "Prctl",
+      "Openat",       "Unlinkat",   "Openat2",
+      "Mkdirat",      "Mknodat",    "Fchownat",
+      "Fchmodat",     "Linkat",     "Symlinkat",
+      "Fsetxattr",    "Utimensat",  "OpenTree",
+      "MountSetattr", "MoveMount"};
   return kNames[static_cast<int>(call)];
 }
 
@@ -195,6 +198,78 @@ SysResult FaultySys::Openat(int dirfd, const char* path, int flags,
 SysResult FaultySys::Unlinkat(int dirfd, const char* path, int flags) {
   if (auto fault = Intercept(SysCall::kUnlinkat)) return *fault;
   return real_.Unlinkat(dirfd, path, flags);
+}
+
+SysResult FaultySys::Openat2(int dirfd, const char* path,
+                             const struct open_how* how, size_t size) {
+  if (auto fault = Intercept(SysCall::kOpenat2)) return *fault;
+  return real_.Openat2(dirfd, path, how, size);
+}
+
+SysResult FaultySys::Mkdirat(int dirfd, const char* path, mode_t mode) {
+  if (auto fault = Intercept(SysCall::kMkdirat)) return *fault;
+  return real_.Mkdirat(dirfd, path, mode);
+}
+
+SysResult FaultySys::Mknodat(int dirfd, const char* path, mode_t mode,
+                             dev_t dev) {
+  if (auto fault = Intercept(SysCall::kMknodat)) return *fault;
+  return real_.Mknodat(dirfd, path, mode, dev);
+}
+
+SysResult FaultySys::Fchownat(int dirfd, const char* path, uid_t owner,
+                              gid_t group, int flags) {
+  if (auto fault = Intercept(SysCall::kFchownat)) return *fault;
+  return real_.Fchownat(dirfd, path, owner, group, flags);
+}
+
+SysResult FaultySys::Fchmodat(int dirfd, const char* path, mode_t mode,
+                              int flags) {
+  if (auto fault = Intercept(SysCall::kFchmodat)) return *fault;
+  return real_.Fchmodat(dirfd, path, mode, flags);
+}
+
+SysResult FaultySys::Linkat(int olddirfd, const char* oldpath, int newdirfd,
+                            const char* newpath, int flags) {
+  if (auto fault = Intercept(SysCall::kLinkat)) return *fault;
+  return real_.Linkat(olddirfd, oldpath, newdirfd, newpath, flags);
+}
+
+SysResult FaultySys::Symlinkat(const char* target, int newdirfd,
+                               const char* linkpath) {
+  if (auto fault = Intercept(SysCall::kSymlinkat)) return *fault;
+  return real_.Symlinkat(target, newdirfd, linkpath);
+}
+
+SysResult FaultySys::Fsetxattr(int fd, const char* name, const void* value,
+                               size_t size, int flags) {
+  if (auto fault = Intercept(SysCall::kFsetxattr)) return *fault;
+  return real_.Fsetxattr(fd, name, value, size, flags);
+}
+
+SysResult FaultySys::Utimensat(int dirfd, const char* path,
+                               const struct timespec times[2], int flags) {
+  if (auto fault = Intercept(SysCall::kUtimensat)) return *fault;
+  return real_.Utimensat(dirfd, path, times, flags);
+}
+
+SysResult FaultySys::OpenTree(int dirfd, const char* path, unsigned int flags) {
+  if (auto fault = Intercept(SysCall::kOpenTree)) return *fault;
+  return real_.OpenTree(dirfd, path, flags);
+}
+
+SysResult FaultySys::MountSetattr(int dirfd, const char* path,
+                                  unsigned int flags, struct mount_attr* attr,
+                                  size_t size) {
+  if (auto fault = Intercept(SysCall::kMountSetattr)) return *fault;
+  return real_.MountSetattr(dirfd, path, flags, attr, size);
+}
+
+SysResult FaultySys::MoveMount(int from_dirfd, const char* from_path,
+                               int to_dirfd, const char* to_path,
+                               unsigned int flags) {
+  if (auto fault = Intercept(SysCall::kMoveMount)) return *fault;
+  return real_.MoveMount(from_dirfd, from_path, to_dirfd, to_path, flags);
 }
 
 }  // namespace podsandbox::sys

@@ -47,8 +47,20 @@ enum class SysCall {
   kPrctl,
   kOpenat,
   kUnlinkat,
+  kOpenat2,
+  kMkdirat,
+  kMknodat,
+  kFchownat,
+  kFchmodat,
+  kLinkat,
+  kSymlinkat,
+  kFsetxattr,
+  kUtimensat,
+  kOpenTree,
+  kMountSetattr,
+  kMoveMount,
 };
-inline constexpr int kSysCallCount = static_cast<int>(SysCall::kUnlinkat) + 1;
+inline constexpr int kSysCallCount = static_cast<int>(SysCall::kMoveMount) + 1;
 
 absl::string_view SysCallName(SysCall call);
 
@@ -104,6 +116,28 @@ class FaultySys : public Sys {
   SysResult Openat(int dirfd, const char* path, int flags,
                    mode_t mode) override;
   SysResult Unlinkat(int dirfd, const char* path, int flags) override;
+  SysResult Openat2(int dirfd, const char* path, const struct open_how* how,
+                    size_t size) override;
+  SysResult Mkdirat(int dirfd, const char* path, mode_t mode) override;
+  SysResult Mknodat(int dirfd, const char* path, mode_t mode,
+                    dev_t dev) override;
+  SysResult Fchownat(int dirfd, const char* path, uid_t owner, gid_t group,
+                     int flags) override;
+  SysResult Fchmodat(int dirfd, const char* path, mode_t mode,
+                     int flags) override;
+  SysResult Linkat(int olddirfd, const char* oldpath, int newdirfd,
+                   const char* newpath, int flags) override;
+  SysResult Symlinkat(const char* target, int newdirfd,
+                      const char* linkpath) override;
+  SysResult Fsetxattr(int fd, const char* name, const void* value, size_t size,
+                      int flags) override;
+  SysResult Utimensat(int dirfd, const char* path,
+                      const struct timespec times[2], int flags) override;
+  SysResult OpenTree(int dirfd, const char* path, unsigned int flags) override;
+  SysResult MountSetattr(int dirfd, const char* path, unsigned int flags,
+                         struct mount_attr* attr, size_t size) override;
+  SysResult MoveMount(int from_dirfd, const char* from_path, int to_dirfd,
+                      const char* to_path, unsigned int flags) override;
 
  private:
   // Counts the call; returns the injected failure if this one should fail.
