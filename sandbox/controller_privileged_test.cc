@@ -203,8 +203,9 @@ class ControllerTest : public sys::LeakCheckedTest {
   // Runs `body` in a forked child on a controller of its own whose crash
   // point hook SIGKILLs the child at `point` (recovery's points included),
   // and expects it to die there: a child that never reaches the point
-  // exits instead, and that fails the test. The controller here is gone
-  // first, since the root's lock admits one.
+  // exits instead, and that fails the test. With a point no hook names
+  // ("none"), `body` sets its own kill (a step hook). The controller here
+  // is gone first, since the root's lock admits one.
   void CrashChildAt(absl::string_view point,
                     absl::FunctionRef<void(ControllerImpl&)> body) {
     controller_.reset();
@@ -715,28 +716,22 @@ TEST_F(ControllerTest, FailingHangingAndGarbagePluginsRollBack) {
 // back from its journal. The controller runs in a forked child that
 // SIGKILLs itself right after the step's side effect.
 TEST_F(ControllerTest, CrashAfterEachStepIsRolledBackAtRestart) {
+  ASSERT_NO_FATAL_FAILURE(WarmUp());
+  const std::vector<std::string> watched = Watched();
+  sys::HostSnapshot before = sys::HostSnapshot::Take(watched);
   for (Step crash_after :
        {Step::kNamespaces, Step::kNetwork, Step::kPodFiles, Step::kTask}) {
     SCOPED_TRACE(StepName(crash_after));
-    controller_.reset();
-    pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      absl::StatusOr<std::unique_ptr<Controller>> c =
-          Controller::Create(real_, Options());
-      if (!c.ok()) ::_exit(2);
-      static_cast<ControllerImpl*>(c->get())->SetStepHookForTesting(
-          [crash_after](Step step) {
+    ASSERT_NO_FATAL_FAILURE(
+        CrashChildAt("none", [crash_after](ControllerImpl& c) {
+          c.SetStepHookForTesting([crash_after](Step step) {
             if (step == crash_after) ::kill(::getpid(), SIGKILL);
           });
-      (void)(*c)->RunPodSandbox(Pod("crash", true), "");
-      ::_exit(3);  // not reached unless the hook missed
-    }
-    int wstatus = 0;
-    ASSERT_EQ(::waitpid(child, &wstatus, 0), child);
-    ASSERT_TRUE(WIFSIGNALED(wstatus)) << wstatus;
+          (void)c.RunPodSandbox(Pod("crash", true), "");
+        }));
     ASSERT_OK(Start(real_));
     EXPECT_THAT(controller_->ListPodSandbox({}), IsEmpty());
+    EXPECT_EQ(SettledDifferences(before, watched), "");
   }
 }
 
