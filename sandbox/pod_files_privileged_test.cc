@@ -77,9 +77,6 @@ TEST_F(WritePodFilesTest, WritesAllThreeOwnedByThePodRoot) {
   EXPECT_NE(::access(pod.c_str(), F_OK), 0);
 }
 
-// Every syscall WritePodFiles makes, failed in turn (counted on a
-// successful run, so a new open or write is covered without editing this):
-// each failure comes back with its errno and leaves no directory.
 // Every syscall WritePodFiles makes through Sys (every open among them),
 // failed in turn with EIO: the fault fires, the error names it, and the
 // directory is gone. The counts come from a probe run, so a change in how
