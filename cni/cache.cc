@@ -138,7 +138,8 @@ absl::StatusOr<CacheLookup> ResultCache::Scan(
   while (struct dirent* e = ::readdir(dir.get())) {
     absl::string_view name = e->d_name;
     if (name.empty() || name[0] == '.' || !absl::EndsWith(name, name_suffix) ||
-        name.size() == name_suffix.size() || absl::EndsWith(name, ".tmp")) {
+        name.size() == name_suffix.size() ||
+        absl::EndsWith(name, sys::kTempSuffix)) {
       continue;
     }
     std::string path = absl::StrCat(results_dir_, "/", name);
