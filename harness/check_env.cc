@@ -1,5 +1,6 @@
 #include "harness/check_env.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <optional>
@@ -41,10 +42,22 @@ std::optional<std::string> NotAt(pid_t pid, absl::string_view type,
                       NamespaceName(type, *reported), ")");
 }
 
-// OK when `pid` (reported for pod `id`) shows every mark of that pod that
-// can be read; else DataLoss naming each mark it lacks.
+}  // namespace
+
+uint64_t MonotonicClockTicks() {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const uint64_t hz = static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
+  return static_cast<uint64_t>(now.tv_sec) * hz +
+         static_cast<uint64_t>(now.tv_nsec) / (1000000000ull / hz);
+}
+
 absl::Status VerifyPauseOfPod(const std::string& id, const PodInfo& info,
-                              const v1::PodSandboxConfig* config) {
+                              const v1::PodSandboxConfig* config,
+                              std::optional<uint64_t> run_called_at) {
+  if (!info.pid.has_value()) {
+    return absl::FailedPreconditionError("no pause pid reported");
+  }
   const pid_t pid = *info.pid;
   const std::string whose =
       absl::StrCat("pid ", pid, " reported for pod ", id.substr(0, 12));
@@ -53,6 +66,12 @@ absl::Status VerifyPauseOfPod(const std::string& id, const PodInfo& info,
     return absl::DataLossError(absl::StrCat(whose, " is not a live process"));
   }
   std::vector<std::string> reasons;
+  // One tick of slack for the truncation of both counts to ticks.
+  if (run_called_at.has_value() && stat->start_time + 1 < *run_called_at) {
+    reasons.push_back(absl::StrCat(
+        "it started before RunPodSandbox was called (at tick ",
+        stat->start_time, " after boot; the call at ", *run_called_at, ")"));
+  }
   if (!info.netns_path.empty()) {
     if (auto why = NotAt(pid, "net", info.netns_path)) reasons.push_back(*why);
   }
@@ -100,8 +119,6 @@ absl::Status VerifyPauseOfPod(const std::string& id, const PodInfo& info,
   return absl::DataLossError(absl::StrCat(
       whose, " is not that pod's pause: ", absl::StrJoin(reasons, "; ")));
 }
-
-}  // namespace
 
 v1::IDMapping ToCri(const userns::IdMapping& m) {
   v1::IDMapping out;
@@ -166,9 +183,13 @@ v1::PodSandboxConfig CheckEnv::NewPod() {
 }
 
 absl::StatusOr<std::string> CheckEnv::Run(const v1::PodSandboxConfig& config) {
+  const uint64_t called_at = MonotonicClockTicks();
   absl::StatusOr<std::string> id =
       client_.RunPodSandbox(config, options_.runtime_handler);
-  if (id.ok()) configs_[*id] = config;
+  if (id.ok()) {
+    configs_[*id] = config;
+    run_called_at_[*id] = called_at;
+  }
   return id;
 }
 
@@ -235,7 +256,12 @@ absl::StatusOr<PodInfo> CheckEnv::PauseInfo(const std::string& id) {
             : absl::StrCat(why, " (only pins: ", absl::StrJoin(pins, ", "),
                            ")"));
   }
-  RETURN_IF_ERROR(VerifyPauseOfPod(id, *info, config));
+  auto called_at = run_called_at_.find(id);
+  RETURN_IF_ERROR(
+      VerifyPauseOfPod(id, *info, config,
+                       called_at == run_called_at_.end()
+                           ? std::nullopt
+                           : std::optional<uint64_t>(called_at->second)));
   return info;
 }
 

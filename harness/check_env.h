@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,22 @@ void SetUserNamespace(runtime::v1::NamespaceMode mode,
 // expects to succeed.
 Verdict ValidRequestRefused(const absl::Status& status);
 
+// CLOCK_MONOTONIC in clock ticks (sysconf(_SC_CLK_TCK)), the unit of a
+// process's start time in /proc/<pid>/stat. That start time counts from
+// boot on CLOCK_BOOTTIME (Linux >= 5.5) or CLOCK_MONOTONIC (before), never
+// less than CLOCK_MONOTONIC: a process started after this reading never
+// shows a smaller start time.
+uint64_t MonotonicClockTicks();
+
+// OK when `info.pid`, reported for pod `id`, shows every mark of that pod
+// that can be read (see CheckEnv::PauseInfo), and, when `run_called_at`
+// (MonotonicClockTicks() before RunPodSandbox was called) is given, started
+// no earlier. DataLoss naming each mark it lacks; FailedPrecondition when
+// `info` has no pid.
+absl::Status VerifyPauseOfPod(const std::string& id, const PodInfo& info,
+                              const runtime::v1::PodSandboxConfig* config,
+                              std::optional<uint64_t> run_called_at);
+
 // The verdict for a pod whose pause could not be verified (an error of
 // CheckEnv::PauseInfo): SKIP for FailedPrecondition, else FAIL.
 Verdict Unverified(const absl::Status& status);
@@ -89,7 +106,8 @@ class CheckEnv {
   void StopAndRemove(const std::string& id);
 
   // The verbose info of pod `id` (started by Run), with a pause pid that
-  // is proven to be that pod's: the pid is alive, and, where the runtime
+  // is proven to be that pod's: the pid is alive and started after Run
+  // called RunPodSandbox, and, where the runtime
   // reported them or the pod asked for them, its netns is the reported
   // netns path's, its user namespace the reported userns path's, its UTS
   // namespace its own with the requested hostname, and every pod IP is an
@@ -122,6 +140,8 @@ class CheckEnv {
   std::string check_name_;
   int pods_ = 0;
   std::map<std::string, runtime::v1::PodSandboxConfig> configs_;
+  // MonotonicClockTicks() before RunPodSandbox, per pod id.
+  std::map<std::string, uint64_t> run_called_at_;
   std::vector<std::string> cleanup_errors_;
 };
 

@@ -1,11 +1,17 @@
 #include "harness/checks.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <set>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "harness/check_env.h"
 #include "harness/kernel_view.h"
 #include "harness/namespace_checks.h"
+#include "sys/proc.h"
 
 namespace podsandbox::harness {
 namespace {
@@ -66,6 +72,47 @@ TEST(JudgeSysfsTest, OnlyTheSysfsOfThePausesOwnNetnsPasses) {
   const Verdict tmpfs = JudgeSysfs(7, Sys("0:60", "tmpfs"), "0:21", "0:48");
   EXPECT_EQ(tmpfs.outcome, Outcome::kFail);
   EXPECT_NE(tmpfs.detail.find("is tmpfs, not sysfs"), std::string::npos);
+}
+
+TEST(VerifyPauseOfPodTest, AProcessOlderThanTheCallIsNotItsPause) {
+  // A "call" a second (100 ticks at the usual USER_HZ) after this test
+  // process started: whatever else it shares with a pod, RunPodSandbox did
+  // not start it.
+  absl::StatusOr<sys::ProcStat> self = sys::ReadProcStat(getpid());
+  ASSERT_TRUE(self.ok()) << self.status();
+  PodInfo info;
+  info.pid = getpid();
+  const absl::Status s = VerifyPauseOfPod("0123456789abcdef", info, nullptr,
+                                          self->start_time + 100);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find("started before RunPodSandbox was called"),
+            std::string::npos)
+      << s;
+  EXPECT_NE(s.message().find("reported for pod 0123456789ab "),
+            std::string::npos)
+      << s;
+}
+
+TEST(VerifyPauseOfPodTest, AProcessStartedAfterTheCallPasses) {
+  const uint64_t called_at = MonotonicClockTicks();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    pause();
+    _exit(0);
+  }
+  PodInfo info;
+  info.pid = child;
+  const absl::Status s =
+      VerifyPauseOfPod("0123456789abcdef", info, nullptr, called_at);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  EXPECT_TRUE(s.ok()) << s;
+}
+
+TEST(VerifyPauseOfPodTest, NoPidIsFailedPrecondition) {
+  EXPECT_EQ(VerifyPauseOfPod("x", PodInfo{}, nullptr, std::nullopt).code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace
