@@ -4,8 +4,9 @@
 //
 // The usual loop: run the operation once with no faults and read count(c)
 // for each call c; then for every c and every n in 1..count(c), FailNth(c,
-// n, err), run again, and assert that the error came back and nothing
-// leaked.
+// n, err), run again, and assert that fired(c) is 1 (the fault reached the
+// code: a run that makes fewer calls than the probe injects nothing), that
+// the error came back naming err, and that nothing leaked.
 //
 // Thread-safe: state is lock-free atomics.
 #ifndef PODSANDBOX_SYS_TESTING_FAULTY_SYS_H_
