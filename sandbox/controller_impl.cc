@@ -95,6 +95,15 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Create(
   if (options.pause_binary.empty()) {
     return absl::InvalidArgumentError("pause_binary: must be set");
   }
+  if (std::string why =
+          UncleanPathReason(options.pod_limits.cgroup_parent_prefix);
+      !why.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pod_limits.cgroup_parent_prefix: ", why));
+  }
+  if (options.max_sandboxes == 0) {
+    return absl::InvalidArgumentError("max_sandboxes: must be at least 1");
+  }
   if (options.stop_grace_period < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "stop_grace_period: must not be negative");
@@ -117,6 +126,7 @@ ControllerImpl::ControllerImpl(sys::Sys& sys, ControllerOptions options,
       namespaces_(sys, absl::StrCat(options_.state_dir, "/ns")),
       cni_(sys, options_.cni_conf_dir, options_.cni_bin_dirs,
            absl::StrCat(options_.root_dir, "/cni"), options_.cni_timeout),
+      names_(options_.max_sandboxes),
       reaper_(sys),
       tasks_(sys, &reaper_,
              PauseTask::Options{absl::StrCat(options_.state_dir, "/rootfs")},
@@ -134,6 +144,10 @@ absl::Status ControllerImpl::Init() {
       return s;
     }
   }
+  // A pod's root reaches its rootfs and bundle under state_dir as a host
+  // uid with no other right: say which directory blocks it now, not at
+  // each user-namespaced pod's create.
+  RETURN_IF_ERROR(CheckSearchableByOthers(options_.state_dir));
   RETURN_IF_ERROR(sys::MakeDirs(sys_, options_.root_dir, 0700));
   RETURN_IF_ERROR(sys::MakeDirs(sys_, options_.state_dir, 0711));
   std::string lock_path = absl::StrCat(options_.root_dir, "/lock");
@@ -280,7 +294,8 @@ absl::Status ControllerImpl::RuntimeReady() {
 absl::StatusOr<std::string> ControllerImpl::RunPodSandbox(
     const PodConfig& config, absl::string_view runtime_handler) {
   // Everything that can refuse the request does so before any side effect.
-  RETURN_IF_ERROR(ValidatePodConfig(config, options_.userns_policy));
+  RETURN_IF_ERROR(
+      ValidatePodConfig(config, options_.userns_policy, options_.pod_limits));
   ASSIGN_OR_RETURN(const RuntimeHandler* handler,
                    handlers_.Resolve(runtime_handler));
   SandboxRecord probe;
@@ -308,13 +323,30 @@ absl::StatusOr<std::string> ControllerImpl::RunPodSandbox(
         absl::StrCat("pod name ", key, " is held by sandbox ", claim.id,
                      ", which is not ready; remove it first"));
   }
+  if (absl::Status s = ReserveRanges(config, claim.id); !s.ok()) {
+    names_.Release(key, claim.id);
+    return s;
+  }
   absl::StatusOr<std::string> id = Create(config, *handler, claim.id);
   if (id.ok()) {
     names_.MarkCreated(key, claim.id);
   } else {
+    ranges_.Release(claim.id);
     names_.Release(key, claim.id);
   }
   return id;
+}
+
+absl::Status ControllerImpl::ReserveRanges(const PodConfig& config,
+                                           const std::string& id) {
+  if (!config.user_namespaced() ||
+      options_.userns_policy.allow_overlapping_ranges) {
+    return absl::OkStatus();
+  }
+  return ranges_.Reserve(
+      id, absl::StrCat(config.metadata.namespace_, "/", config.metadata.name),
+      config.namespaces.userns.mappings,
+      "config.linux.security_context.namespace_options.userns_options");
 }
 
 absl::StatusOr<std::string> ControllerImpl::Create(
@@ -629,6 +661,7 @@ absl::Status ControllerImpl::RemovePodSandbox(absl::string_view id) {
   }
   RETURN_IF_ERROR(sys::Annotate(store_.Remove(record.id), context));
   names_.Release(ReservationKey(record.config.metadata), record.id);
+  ranges_.Release(record.id);
   absl::MutexLock lock(&mu_);
   sandboxes_.erase(record.id);
   return absl::OkStatus();
@@ -751,6 +784,12 @@ absl::Status ControllerImpl::RecoverRecord(SandboxRecord record) {
   }
   names_.Restore(ReservationKey(record.config.metadata), record.config,
                  record.runtime_handler, record.id);
+  if (record.config.user_namespaced()) {
+    ranges_.Restore(record.id,
+                    absl::StrCat(record.config.metadata.namespace_, "/",
+                                 record.config.metadata.name),
+                    record.config.namespaces.userns.mappings);
+  }
   std::string id = record.id;
   auto sandbox = std::make_shared<Sandbox>(id);
   {

@@ -25,6 +25,7 @@
 #include "sandbox/controller.h"
 #include "sandbox/name_registry.h"
 #include "sandbox/pause_task.h"
+#include "sandbox/range_registry.h"
 #include "sandbox/record.h"
 #include "sandbox/runtime_handler.h"
 #include "sandbox/store.h"
@@ -107,6 +108,10 @@ class ControllerImpl : public Controller {
   // Journals `step` (before its side effect).
   absl::Status Journal(Sandbox& sandbox, Step step, bool durable);
 
+  // Holds the host ranges of a user-namespaced `config` for `id`, unless
+  // the policy allows overlaps. InvalidArgument as RangeRegistry::Reserve.
+  absl::Status ReserveRanges(const PodConfig& config, const std::string& id);
+
   absl::StatusOr<std::string> Create(const PodConfig& config,
                                      const RuntimeHandler& handler,
                                      const std::string& id);
@@ -142,6 +147,7 @@ class ControllerImpl : public Controller {
   netns::LibnlNetlink netlink_;
   cni::Executor cni_;
   NameRegistry names_;
+  RangeRegistry ranges_;
   sys::OrphanReaper reaper_;
   PauseTask tasks_;
   sys::UniqueFd lock_;

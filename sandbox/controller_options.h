@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "sandbox/pod_config.h"
 #include "sandbox/runtime_handler.h"
 #include "userns/id_mapping.h"
 
@@ -38,8 +39,16 @@ struct ControllerOptions {
   // state_dir that every sandbox shares.
   std::string pause_binary;
 
-  // Which host ids pods may map.
+  // Which host ids pods may map, and whether two live pods may map the
+  // same ones.
   userns::MappingPolicy userns_policy;
+
+  // What one RunPodSandbox may ask for (sizes, cgroup_parent's prefix).
+  PodLimits pod_limits;
+  // Sandboxes this controller holds at once, whatever their state; one
+  // more RunPodSandbox is ResourceExhausted until a Remove. Far above
+  // kubelet's max-pods (110 by default).
+  size_t max_sandboxes = 4096;
 
   // Between SIGTERM and SIGKILL of a pause task on Stop.
   absl::Duration stop_grace_period = absl::Seconds(10);

@@ -167,6 +167,9 @@ class ControllerTest : public sys::LeakCheckedTest {
     o.pause_binary = "sandbox/pause/pause";
     o.stop_grace_period = absl::Seconds(2);
     o.overlap_network_with_create = overlap_network_with_create_;
+    // Every pod here maps kMappings; the refusal of overlapping ranges has
+    // its own test (validation_privileged_test).
+    o.userns_policy.allow_overlapping_ranges = true;
     return o;
   }
 

@@ -51,7 +51,9 @@ class ControllerStartTest : public ::testing::Test {
   }
 
   sys::RealSys real_;
-  sys::TempDir dir_;
+  // Under /tmp: $TEST_TMPDIR's 0700 ancestors would fail the state
+  // directory's o+x check.
+  sys::TempDir dir_{"/tmp"};
   const std::string root_ = dir_.Sub("root");
   const std::string state_ = dir_.Sub("state");
   std::unique_ptr<Controller> controller_;

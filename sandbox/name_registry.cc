@@ -16,6 +16,12 @@ absl::StatusOr<NameRegistry::Claim> NameRegistry::Reserve(
   while (true) {
     auto it = holders_.find(key);
     if (it == holders_.end()) {
+      if (holders_.size() >= max_sandboxes_) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "this node holds ", holders_.size(),
+            " pod sandboxes, the configured maximum (max_sandboxes); remove "
+            "one first"));
+      }
       holders_[key] = Holder{new_id, config, std::string(handler), true};
       return Claim{new_id, false};
     }

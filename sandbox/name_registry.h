@@ -6,10 +6,15 @@
 // with the same request waits for the first call and gets its outcome; a
 // different request under a held name is refused naming the holder.
 //
+// It also bounds the number of sandboxes: every sandbox, creating, ready,
+// stopped or recovered, holds exactly one name until it is removed.
+//
 // Thread-safe.
 #ifndef PODSANDBOX_SANDBOX_NAME_REGISTRY_H_
 #define PODSANDBOX_SANDBOX_NAME_REGISTRY_H_
 
+#include <cstddef>
+#include <limits>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -34,10 +39,16 @@ class NameRegistry {
     bool existing = false;
   };
 
+  // At most `max_sandboxes` names are held at once (Restore may exceed it).
+  explicit NameRegistry(
+      size_t max_sandboxes = std::numeric_limits<size_t>::max())
+      : max_sandboxes_(max_sandboxes) {}
+
   // Reserves `key` for `new_id`, or finds its holder. If a creation from an
   // identical request (config and handler) is in progress, waits for it to
   // end first. AlreadyExists, naming the holder, when the holder was made
-  // from a different request.
+  // from a different request. ResourceExhausted when `key` is free but
+  // max_sandboxes names are held: the node is full until a Remove.
   absl::StatusOr<Claim> Reserve(const std::string& key, const PodConfig& config,
                                 absl::string_view handler,
                                 const std::string& new_id)
@@ -64,6 +75,7 @@ class NameRegistry {
     bool creating = false;
   };
 
+  const size_t max_sandboxes_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Holder> holders_ ABSL_GUARDED_BY(mu_);
 };

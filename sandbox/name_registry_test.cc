@@ -100,5 +100,28 @@ TEST(NameRegistryTest, RestoreHoldsTheNameAsCreated) {
               ClaimIs("id0", true));
 }
 
+TEST(NameRegistryTest, AFullNodeRefusesNewNamesUntilARelease) {
+  NameRegistry names(/*max_sandboxes=*/2);
+  ASSERT_OK(names.Reserve("k1", Config("a"), "runc", "id1").status());
+  ASSERT_OK(names.Reserve("k2", Config("a"), "runc", "id2").status());
+  names.MarkCreated("k1", "id1");
+  EXPECT_THAT(names.Reserve("k3", Config("a"), "runc", "id3"),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("holds 2 pod sandboxes")));
+  // A retry of a held name is no new sandbox: still answered.
+  EXPECT_THAT(names.Reserve("k1", Config("a"), "runc", "id4"),
+              ClaimIs("id1", true));
+  names.Release("k2", "id2");
+  EXPECT_THAT(names.Reserve("k3", Config("a"), "runc", "id3"),
+              ClaimIs("id3", false));
+}
+
+TEST(NameRegistryTest, RestoredNamesCountTowardTheLimit) {
+  NameRegistry names(/*max_sandboxes=*/1);
+  names.Restore("k0", Config("a"), "runc", "id0");
+  EXPECT_THAT(names.Reserve("k1", Config("a"), "runc", "id1"),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
 }  // namespace
 }  // namespace podsandbox::sandbox

@@ -111,6 +111,28 @@ struct PodConfig {
   }
 };
 
+// Bounds on what one request may ask for, checked before any side effect
+// with the rest of the config (sandbox/validation.h). The defaults are far
+// above anything kubelet sends; they exist so that one request cannot make
+// the daemon write megabytes of records, resolv.conf lines or iptables
+// rules.
+struct PodLimits {
+  // Labels and annotations together, keys and values: the API server caps
+  // annotations at 256 KiB and labels are small; kubelet adds a few of
+  // each.
+  size_t max_label_annotation_bytes = 1 << 20;
+  // Kubelet passes every container port of the pod, and the API sets no
+  // count; a pod with thousands of ports is not a pod kubelet runs.
+  size_t max_port_mappings = 4096;
+  // Pod sysctls: the kernel namespaces a few hundred at most.
+  size_t max_sysctls = 1024;
+  // DNS servers, searches and options together: kubelet sends at most 3
+  // servers and 32 searches.
+  size_t max_dns_entries = 256;
+  // cgroup_parent must be this cgroupfs path or below it; "/" allows any.
+  std::string cgroup_parent_prefix = "/";
+};
+
 }  // namespace podsandbox::sandbox
 
 #endif  // PODSANDBOX_SANDBOX_POD_CONFIG_H_

@@ -1,12 +1,17 @@
 #include "sandbox/validation.h"
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <string>
+#include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "sys/status.h"
@@ -28,15 +33,153 @@ bool IsIpAddress(absl::string_view text) {
          inet_pton(AF_INET6, address.c_str(), buf) == 1;
 }
 
+// Kubernetes' longest object name (a DNS subdomain) and label.
+constexpr size_t kMaxSubdomain = 253;
+constexpr size_t kMaxLabel = 63;
+// The longest sysctl value: what one write to /proc/sys takes (a page).
+constexpr size_t kMaxSysctlValue = 4096;
+// PATH_MAX, for paths we write into specs.
+constexpr size_t kMaxPath = 4096;
+
+bool IsControl(char c) {
+  unsigned char u = static_cast<unsigned char>(c);
+  return u < 0x20 || u == 0x7f;
+}
+
+// The first control character of `text`, described for a message, or "".
+std::string FindControl(absl::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (IsControl(text[i])) {
+      return absl::StrFormat("control character 0x%02x at byte %d",
+                             static_cast<unsigned char>(text[i]), i);
+    }
+  }
+  return "";
+}
+
+// RFC 1123 label as Kubernetes checks it: [a-z0-9]([-a-z0-9]*[a-z0-9])?.
+bool IsDnsLabel(absl::string_view text) {
+  if (text.empty() || text.size() > kMaxLabel) return false;
+  for (char c : text) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') {
+      return false;
+    }
+  }
+  return text.front() != '-' && text.back() != '-';
+}
+
+// Why `text` is not a DNS-1123 label or subdomain ("" when it is). Names
+// reach CNI_ARGS (where ';' and '=' split it and NUL ends it), annotations,
+// logs and the reservation key: the rules kubelet's API server applies
+// keep all of those unambiguous.
+std::string DnsNameReason(absl::string_view text, bool subdomain) {
+  size_t max = subdomain ? kMaxSubdomain : kMaxLabel;
+  if (text.size() > max) {
+    return absl::StrCat("is ", text.size(), " bytes; at most ", max);
+  }
+  if (std::string control = FindControl(text); !control.empty()) {
+    return absl::StrCat("must not contain a ", control);
+  }
+  bool ok = subdomain ? absl::c_all_of(absl::StrSplit(text, '.'), IsDnsLabel)
+                      : IsDnsLabel(text);
+  if (ok) return "";
+  return subdomain ? "must be a DNS-1123 subdomain: lowercase a-z, 0-9, '-' "
+                     "and '.', each dot-separated part starting and ending "
+                     "with a letter or digit"
+                   : "must be a DNS-1123 label: lowercase a-z, 0-9 and '-', "
+                     "starting and ending with a letter or digit, at most 63";
+}
+
 absl::Status ValidateMetadata(const PodMetadata& metadata) {
   if (metadata.name.empty()) {
     return Invalid("config.metadata.name", "must not be empty");
   }
+  if (std::string why = DnsNameReason(metadata.name, /*subdomain=*/true);
+      !why.empty()) {
+    return Invalid("config.metadata.name", why);
+  }
   if (metadata.namespace_.empty()) {
     return Invalid("config.metadata.namespace", "must not be empty");
   }
+  if (std::string why = DnsNameReason(metadata.namespace_, /*subdomain=*/false);
+      !why.empty()) {
+    return Invalid("config.metadata.namespace", why);
+  }
   if (metadata.uid.empty()) {
     return Invalid("config.metadata.uid", "must not be empty");
+  }
+  // A pod UID is a UUID (a hash for static pods); any printable text is
+  // taken, but not what would split or end CNI_ARGS.
+  if (metadata.uid.size() > kMaxSubdomain) {
+    return Invalid("config.metadata.uid",
+                   absl::StrCat("is ", metadata.uid.size(), " bytes; at most ",
+                                kMaxSubdomain));
+  }
+  for (size_t i = 0; i < metadata.uid.size(); ++i) {
+    char c = metadata.uid[i];
+    if (c <= ' ' || c > '~' || c == ';' || c == '=') {
+      return Invalid(
+          "config.metadata.uid",
+          absl::StrFormat("byte 0x%02x at %d: must be printable ASCII other "
+                          "than space, ';' and '=' (CNI_ARGS separators)",
+                          static_cast<unsigned char>(c), i));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateLogDirectory(absl::string_view dir) {
+  if (dir.empty()) return absl::OkStatus();
+  if (std::string why = UncleanPathReason(dir); !why.empty()) {
+    return Invalid("config.log_directory", why);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCgroupParent(absl::string_view parent,
+                                  absl::string_view prefix) {
+  constexpr absl::string_view kField = "config.linux.cgroup_parent";
+  if (parent.empty()) return absl::OkStatus();
+  if (std::string why = UncleanPathReason(parent); !why.empty()) {
+    return Invalid(kField, why);
+  }
+  if (prefix == "/" || parent == prefix ||
+      absl::StartsWith(parent, absl::StrCat(prefix, "/"))) {
+    return absl::OkStatus();
+  }
+  return Invalid(kField, absl::StrCat("must be ", prefix,
+                                      " or below it (the configured "
+                                      "cgroup_parent_prefix)"));
+}
+
+absl::Status ValidateSizes(const PodConfig& config, const PodLimits& limits) {
+  size_t bytes = 0;
+  for (const auto* map : {&config.labels, &config.annotations}) {
+    for (const auto& [key, value] : *map) bytes += key.size() + value.size();
+  }
+  if (bytes > limits.max_label_annotation_bytes) {
+    return Invalid("config.labels, config.annotations",
+                   absl::StrCat("are ", bytes, " bytes together; at most ",
+                                limits.max_label_annotation_bytes));
+  }
+  if (config.port_mappings.size() > limits.max_port_mappings) {
+    return Invalid(
+        "config.port_mappings",
+        absl::StrCat("has ", config.port_mappings.size(), " entries; at most ",
+                     limits.max_port_mappings));
+  }
+  if (config.sysctls.size() > limits.max_sysctls) {
+    return Invalid("config.linux.sysctls",
+                   absl::StrCat("has ", config.sysctls.size(),
+                                " entries; at most ", limits.max_sysctls));
+  }
+  size_t dns = config.dns.servers.size() + config.dns.searches.size() +
+               config.dns.options.size();
+  if (dns > limits.max_dns_entries) {
+    return Invalid(
+        "config.dns_config",
+        absl::StrCat("has ", dns, " servers, searches and options; at most ",
+                     limits.max_dns_entries));
   }
   return absl::OkStatus();
 }
@@ -70,16 +213,24 @@ absl::Status ValidateDns(const DnsConfig& dns) {
                                   "\" is not an IPv4 or IPv6 address"));
     }
   }
-  for (size_t i = 0; i < dns.searches.size(); ++i) {
-    if (absl::StrContains(dns.searches[i], '\n')) {
-      return Invalid(absl::StrCat("config.dns_config.searches[", i, "]"),
-                     "must not contain a newline");
-    }
-  }
-  for (size_t i = 0; i < dns.options.size(); ++i) {
-    if (absl::StrContains(dns.options[i], '\n')) {
-      return Invalid(absl::StrCat("config.dns_config.options[", i, "]"),
-                     "must not contain a newline");
+  // Each entry becomes one word of a resolv.conf line: whitespace would
+  // split it into several, a newline would add a line of its own.
+  for (const auto& [list, entries] :
+       {std::pair<absl::string_view, const std::vector<std::string>*>{
+            "searches", &dns.searches},
+        {"options", &dns.options}}) {
+    for (size_t i = 0; i < entries->size(); ++i) {
+      const std::string& entry = (*entries)[i];
+      std::string field = absl::StrCat("config.dns_config.", list, "[", i, "]");
+      for (size_t j = 0; j < entry.size(); ++j) {
+        if (IsControl(entry[j]) || absl::ascii_isspace(entry[j])) {
+          return Invalid(
+              field,
+              absl::StrFormat("must not contain whitespace or a control "
+                              "character (a newline...): byte 0x%02x at %d",
+                              static_cast<unsigned char>(entry[j]), j));
+        }
+      }
     }
   }
   return absl::OkStatus();
@@ -183,8 +334,17 @@ absl::Status ValidateSysctl(absl::string_view name, absl::string_view value,
                      "name must be [a-z0-9_] segments joined by '.' or '/'");
     }
   }
-  if (absl::StrContains(value, '\n')) {
-    return Invalid(field, "value must not contain a newline");
+  // The runtime writes the value to /proc/sys in one write of at most a
+  // page; a control character has no meaning in any sysctl.
+  if (value.size() > kMaxSysctlValue) {
+    return Invalid(field, absl::StrCat("value is ", value.size(),
+                                       " bytes; at most ", kMaxSysctlValue));
+  }
+  if (std::string control = FindControl(value); !control.empty()) {
+    return Invalid(field,
+                   absl::StrCat("value must not contain a newline or other "
+                                "control character: ",
+                                control));
   }
   std::string canonical = CanonicalSysctlName(name);
   if (absl::StartsWith(canonical, "net.")) {
@@ -211,10 +371,62 @@ absl::Status ValidateSysctl(absl::string_view name, absl::string_view value,
                  "not a namespaced sysctl; setting it would change the host");
 }
 
+std::string UncleanPathReason(absl::string_view path) {
+  if (path.empty() || path[0] != '/') return "must be an absolute path";
+  if (path.size() > kMaxPath) {
+    return absl::StrCat("is ", path.size(), " bytes; at most ", kMaxPath);
+  }
+  if (std::string control = FindControl(path); !control.empty()) {
+    return absl::StrCat("must not contain a ", control);
+  }
+  if (path == "/") return "";
+  for (absl::string_view part : absl::StrSplit(path.substr(1), '/')) {
+    if (part.empty()) {
+      return "must be clean: no \"//\" and no trailing '/'";
+    }
+    if (part == "." || part == "..") {
+      return "must be clean: no \".\" or \"..\" component";
+    }
+  }
+  return "";
+}
+
+absl::Status CheckSearchableByOthers(absl::string_view dir) {
+  std::vector<std::string> chain = {"/"};
+  std::string path;
+  for (absl::string_view part : absl::StrSplit(dir, '/', absl::SkipEmpty())) {
+    absl::StrAppend(&path, "/", part);
+    chain.push_back(path);
+  }
+  for (const std::string& d : chain) {
+    struct stat st;
+    if (::stat(d.c_str(), &st) != 0) {
+      // What does not exist yet, the controller creates 0711.
+      if (errno == ENOENT) return absl::OkStatus();
+      return sys::ErrnoError(errno, "stat %s", d);
+    }
+    if (S_ISDIR(st.st_mode) && (st.st_mode & S_IXOTH) == 0) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "directory %s (mode %04o) needs o+x (chmod o+x %s): the pods' "
+          "root, a host uid with no other right, must search it to reach "
+          "%s, or every user-namespaced pod fails at create with "
+          "\"permission denied\"",
+          d, st.st_mode & 07777, d, dir));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidatePodConfig(const PodConfig& config,
-                               const userns::MappingPolicy& policy) {
+                               const userns::MappingPolicy& policy,
+                               const PodLimits& limits) {
+  // Sizes first: the per-entry checks below then run over bounded lists.
+  RETURN_IF_ERROR(ValidateSizes(config, limits));
   RETURN_IF_ERROR(ValidateMetadata(config.metadata));
   RETURN_IF_ERROR(ValidateHostname(config.hostname));
+  RETURN_IF_ERROR(ValidateLogDirectory(config.log_directory));
+  RETURN_IF_ERROR(
+      ValidateCgroupParent(config.cgroup_parent, limits.cgroup_parent_prefix));
   RETURN_IF_ERROR(ValidateDns(config.dns));
   RETURN_IF_ERROR(ValidatePortMappings(config.port_mappings));
   RETURN_IF_ERROR(ValidateNamespaceModes(config.namespaces, policy));

@@ -13,10 +13,29 @@
 
 namespace podsandbox::sandbox {
 
-// Checks metadata, hostname, DNS servers, port mappings, sysctls, namespace
-// modes and user namespace mappings (with `policy`).
+// Checks metadata (name a DNS-1123 subdomain, namespace a DNS-1123 label,
+// uid printable without ';' or '=', which would split CNI_ARGS), hostname,
+// log_directory and cgroup_parent (absolute, clean; cgroup_parent under
+// `limits.cgroup_parent_prefix`), DNS servers, searches and options, port
+// mappings, sysctls, namespace modes, user namespace mappings (with
+// `policy`) and the sizes `limits` bounds. InvalidArgument naming the
+// field on the first failure. Pure: no side effect, thread-safe.
 absl::Status ValidatePodConfig(const PodConfig& config,
-                               const userns::MappingPolicy& policy);
+                               const userns::MappingPolicy& policy,
+                               const PodLimits& limits = {});
+
+// Why `path` is not an absolute, clean path ("" when it is): it must start
+// with '/', and have no empty, "." or ".." component (so no "//" and no
+// trailing '/', except "/" itself) and no control character.
+std::string UncleanPathReason(absl::string_view path);
+
+// Checks that others may search (o+x) every existing directory from "/"
+// down to `dir` itself: runc and crun enter the rootfs and bundle under the
+// state directory as the pod's root, a host uid with no other right, so a
+// 0700 ancestor (mkdtemp's mode, /root) fails every user-namespaced pod at
+// create with "permission denied". FailedPrecondition naming the directory
+// that needs o+x. Reads only (stat(2)); thread-safe.
+absl::Status CheckSearchableByOthers(absl::string_view dir);
 
 // Checks one sysctl: a name of [a-z0-9_] segments joined by '.' or '/', with
 // no empty segment; a value with no newline; and a name the kernel

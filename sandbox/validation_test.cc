@@ -149,6 +149,116 @@ INSTANTIATE_TEST_SUITE_P(
         {"UsernsZeroLength",
          [](PodConfig& c) { c.namespaces.userns.mappings.gids[0].length = 0; },
          std::string(kUserns) + ".gids[0].length"},
+        // Metadata: what kubelet's API server admits, nothing that splits
+        // CNI_ARGS (';' '=') or ends it (NUL), no control characters.
+        {"NameUpperCase", [](PodConfig& c) { c.metadata.name = "Web"; },
+         "config.metadata.name: must be a DNS-1123 subdomain"},
+        {"NameUnderscore", [](PodConfig& c) { c.metadata.name = "a_b"; },
+         "config.metadata.name: must be a DNS-1123 subdomain"},
+        {"NameSemicolon",
+         [](PodConfig& c) { c.metadata.name = "a;K8S_POD_NAME=b"; },
+         "config.metadata.name: must be a DNS-1123 subdomain"},
+        {"NameNewline", [](PodConfig& c) { c.metadata.name = "a\nb"; },
+         "config.metadata.name: must not contain a control character 0x0a"},
+        {"NameNul",
+         [](PodConfig& c) { c.metadata.name = std::string("a\0b", 3); },
+         "config.metadata.name: must not contain a control character 0x00"},
+        {"NameEmptyLabel", [](PodConfig& c) { c.metadata.name = "a..b"; },
+         "config.metadata.name: must be a DNS-1123 subdomain"},
+        {"NameTooLong",
+         [](PodConfig& c) { c.metadata.name = std::string(254, 'a'); },
+         "config.metadata.name: is 254 bytes; at most 253"},
+        {"NamespaceDot", [](PodConfig& c) { c.metadata.namespace_ = "a.b"; },
+         "config.metadata.namespace: must be a DNS-1123 label"},
+        {"NamespaceTooLong",
+         [](PodConfig& c) { c.metadata.namespace_ = std::string(64, 'a'); },
+         "config.metadata.namespace: is 64 bytes; at most 63"},
+        {"NamespaceEquals",
+         [](PodConfig& c) { c.metadata.namespace_ = "a=b"; },
+         "config.metadata.namespace: must be a DNS-1123 label"},
+        {"UidSemicolon", [](PodConfig& c) { c.metadata.uid = "u;x=y"; },
+         "config.metadata.uid: byte 0x3b at 1"},
+        {"UidEquals", [](PodConfig& c) { c.metadata.uid = "u=1"; },
+         "config.metadata.uid: byte 0x3d at 1"},
+        {"UidNul",
+         [](PodConfig& c) { c.metadata.uid = std::string("u\0", 2); },
+         "config.metadata.uid: byte 0x00 at 1"},
+        {"UidNewline", [](PodConfig& c) { c.metadata.uid = "u\n"; },
+         "config.metadata.uid: byte 0x0a at 1"},
+        {"UidSpace", [](PodConfig& c) { c.metadata.uid = "u v"; },
+         "config.metadata.uid: byte 0x20 at 1"},
+        {"UidTooLong",
+         [](PodConfig& c) { c.metadata.uid = std::string(254, 'u'); },
+         "config.metadata.uid: is 254 bytes; at most 253"},
+        // Paths.
+        {"LogDirectoryRelative",
+         [](PodConfig& c) { c.log_directory = "var/log/pods/x"; },
+         "config.log_directory: must be an absolute path"},
+        {"LogDirectoryDotDot",
+         [](PodConfig& c) { c.log_directory = "/var/log/../../etc"; },
+         "config.log_directory: must be clean"},
+        {"LogDirectoryDoubleSlash",
+         [](PodConfig& c) { c.log_directory = "/var//log"; },
+         "config.log_directory: must be clean"},
+        {"LogDirectoryTrailingSlash",
+         [](PodConfig& c) { c.log_directory = "/var/log/"; },
+         "config.log_directory: must be clean"},
+        {"LogDirectoryDot",
+         [](PodConfig& c) { c.log_directory = "/var/./log"; },
+         "config.log_directory: must be clean"},
+        {"LogDirectoryNewline",
+         [](PodConfig& c) { c.log_directory = "/var/log\n"; },
+         "config.log_directory: must not contain a control character"},
+        {"CgroupParentRelative",
+         [](PodConfig& c) { c.cgroup_parent = "kubepods"; },
+         "config.linux.cgroup_parent: must be an absolute path"},
+        {"CgroupParentDotDot",
+         [](PodConfig& c) { c.cgroup_parent = "/kubepods/../.."; },
+         "config.linux.cgroup_parent: must be clean"},
+        {"CgroupParentTrailingSlash",
+         [](PodConfig& c) { c.cgroup_parent = "/kubepods/"; },
+         "config.linux.cgroup_parent: must be clean"},
+        // DNS entries are words of resolv.conf lines.
+        {"DnsSearchSpace",
+         [](PodConfig& c) { c.dns.searches = {"a.local nameserver"}; },
+         "config.dns_config.searches[0]: must not contain whitespace"},
+        {"DnsSearchTab", [](PodConfig& c) { c.dns.searches = {"a\tb"}; },
+         "config.dns_config.searches[0]: must not contain whitespace"},
+        {"DnsOptionNewline",
+         [](PodConfig& c) { c.dns.options = {"ndots:5", "x\nnameserver 1"}; },
+         "config.dns_config.options[1]: must not contain whitespace"},
+        {"DnsOptionControl", [](PodConfig& c) { c.dns.options = {"a\x01"}; },
+         "config.dns_config.options[0]"},
+        // Sysctl values.
+        {"SysctlValueControl",
+         [](PodConfig& c) { c.sysctls["net.ipv4.ip_forward"] = "1\x7f"; },
+         "value must not contain a newline or other control character"},
+        {"SysctlValueTooLong",
+         [](PodConfig& c) {
+           c.sysctls["net.ipv4.ip_forward"] = std::string(4097, '1');
+         },
+         "value is 4097 bytes; at most 4096"},
+        // User namespace maps runc would refuse after side effects.
+        {"UsernsNoContainerRoot",
+         [](PodConfig& c) {
+           c.namespaces.userns.mappings.uids[0].container_id = 1;
+           c.namespaces.userns.mappings.gids[0].container_id = 1;
+         },
+         std::string(kUserns) + ".uids: must map container id 0"},
+        {"UsernsTextPastOneWrite",
+         [](PodConfig& c) {
+           std::vector<userns::IdMapping> list = {{0, 1000000000, 1}};
+           for (uint32_t i = 1; i < 300; ++i) {
+             list.push_back({1000000000 + i, 1000000000 + i, 1});
+           }
+           c.namespaces.userns.mappings = {list, list};
+         },
+         std::string(kUserns) + ".uids: is "},
+        {"UsernsGidsDiffer",
+         [](PodConfig& c) {
+           c.namespaces.userns.mappings.gids[0].host_id = 300000;
+         },
+         std::string(kUserns) + ".gids: must equal uids"},
         {"UsernsHostRoot",
          [](PodConfig& c) { c.namespaces.userns.mappings.uids[0].host_id = 0; },
          std::string(kUserns) + ".uids[0]"},
@@ -156,6 +266,98 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<BadCase>& info) {
       return info.param.name;
     });
+
+TEST(ValidatePodConfigTest, AcceptsWhatKubeletSends) {
+  PodConfig config = ValidConfig();
+  config.metadata = {"coredns-5d78c9869d-x7k2p.v1",
+                     "0b9f4c1e-7a3d-4f2b-9c8e-1d2e3f4a5b6c", "kube-system", 3};
+  config.log_directory =
+      "/var/log/pods/kube-system_coredns_0b9f4c1e-7a3d-4f2b-9c8e-1d2e3f4a5b6c";
+  config.cgroup_parent = "/kubepods/burstable/pod0b9f4c1e";
+  config.dns.searches = {"kube-system.svc.cluster.local", "svc.cluster.local"};
+  config.dns.options = {"ndots:5", "timeout:2"};
+  config.sysctls["net.ipv4.ip_local_port_range"] = "1024 65000";
+  config.labels = {{"io.kubernetes.pod.name", "coredns"}};
+  EXPECT_OK(ValidatePodConfig(config, {}));
+  config.metadata.uid = "a0:f1/Hash+Static_Pod.~";  // printable is enough
+  EXPECT_OK(ValidatePodConfig(config, {}));
+}
+
+TEST(ValidatePodConfigTest, CgroupParentMustBeUnderTheConfiguredPrefix) {
+  PodConfig config = ValidConfig();
+  PodLimits limits;
+  limits.cgroup_parent_prefix = "/kubepods";
+  for (const char* ok : {"/kubepods", "/kubepods/besteffort/pod1"}) {
+    config.cgroup_parent = ok;
+    EXPECT_OK(ValidatePodConfig(config, {}, limits)) << ok;
+  }
+  for (const char* bad : {"/", "/kubepods-other", "/system.slice"}) {
+    config.cgroup_parent = bad;
+    EXPECT_THAT(ValidatePodConfig(config, {}, limits),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("config.linux.cgroup_parent: must be "
+                                   "/kubepods or below it")))
+        << bad;
+  }
+}
+
+TEST(ValidatePodConfigTest, DifferentGidsAllowedByPolicy) {
+  PodConfig config = ValidConfig();
+  config.namespaces.userns.mappings.gids[0].host_id = 300000;
+  userns::MappingPolicy policy;
+  policy.allow_different_uid_gid_maps = true;
+  EXPECT_OK(ValidatePodConfig(config, policy));
+}
+
+// Each limit: at the limit is accepted, one past it is refused naming the
+// field. Small limits stand in for the (large) defaults.
+TEST(ValidatePodConfigTest, SizeLimits) {
+  PodLimits limits;
+  limits.max_label_annotation_bytes = 10;
+  limits.max_port_mappings = 2;
+  limits.max_sysctls = 2;  // ValidConfig has 2
+  limits.max_dns_entries = 3;
+  PodConfig config = ValidConfig();
+  config.labels = {{"ab", "cd"}};
+  config.annotations = {{"ef", "gh"}, {"i", "j"}};  // 10 bytes in all
+  config.port_mappings.push_back({Protocol::kUdp, 53, 0, ""});
+  config.dns.searches = {"cluster.local"};  // with 2 servers: 3
+  ASSERT_OK(ValidatePodConfig(config, {}, limits));
+
+  struct Past {
+    const char* field;
+    std::function<void(PodConfig&)> grow;
+  };
+  for (const Past& past : std::vector<Past>{
+           {"config.labels, config.annotations: are 11 bytes together; at "
+            "most 10",
+            [](PodConfig& c) { c.labels["k"] = ""; }},
+           {"config.port_mappings: has 3 entries; at most 2",
+            [](PodConfig& c) {
+              c.port_mappings.push_back({Protocol::kTcp, 81, 0, ""});
+            }},
+           {"config.linux.sysctls: has 3 entries; at most 2",
+            [](PodConfig& c) { c.sysctls["kernel.msgmax"] = "1"; }},
+           {"config.dns_config: has 4 servers, searches and options; at most 3",
+            [](PodConfig& c) { c.dns.options = {"ndots:1"}; }},
+       }) {
+    PodConfig grown = config;
+    past.grow(grown);
+    EXPECT_THAT(
+        ValidatePodConfig(grown, {}, limits),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(past.field)));
+  }
+}
+
+TEST(UncleanPathReasonTest, AcceptsCleanAbsolutePaths) {
+  for (const char* path : {"/", "/a", "/a/b.c/d", "/a/..b/c.", "/var/log/x"}) {
+    EXPECT_EQ(UncleanPathReason(path), "") << path;
+  }
+  for (const char* path :
+       {"", "a", "//", "/a/", "/a//b", "/.", "/a/..", "/a/./b", "/a\nb"}) {
+    EXPECT_NE(UncleanPathReason(path), "") << path;
+  }
+}
 
 TEST(ValidateSysctlTest, AcceptsSlashSeparatorsAndIpcNames) {
   NamespaceOptions pod;
