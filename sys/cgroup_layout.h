@@ -17,8 +17,14 @@
 // read /sys/fs/cgroup; they hand cgroupsPath to the runtime, and runc and
 // crun (cgroupfs driver) create it in whichever hierarchies the host has,
 // the device rule included (an eBPF program on v2). On a pure v2 host the
-// pod's cgroup is /sys/fs/cgroup/<cgroup_parent>/<id>. That case is
-// covered here by the fake-statfs tests only: the CI host is hybrid.
+// pod's cgroup is /sys/fs/cgroup/<cgroup_parent>/<id>. The CI host is
+// hybrid, so detection of v2 is tested here with fake statfs answers, and
+// the daemon on a v2 layout by //cri/testing:podsandboxd_fixture_privileged_
+// test, which runs it in a mount namespace where /sys/fs/cgroup is cgroup2
+// alone (runc: the pod's cgroup only in the unified tree). crun 1.8.1 on
+// such a layout fails at create here with setrlimit(RLIMIT_MEMLOCK) EPERM:
+// it raises the limit for its eBPF device filter, and this CI sandbox
+// withholds CAP_SYS_RESOURCE; a real root has it.
 //
 // Detection reads statfs(2) only, through a seam (FsTypeFunction) so that
 // the v1 and v2 answers are tested on any host. Thread-safe: pure

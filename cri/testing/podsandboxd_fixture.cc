@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -222,6 +223,17 @@ void PodsandboxdTestBase::StartDaemon() {
   daemon_ = fork();
   ASSERT_GE(daemon_, 0);
   if (daemon_ == 0) {
+    // Syscalls only between fork and exec: the test is multithreaded.
+    if (options_.cgroup_v2_only) {
+      // MNT_DETACH takes the v1 hierarchies mounted below with the tmpfs.
+      if (unshare(CLONE_NEWNS) != 0 ||
+          mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+          umount2("/sys/fs/cgroup", MNT_DETACH) != 0 ||
+          mount("cgroup2", "/sys/fs/cgroup", "cgroup2",
+                MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+        _exit(126);
+      }
+    }
     const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(fd, 1);
     dup2(fd, 2);

@@ -60,6 +60,11 @@ class PodsandboxdTestBase : public sys::LeakCheckedTest {
     std::string network_name;
     // Appended to DaemonArgs(), e.g. {"--log-level", "debug"}.
     std::vector<std::string> extra_daemon_args;
+    // Runs the daemon in a private mount namespace whose /sys/fs/cgroup is
+    // cgroup2 alone: a pure cgroup v2 host's layout (Debian 12's), on any
+    // host. The runtimes it spawns see the same. Its mounts (pin
+    // directories) are then out of the test's sight; they go with it.
+    bool cgroup_v2_only = false;
   };
 
  protected:

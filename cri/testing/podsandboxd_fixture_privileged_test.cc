@@ -2,17 +2,25 @@
 // nobody removes it (the daemon SIGKILLed with the pod running) is named by
 // FindLeftovers, one line per record, CNI result, bundle, pin, pod files,
 // runtime state and IPAM lease; and once the pod is removed, nothing is.
+// And the daemon on a pure cgroup v2 layout (Options::cgroup_v2_only): a
+// user-namespaced pod runs with its cgroup in the unified hierarchy alone.
 // Needs root.
 #include <signal.h>
+#include <unistd.h>
 
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cri/api.grpc.pb.h"
 #include "cri/api.pb.h"
 #include "cri/testing/podsandboxd_fixture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "sys/cgroup_layout.h"
+#include "sys/file.h"
+#include "sys/testing/status_matchers.h"
 
 namespace podsandbox::cri {
 namespace {
@@ -30,21 +38,13 @@ PodsandboxdTestBase::Options FixtureOptions() {
   return options;
 }
 
-class PodsandboxdFixtureTest : public PodsandboxdTestBase {
- protected:
-  PodsandboxdFixtureTest() : PodsandboxdTestBase(FixtureOptions()) {}
-};
-
-TEST_F(PodsandboxdFixtureTest, LeftoversOfAnUnremovedPodAreNamed) {
-  ASSERT_NO_FATAL_FAILURE(StartDaemon());
-  EXPECT_EQ(FindLeftovers(), "") << "an idle daemon leaves nothing";
-
+v1::RunPodSandboxRequest UsernsPod(const std::string& name) {
   v1::RunPodSandboxRequest request;
   v1::PodSandboxConfig* config = request.mutable_config();
-  config->mutable_metadata()->set_name("leftover");
+  config->mutable_metadata()->set_name(name);
   config->mutable_metadata()->set_namespace_("test");
-  config->mutable_metadata()->set_uid("uid-leftover");
-  config->set_hostname("leftover");
+  config->mutable_metadata()->set_uid(absl::StrCat("uid-", name));
+  config->set_hostname(name);
   v1::UserNamespace* userns = config->mutable_linux()
                                   ->mutable_security_context()
                                   ->mutable_namespace_options()
@@ -56,6 +56,19 @@ TEST_F(PodsandboxdFixtureTest, LeftoversOfAnUnremovedPodAreNamed) {
     m->set_host_id(100000);
     m->set_length(65536);
   }
+  return request;
+}
+
+class PodsandboxdFixtureTest : public PodsandboxdTestBase {
+ protected:
+  PodsandboxdFixtureTest() : PodsandboxdTestBase(FixtureOptions()) {}
+};
+
+TEST_F(PodsandboxdFixtureTest, LeftoversOfAnUnremovedPodAreNamed) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  EXPECT_EQ(FindLeftovers(), "") << "an idle daemon leaves nothing";
+
+  const v1::RunPodSandboxRequest request = UsernsPod("leftover");
   v1::RunPodSandboxResponse response;
   grpc::Status run =
       runtime_service().RunPodSandbox(RpcContext().get(), request, &response);
@@ -94,6 +107,70 @@ TEST_F(PodsandboxdFixtureTest, LeftoversOfAnUnremovedPodAreNamed) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   RemoveAllPods();
   EXPECT_EQ(FindLeftovers(), "");
+}
+
+PodsandboxdTestBase::Options CgroupV2Options() {
+  PodsandboxdTestBase::Options options = FixtureOptions();
+  options.cgroup_v2_only = true;
+  return options;
+}
+
+class PodsandboxdOnCgroupV2Test : public PodsandboxdTestBase {
+ protected:
+  PodsandboxdOnCgroupV2Test() : PodsandboxdTestBase(CgroupV2Options()) {}
+};
+
+TEST_F(PodsandboxdOnCgroupV2Test, UsernsPodRunsWithItsCgroupInTheUnifiedTree) {
+  ASSERT_OK_AND_ASSIGN(sys::CgroupLayout layout, sys::DetectCgroupLayout());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  v1::RunPodSandboxResponse response;
+  grpc::Status run = runtime_service().RunPodSandbox(
+      RpcContext().get(), UsernsPod("on-v2"), &response);
+  ASSERT_TRUE(run.ok()) << run.error_message() << "\n" << DaemonLog();
+  const std::string id = response.pod_sandbox_id();
+  v1::PodSandboxStatusRequest status_request;
+  status_request.set_pod_sandbox_id(id);
+  status_request.set_verbose(true);
+  v1::PodSandboxStatusResponse status;
+  ASSERT_TRUE(runtime_service()
+                  .PodSandboxStatus(RpcContext().get(), status_request, &status)
+                  .ok());
+  EXPECT_EQ(status.status().state(), v1::SANDBOX_READY);
+  const nlohmann::json info = nlohmann::json::parse(
+      status.info().at("info"), nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(info.is_object());
+  const pid_t pid = info.value("pid", 0);
+  ASSERT_GT(pid, 0);
+
+  // The runtime saw cgroup2 alone: the pause is in <id> of the unified
+  // hierarchy ("0::" in /proc/<pid>/cgroup) ...
+  ASSERT_OK_AND_ASSIGN(std::string cgroups,
+                       sys::ReadFile(absl::StrCat("/proc/", pid, "/cgroup")));
+  EXPECT_THAT(cgroups, HasSubstr(absl::StrCat("0::/", id, "\n")));
+  // ... and, where the host shows the unified hierarchy, the directory is
+  // there with the pause in it, while no v1 hierarchy got one.
+  std::string unified;
+  if (layout == sys::CgroupLayout::kV2) unified = "/sys/fs/cgroup";
+  if (layout == sys::CgroupLayout::kHybrid) unified = "/sys/fs/cgroup/unified";
+  if (!unified.empty()) {
+    ASSERT_OK_AND_ASSIGN(
+        std::string procs,
+        sys::ReadFile(absl::StrCat(unified, "/", id, "/cgroup.procs")));
+    EXPECT_THAT(procs, HasSubstr(absl::StrCat(pid, "\n")));
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> host_dirs,
+                       sys::HostCgroupDirectories(absl::StrCat("/", id)));
+  for (const std::string& dir : host_dirs) {
+    if (absl::StartsWith(dir, unified + "/") || unified == "/sys/fs/cgroup") {
+      continue;
+    }
+    EXPECT_NE(access(dir.c_str(), F_OK), 0) << dir;
+  }
+
+  RemoveAllPods();
+  if (!unified.empty()) {
+    EXPECT_NE(access(absl::StrCat(unified, "/", id).c_str(), F_OK), 0);
+  }
 }
 
 }  // namespace
