@@ -253,10 +253,13 @@ void LeakCheckedTest::WatchDirectory(const std::string& dir) {
 void LeakCheckedTest::WatchCgroup(const std::string& path) {
   watched_cgroups_.push_back(path);
   if (!snapshotted_) return;
-  // Only the new path's part of a fresh snapshot.
-  HostSnapshot now = HostSnapshot::Take({}, {path});
-  for (const std::string& dir : now.cgroups) {
-    if (absl::StrContains(dir, path)) before_.cgroups.insert(dir);
+  // Only the new path's subtrees join the snapshot: the top level stays as
+  // SetUp saw it.
+  absl::StatusOr<std::vector<std::string>> tops = HostCgroupDirectories(path);
+  if (!tops.ok()) return;  // Take reports the layout itself as unreadable
+  for (const std::string& top : *tops) {
+    if (::access(top.c_str(), F_OK) == 0) before_.cgroups.insert(top);
+    WalkDirectories(top, /*recursive=*/true, before_.cgroups);
   }
 }
 
