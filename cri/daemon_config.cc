@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -26,6 +27,7 @@
 #include "nlohmann/json.hpp"
 #include "sandbox/runtime_handler.h"
 #include "sandbox/runtime_type.h"
+#include "sandbox/validation.h"
 #include "sys/log.h"
 #include "toml++/toml.h"
 
@@ -141,6 +143,56 @@ absl::Status ParseUserns(const Reader& r, const toml::table& table,
     absl::Status s;
     if (k == "allow_host_root") {
       s = Set(r.Bool(node, key), &out->allow_host_root);
+    } else if (k == "allow_different_uid_gid_maps") {
+      s = Set(r.Bool(node, key), &out->allow_different_uid_gid_maps);
+    } else if (k == "allow_overlapping_ranges") {
+      s = Set(r.Bool(node, key), &out->allow_overlapping_ranges);
+    } else {
+      s = r.Unknown(node, key);
+    }
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// An integer in [min, max] into `out`.
+template <typename T>
+absl::Status IntegerIn(const Reader& r, const toml::node& node,
+                       absl::string_view key, int64_t min, int64_t max,
+                       T* out) {
+  absl::StatusOr<int64_t> n = r.Integer(node, key);
+  if (!n.ok()) return n.status();
+  if (*n < min || *n > max) {
+    return r.Error(node, key,
+                   absl::StrCat("must be in [", min, ", ", max, "]"));
+  }
+  *out = static_cast<T>(*n);
+  return absl::OkStatus();
+}
+
+absl::Status ParseLimits(const Reader& r, const toml::table& table,
+                         DaemonConfig* out) {
+  // Upper bounds keep a typo from disabling a limit; each is far above
+  // the default.
+  constexpr int64_t kMaxCount = 1 << 20;
+  sandbox::PodLimits& limits = out->controller.pod_limits;
+  for (auto&& [k, node] : table) {
+    const std::string key = absl::StrCat("limits.", Str(k));
+    absl::Status s;
+    if (k == "sandboxes") {
+      s = IntegerIn(r, node, key, 1, kMaxCount, &out->controller.max_sandboxes);
+    } else if (k == "request_bytes") {
+      // gRPC takes an int; below 64 KiB no real request fits.
+      s = IntegerIn(r, node, key, 64 << 10, INT32_MAX, &out->max_request_bytes);
+    } else if (k == "label_annotation_bytes") {
+      s = IntegerIn(r, node, key, 1, INT32_MAX,
+                    &limits.max_label_annotation_bytes);
+    } else if (k == "port_mappings") {
+      s = IntegerIn(r, node, key, 0, kMaxCount, &limits.max_port_mappings);
+    } else if (k == "sysctls") {
+      s = IntegerIn(r, node, key, 0, kMaxCount, &limits.max_sysctls);
+    } else if (k == "dns_entries") {
+      s = IntegerIn(r, node, key, 0, kMaxCount, &limits.max_dns_entries);
     } else {
       s = r.Unknown(node, key);
     }
@@ -298,6 +350,12 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(absl::string_view text,
       } else {
         config.max_concurrent_run_pod_sandbox = static_cast<int>(*n);
       }
+    } else if (key == "cgroup_parent_prefix") {
+      s = Set(r.String(node, key),
+              &config.controller.pod_limits.cgroup_parent_prefix);
+    } else if (key == "limits") {
+      absl::StatusOr<const toml::table*> t = r.Table(node, key);
+      s = t.ok() ? ParseLimits(r, **t, &config) : t.status();
     } else if (key == "cni") {
       absl::StatusOr<const toml::table*> t = r.Table(node, key);
       s = t.ok() ? ParseCni(r, **t, &config.controller) : t.status();
@@ -363,6 +421,13 @@ absl::Status FinalizeDaemonConfig(DaemonConfig* config) {
   if (!c.pause_binary.empty()) {
     absl::Status s = RequireAbsolute("pause_binary", c.pause_binary);
     if (!s.ok()) return s;
+  }
+  if (std::string why =
+          sandbox::UncleanPathReason(c.pod_limits.cgroup_parent_prefix);
+      !why.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cgroup_parent_prefix: \"",
+                     c.pod_limits.cgroup_parent_prefix, "\" ", why));
   }
   if (c.cni_bin_dirs.empty()) {
     return absl::InvalidArgumentError("cni.bin_dirs: must not be empty");
@@ -444,7 +509,19 @@ std::string DaemonConfigJson(const DaemonConfig& config) {
        {{"confDir", c.cni_conf_dir},
         {"binDirs", c.cni_bin_dirs},
         {"timeout", absl::FormatDuration(c.cni_timeout)}}},
-      {"userns", {{"allowHostRoot", c.userns_policy.allow_host_root}}},
+      {"cgroupParentPrefix", c.pod_limits.cgroup_parent_prefix},
+      {"limits",
+       {{"sandboxes", c.max_sandboxes},
+        {"requestBytes", config.max_request_bytes},
+        {"labelAnnotationBytes", c.pod_limits.max_label_annotation_bytes},
+        {"portMappings", c.pod_limits.max_port_mappings},
+        {"sysctls", c.pod_limits.max_sysctls},
+        {"dnsEntries", c.pod_limits.max_dns_entries}}},
+      {"userns",
+       {{"allowHostRoot", c.userns_policy.allow_host_root},
+        {"allowDifferentUidGidMaps",
+         c.userns_policy.allow_different_uid_gid_maps},
+        {"allowOverlappingRanges", c.userns_policy.allow_overlapping_ranges}}},
       {"runtimeHandlers", handlers},
   };
   return json.dump();

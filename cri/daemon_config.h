@@ -12,6 +12,15 @@
 //   oom_score_adj = 0                 # the pause process's
 //   pause_binary = ""                 # "" means the one beside the daemon
 //   max_concurrent_run_pod_sandbox = 32  # more are refused (1 to 1024)
+//   cgroup_parent_prefix = "/"        # pods' cgroup_parent under it; "/": any
+//
+//   [limits]                          # per request, refused past them
+//   sandboxes = 4096                  # held at once; more: ResourceExhausted
+//   request_bytes = 16777216          # gRPC's max receive message size
+//   label_annotation_bytes = 1048576  # labels + annotations, keys and values
+//   port_mappings = 4096
+//   sysctls = 1024
+//   dns_entries = 256                 # servers + searches + options
 //
 //   [cni]
 //   conf_dir = "/etc/cni/net.d"
@@ -20,6 +29,8 @@
 //
 //   [userns]
 //   allow_host_root = false           # may a pod map host uid/gid 0?
+//   allow_different_uid_gid_maps = false  # may gids map unlike uids?
+//   allow_overlapping_ranges = false  # may live pods share host ids?
 //
 //   [[runtime_handlers]]              # repeat per handler
 //   name = "runc"
@@ -72,6 +83,11 @@ struct DaemonConfig {
   // a bound on what a hung CNI plugin can pin until its timeout: each call
   // holds a thread, a namespace helper, pins and plugin processes.
   int max_concurrent_run_pod_sandbox = 32;
+
+  // gRPC's max receive message size, set explicitly rather than left to
+  // gRPC's 4 MiB default: kubelet's own limit is 16 MiB, and a bigger
+  // request is refused (RESOURCE_EXHAUSTED) before it is parsed.
+  int max_request_bytes = 16 << 20;
 };
 
 // What the command line sets; unset fields keep the file's value.

@@ -1,5 +1,9 @@
 #include "cri/daemon_config.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -24,6 +28,15 @@ log_level = "debug"
 default_runtime = "crun"
 stop_grace_period = "3s"
 oom_score_adj = 100
+cgroup_parent_prefix = "/kubepods"
+
+[limits]
+sandboxes = 500
+request_bytes = 8388608
+label_annotation_bytes = 65536
+port_mappings = 100
+sysctls = 10
+dns_entries = 20
 
 [cni]
 conf_dir = "/etc/psb/net.d"
@@ -32,6 +45,8 @@ timeout = "5s"
 
 [userns]
 allow_host_root = true
+allow_different_uid_gid_maps = true
+allow_overlapping_ranges = true
 
 [[runtime_handlers]]
 name = "runc"
@@ -62,6 +77,15 @@ TEST(DaemonConfigTest, ParsesEveryKey) {
   EXPECT_THAT(config.controller.cni_bin_dirs, ElementsAre("/opt/cni/bin"));
   EXPECT_EQ(config.controller.cni_timeout, absl::Seconds(5));
   EXPECT_TRUE(config.controller.userns_policy.allow_host_root);
+  EXPECT_TRUE(config.controller.userns_policy.allow_different_uid_gid_maps);
+  EXPECT_TRUE(config.controller.userns_policy.allow_overlapping_ranges);
+  EXPECT_EQ(config.controller.pod_limits.cgroup_parent_prefix, "/kubepods");
+  EXPECT_EQ(config.controller.max_sandboxes, 500u);
+  EXPECT_EQ(config.max_request_bytes, 8 << 20);
+  EXPECT_EQ(config.controller.pod_limits.max_label_annotation_bytes, 65536u);
+  EXPECT_EQ(config.controller.pod_limits.max_port_mappings, 100u);
+  EXPECT_EQ(config.controller.pod_limits.max_sysctls, 10u);
+  EXPECT_EQ(config.controller.pod_limits.max_dns_entries, 20u);
   ASSERT_EQ(config.controller.runtime_handlers.size(), 2u);
   const sandbox::RuntimeHandler& runc = config.controller.runtime_handlers[0];
   EXPECT_EQ(runc.name, "runc");
@@ -88,6 +112,56 @@ TEST(DaemonConfigTest, EmptyFileGivesDefaults) {
   EXPECT_THAT(config.controller.cni_bin_dirs,
               ElementsAre("/opt/cni/bin", "/usr/lib/cni"));
   EXPECT_TRUE(config.controller.runtime_handlers.empty());
+  // Validation's defaults: refusing, and far above what kubelet sends.
+  EXPECT_FALSE(config.controller.userns_policy.allow_different_uid_gid_maps);
+  EXPECT_FALSE(config.controller.userns_policy.allow_overlapping_ranges);
+  EXPECT_EQ(config.controller.pod_limits.cgroup_parent_prefix, "/");
+  EXPECT_EQ(config.controller.max_sandboxes, 4096u);
+  EXPECT_EQ(config.max_request_bytes, 16 << 20);
+  EXPECT_EQ(config.controller.pod_limits.max_label_annotation_bytes, 1u << 20);
+  EXPECT_EQ(config.controller.pod_limits.max_port_mappings, 4096u);
+  EXPECT_EQ(config.controller.pod_limits.max_sysctls, 1024u);
+  EXPECT_EQ(config.controller.pod_limits.max_dns_entries, 256u);
+}
+
+TEST(DaemonConfigTest, BadLimitsAreNamed) {
+  for (const auto& [text, want] :
+       std::vector<std::pair<const char*, const char*>>{
+           {"[limits]\nsandboxes = 0\n",
+            "p.toml:2: limits.sandboxes: must be in [1, "},
+           {"[limits]\nrequest_bytes = 1024\n",
+            "limits.request_bytes: must be in [65536, 2147483647]"},
+           {"[limits]\nrequest_bytes = 4294967296\n",
+            "limits.request_bytes: must be in"},
+           {"[limits]\nport_mappings = -1\n",
+            "limits.port_mappings: must be in [0, "},
+           {"[limits]\nsysctls = \"10\"\n",
+            "limits.sysctls: must be an integer"},
+           {"[limits]\ndns_entry = 3\n", "limits.dns_entry: unknown key"},
+           {"limits = 3\n", "limits: must be a table"},
+           {"[userns]\nallow_overlapping_ranges = 1\n",
+            "userns.allow_overlapping_ranges: must be true or false"},
+           {"cgroup_parent_prefix = 7\n",
+            "cgroup_parent_prefix: must be a string"},
+       }) {
+    EXPECT_THAT(ParseDaemonConfig(text, "p.toml"),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(want)))
+        << text;
+  }
+  // The prefix must be a clean absolute path; checked with the whole.
+  for (const char* prefix : {"kubepods", "/kubepods/", "/a/../b"}) {
+    ASSERT_OK_AND_ASSIGN(
+        DaemonConfig config,
+        ParseDaemonConfig(
+            absl::StrCat("cgroup_parent_prefix = \"", prefix,
+                         "\"\n[[runtime_handlers]]\nname = \"runc\"\n"
+                         "path = \"/usr/sbin/runc\"\n"),
+            "p.toml"));
+    EXPECT_THAT(FinalizeDaemonConfig(&config),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("cgroup_parent_prefix: ")))
+        << prefix;
+  }
 }
 
 TEST(DaemonConfigTest, UnknownKeysAreNamedWithTheirLine) {
@@ -234,8 +308,9 @@ TEST(DaemonConfigTest, MaxConcurrentRunPodSandbox) {
   }
   EXPECT_THAT(
       ParseDaemonConfig("max_concurrent_run_pod_sandbox = \"8\"\n", "f"),
-      StatusIs(absl::StatusCode::kInvalidArgument,
-               HasSubstr("max_concurrent_run_pod_sandbox: must be an integer")));
+      StatusIs(
+          absl::StatusCode::kInvalidArgument,
+          HasSubstr("max_concurrent_run_pod_sandbox: must be an integer")));
 }
 
 }  // namespace

@@ -318,6 +318,9 @@ int Run(int argc, char** argv) {
                            grpc::InsecureServerCredentials());
   builder.RegisterService(&service);
   builder.RegisterService(&images);
+  // Explicit, not gRPC's 4 MiB default: a larger request is refused with
+  // RESOURCE_EXHAUSTED before it is parsed (limits.request_bytes).
+  builder.SetMaxReceiveMessageSize(config->max_request_bytes);
   // gRPC binds with the process umask: 0117 creates the socket 0660, so it
   // is never reachable by others, not even between bind and chmod.
   const mode_t old_umask = umask(0117);
