@@ -48,7 +48,9 @@ struct Counted {
 };
 
 // du: allocated bytes and inodes below `dir_fd` (which it owns), never
-// following symlinks, each hardlinked inode once. Only reads.
+// following symlinks, each hardlinked inode once. Only reads. An entry that
+// vanishes while we walk (tmp/ holds pulls in progress and GC victims
+// being removed) is skipped, not an error: usage is a snapshot anyway.
 absl::Status CountTree(sys::UniqueFd dir_fd, const std::string& path,
                        Counted& c) {
   int fd = dir_fd.release();
@@ -62,6 +64,7 @@ absl::Status CountTree(sys::UniqueFd dir_fd, const std::string& path,
     if (name == "." || name == "..") continue;
     struct stat st;
     if (::fstatat(::dirfd(d.get()), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;
       return sys::ErrnoError(errno, "stat %s/%s", path, name);
     }
     if (st.st_nlink > 1 && !S_ISDIR(st.st_mode) &&
@@ -75,6 +78,7 @@ absl::Status CountTree(sys::UniqueFd dir_fd, const std::string& path,
           ::openat(::dirfd(d.get()), e->d_name,
                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!sub.valid()) {
+        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) continue;
         return sys::ErrnoError(errno, "open %s/%s", path, name);
       }
       RETURN_IF_ERROR(

@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -247,6 +249,25 @@ TEST_F(StoreTest, FailedFillLeavesNothingAndExistingLayerIsNotRefilled) {
               IsOk());
   EXPECT_FALSE(called);
   EXPECT_TRUE(Exists(store_.LayerPath(base_) + "/f"));
+}
+
+TEST_F(StoreTest, ConcurrentCommitsOfOneLayerLeaveOne) {
+  std::atomic<int> filled{0};
+  auto fill = [&](int dir_fd) {
+    ++filled;
+    return WriteFile("f", 100000)(dir_fd);
+  };
+  std::vector<std::thread> threads;
+  std::vector<absl::Status> results(4);
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back(
+        [&, i] { results[i] = store_.CommitLayer(base_, fill); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const absl::Status& s : results) EXPECT_THAT(s, IsOk());
+  EXPECT_GE(filled.load(), 1);
+  EXPECT_THAT(Names(root_ + "/layers"), ElementsAre(base_.hex));
+  EXPECT_THAT(Names(store_.LayerPath(base_)), ElementsAre("f"));
 }
 
 // What a SIGKILL at any point of a pull leaves: temp files and directories
