@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "image/digest.h"
+#include "image/store.h"
 #include "image/unpack.h"
 #include "sys/file.h"
 #include "sys/real_sys.h"
@@ -448,6 +449,29 @@ TEST_F(UnpackTest, DecompressionBombIsRefused) {
   EXPECT_THAT(Unpack(gz, options),
               StatusIs(absl::StatusCode::kResourceExhausted,
                        HasSubstr("uncompressed size")));
+}
+
+// As the puller uses it: unpacked into the store's temp dir, a bomb leaves
+// no layer and no temp behind.
+TEST_F(UnpackTest, DecompressionBombInTheStoreLeavesNothing) {
+  std::string gz =
+      Compress(MakeTar({File("zeros", std::string(32 << 20, '\0'))}),
+               Compression::kGzip);
+  Store store(real_, tmp_.Sub("layer/images"));
+  ASSERT_THAT(store.Init(), IsOk());
+  UnpackOptions options;
+  options.max_bytes = 1 << 20;
+  Digest chain_id = Sha256Of("bomb");
+  EXPECT_THAT(store.CommitLayer(chain_id,
+                                [&](int dir_fd) {
+                                  return UnpackLayer(real_, dir_fd,
+                                                     StringSource(gz), options)
+                                      .status();
+                                }),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_FALSE(store.HasLayer(chain_id));
+  EXPECT_TRUE(Names(tmp_.Sub("layer/images/layers")).empty());
+  EXPECT_TRUE(Names(tmp_.Sub("layer/images/tmp")).empty());
 }
 
 TEST_F(UnpackTest, TooManyEntriesAreRefused) {
