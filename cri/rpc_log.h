@@ -7,6 +7,11 @@
 // The privileged daemon test looks for "rpc=<method> pod=<pod> code=<code>";
 // keep that prefix stable.
 //
+// `pod` and the error message are request text (a client picks pod names,
+// and messages quote fields): both go through sys::LogSafe, escaped and cut
+// (pod at 256 bytes, the message at 1024), so a client cannot forge or
+// flood log lines.
+//
 // Thread-safe: logging is.
 #ifndef PODSANDBOX_CRI_RPC_LOG_H_
 #define PODSANDBOX_CRI_RPC_LOG_H_

@@ -2,6 +2,12 @@
 // compile time by absl::StrFormat. Log at boundaries only (see STYLE.md):
 // lower layers return a Status instead.
 //
+// One call, one line: WriteLogLine escapes every control character of the
+// message (a pod name with "\n" cannot forge a second line) and caps it at
+// kMaxLogLine bytes. Request text (names, uids, client messages) goes
+// through LogSafe, which also caps it much shorter and escapes '\', so what
+// a client sent can be told apart from what we wrote.
+//
 // Thread-safe: each line is written with a single write(2).
 #ifndef PODSANDBOX_SYS_LOG_H_
 #define PODSANDBOX_SYS_LOG_H_
@@ -21,6 +27,16 @@ bool LogEnabled(LogLevel level);
 
 // Parses "debug", "info", "warning" or "error".
 bool ParseLogLevel(absl::string_view text, LogLevel* level);
+
+// How much request text LogSafe keeps by default, and how long a whole
+// message may be.
+inline constexpr size_t kMaxLoggedText = 256;
+inline constexpr size_t kMaxLogLine = 16 * 1024;
+
+// `text` fit for a log line: '\\' and control characters escaped C-style
+// ("\\", "\n", "\t", "\r", "\x01", "\x7f"), and cut after `max_bytes` of
+// input with "...(N more bytes)". Pure; thread-safe.
+std::string LogSafe(absl::string_view text, size_t max_bytes = kMaxLoggedText);
 
 namespace internal {
 void WriteLogLine(LogLevel level, const char* file, int line,

@@ -1,0 +1,81 @@
+#include "cri/rpc_log.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace podsandbox::cri {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::SizeIs;
+
+// What `log` writes to stderr, through a temp file.
+template <typename F>
+std::string CaptureStderr(F log) {
+  FILE* file = ::tmpfile();
+  EXPECT_NE(file, nullptr);
+  if (file == nullptr) return "";
+  int saved = ::dup(STDERR_FILENO);
+  ::dup2(::fileno(file), STDERR_FILENO);
+  log();
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  std::string out;
+  ::rewind(file);
+  char buf[4096];
+  size_t n;
+  while ((n = ::fread(buf, 1, sizeof(buf), file)) > 0) out.append(buf, n);
+  ::fclose(file);
+  return out;
+}
+
+std::vector<std::string> Lines(const std::string& out) {
+  return absl::StrSplit(out, '\n', absl::SkipEmpty());
+}
+
+TEST(LogRpcTest, KeepsTheStablePrefix) {
+  std::string out = CaptureStderr(
+      [] { LogRpc("RunPodSandbox", "default/web", absl::Now(), {}); });
+  EXPECT_THAT(out, HasSubstr("rpc=RunPodSandbox pod=default/web code=OK "));
+}
+
+// kubelet's own names cannot hold a newline, but any client can send one:
+// the pod and the message it is quoted in stay on one line, escaped.
+TEST(LogRpcTest, APodNameWithANewlineCannotForgeALine) {
+  const std::string pod =
+      "default/web\nrpc=RemovePodSandbox pod=default/db code=OK";
+  std::string out = CaptureStderr([&] {
+    LogRpc("RunPodSandbox", pod, absl::Now(),
+           absl::InvalidArgumentError(
+               "config.metadata.name: \"web\nrpc=forged\""));
+  });
+  ASSERT_THAT(Lines(out), SizeIs(1)) << out;
+  EXPECT_THAT(out, HasSubstr("pod=default/web\\nrpc=RemovePodSandbox "
+                             "pod=default/db code=OK code=INVALID_ARGUMENT"));
+  EXPECT_THAT(out,
+              HasSubstr("error=config.metadata.name: \"web\\nrpc=forged\""));
+}
+
+TEST(LogRpcTest, LongPodAndMessageAreCapped) {
+  std::string out = CaptureStderr([] {
+    LogRpc("RunPodSandbox", std::string(300, 'p'), absl::Now(),
+           absl::InvalidArgumentError(std::string(2000, 'm')));
+  });
+  ASSERT_THAT(Lines(out), SizeIs(1));
+  EXPECT_THAT(out, HasSubstr(std::string(256, 'p') + "...(44 more bytes) "));
+  EXPECT_THAT(out, HasSubstr(std::string(1024, 'm') + "...(976 more bytes)"));
+  EXPECT_THAT(out, Not(HasSubstr(std::string(257, 'p'))));
+}
+
+}  // namespace
+}  // namespace podsandbox::cri
