@@ -71,12 +71,15 @@ class StoreTest : public sys::LeakCheckedTest {
  protected:
   void SetUp() override {
     sys::LeakCheckedTest::SetUp();
+    fds_before_ = Names("/proc/self/fd");
     ASSERT_THAT(store_.Init(), IsOk());
   }
 
   std::string FindLeftovers() override {
-    if (!Names(root_ + "/tmp").empty()) return "temp files left in tmp/\n";
-    return "";
+    std::string out;
+    if (!Names(root_ + "/tmp").empty()) out += "temp files left in tmp/\n";
+    if (Names("/proc/self/fd") != fds_before_) out += "fds leaked\n";
+    return out;
   }
 
   // Stores a config and manifest blob and the layers, then the record.
@@ -110,6 +113,7 @@ class StoreTest : public sys::LeakCheckedTest {
     return AddImage(store_, name, layers, std::move(tags));
   }
 
+  std::set<std::string> fds_before_;
   sys::RealSys real_;
   sys::TempDir tmp_;
   std::string root_ = tmp_.Sub("images");
