@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -78,7 +79,10 @@ PodsandboxdTestBase::Options FixtureOptions() {
   options.bridge = kBridge;
   options.subnet = absl::StrCat(kSubnetPrefix, "0/24");
   options.network_name = "psb-cri-test";
-  options.extra_daemon_args = {"--log-level", "debug"};
+  // The gate plugin of RunPodSandboxFinishesAfterTheClientGaveUp, then the
+  // real ones.
+  options.extra_daemon_args = {"--log-level", "debug", "--cni-bin-dir",
+                               absl::StrCat(FakePluginDir(), ":/usr/lib/cni")};
   return options;
 }
 
@@ -492,20 +496,40 @@ TEST_F(PodsandboxdTest, SigkilledDaemonRestartsWithPodsReady) {
 }
 
 TEST_F(PodsandboxdTest, RunPodSandboxFinishesAfterTheClientGaveUp) {
+  // The chain gets a last plugin that holds ADD until the test lets it go,
+  // so the client gives up while the daemon is surely mid-pipeline (a short
+  // deadline instead raced the pipeline, which sometimes won).
+  const std::string markers = base().Sub("gate-markers");
+  const std::string release = base().Sub("gate-release");
+  ASSERT_EQ(::mkdir(markers.c_str(), 0755), 0);
+  const std::string conflist = base().Sub("net.d/10-test.conflist");
+  nlohmann::json chain = nlohmann::json::parse(ReadAll(conflist));
+  chain["plugins"].push_back({{"type", "fake-pass-when-released"},
+                              {"markerDir", markers},
+                              {"releaseFile", release}});
+  WriteAll(conflist, chain.dump());
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   const v1::PodSandboxConfig config = PodConfig("impatient", true);
   {
-    // Reaches the daemon, but expires long before a pod can be READY.
     grpc::ClientContext context;
-    context.set_deadline(
-        absl::ToChronoTime(absl::Now() + absl::Milliseconds(30)));
     v1::RunPodSandboxRequest request;
     *request.mutable_config() = config;
     v1::RunPodSandboxResponse response;
-    grpc::Status s =
-        runtime_service().RunPodSandbox(&context, request, &response);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+    grpc::Status s;
+    std::thread call([&] {
+      s = runtime_service().RunPodSandbox(&context, request, &response);
+    });
+    // Wait until the daemon's ADD is inside the gate, then give up.
+    const absl::Time until = absl::Now() + absl::Seconds(60);
+    while (CountFiles(markers) == 0 && absl::Now() < until) {
+      absl::SleepFor(absl::Milliseconds(10));  // polling, with a deadline
+    }
+    ASSERT_EQ(CountFiles(markers), 1) << "ADD never reached the gate";
+    context.TryCancel();
+    call.join();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::CANCELLED) << s.error_message();
   }
+  WriteAll(release, "");
   // The daemon carries on: the pod becomes READY without any retry.
   std::vector<v1::PodSandbox> pods;
   const absl::Time deadline = absl::Now() + absl::Seconds(60);

@@ -54,11 +54,6 @@ constexpr int kReadRounds = 100;
 constexpr char kReadMethods[][20] = {"Version", "Status", "ListPodSandbox",
                                      "PodSandboxStatus"};
 
-std::string FakePluginDir() {
-  char cwd[4096];
-  return absl::StrCat(::getcwd(cwd, sizeof(cwd)), "/testdata/cni/plugins");
-}
-
 PodsandboxdTestBase::Options FixtureOptions() {
   PodsandboxdTestBase::Options options;
   options.bridge = "psbresp0";
@@ -127,15 +122,6 @@ class PendingRun {
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
 };
-
-int CountFiles(const std::string& dir) {
-  int n = 0;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (struct dirent* e = readdir(d)) n += e->d_name[0] != '.';
-    closedir(d);
-  }
-  return n;
-}
 
 // The `q` quantile (nearest rank) of `samples`, which it sorts.
 absl::Duration Quantile(std::vector<absl::Duration>& samples, double q) {

@@ -117,6 +117,20 @@ void WriteAll(const std::string& path, const std::string& text) {
   out << text;
 }
 
+int CountFiles(const std::string& dir) {
+  int n = 0;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (struct dirent* e = ::readdir(d)) n += e->d_name[0] != '.';
+    ::closedir(d);
+  }
+  return n;
+}
+
+std::string FakePluginDir() {
+  char cwd[4096];
+  return absl::StrCat(::getcwd(cwd, sizeof(cwd)), "/testdata/cni/plugins");
+}
+
 std::unique_ptr<grpc::ClientContext> RpcContext() {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(2)));

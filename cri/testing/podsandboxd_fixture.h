@@ -45,6 +45,13 @@ std::string ReadAll(const std::string& path);
 // the file notices its absence.
 void WriteAll(const std::string& path, const std::string& text);
 
+// How many entries (but dot files) `dir` has; 0 if it cannot be read.
+int CountFiles(const std::string& dir);
+
+// The fake CNI plugins of testdata/cni/plugins (the test's data must
+// include //testdata:cni_fake_plugins), as a --cni-bin-dir entry.
+std::string FakePluginDir();
+
 // A client context whose deadline (two minutes) no RPC of a healthy daemon
 // comes near, so a hung daemon fails the test instead of hanging it.
 std::unique_ptr<grpc::ClientContext> RpcContext();
