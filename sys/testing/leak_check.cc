@@ -172,6 +172,33 @@ void AddDifferences(const std::set<std::string>& before,
 
 }  // namespace
 
+namespace {
+
+// portmap creates these chains, the jumps into them and their two marking
+// rules the first time any pod has a port mapping, and by design never
+// removes them (they serve every later pod). They are host state the first
+// test to map a port creates, not a leak; the per-pod chains (CNI-DN-*)
+// and the per-pod rules inside CNI-HOSTPORT-DNAT stay watched.
+bool IsPortmapGlobalChain(absl::string_view chain) {
+  return chain == "CNI-HOSTPORT-DNAT" || chain == "CNI-HOSTPORT-SNAT" ||
+         chain == "CNI-HOSTPORT-MASQ" || chain == "CNI-HOSTPORT-SETMARK";
+}
+
+bool IsPortmapGlobalRule(absl::string_view rule) {
+  for (absl::string_view builtin : {"PREROUTING ", "OUTPUT ", "POSTROUTING "}) {
+    if (absl::StartsWith(rule, absl::StrCat("-A ", builtin)) &&
+        (absl::EndsWith(rule, "-j CNI-HOSTPORT-DNAT") ||
+         absl::EndsWith(rule, "-j CNI-HOSTPORT-SNAT") ||
+         absl::EndsWith(rule, "-j CNI-HOSTPORT-MASQ"))) {
+      return true;
+    }
+  }
+  return absl::StartsWith(rule, "-A CNI-HOSTPORT-MASQ -m mark ") ||
+         absl::StartsWith(rule, "-A CNI-HOSTPORT-SETMARK ");
+}
+
+}  // namespace
+
 std::set<std::string> ParseIptablesSave(absl::string_view command,
                                         absl::string_view text) {
   static const auto* const kBuiltIn = new absl::flat_hash_set<std::string>{
@@ -187,8 +214,10 @@ std::set<std::string> ParseIptablesSave(absl::string_view command,
           absl::StrSplit(line.substr(1), ' ', absl::SkipEmpty());
       if (f.size() < 2) continue;
       if (kBuiltIn->contains(f[0]) && f[1] == "ACCEPT") continue;
+      if (IsPortmapGlobalChain(f[0])) continue;
       out.insert(absl::StrCat(command, " ", table, " :", f[0], " ", f[1]));
     } else if (absl::StartsWith(line, "-")) {
+      if (IsPortmapGlobalRule(line)) continue;
       out.insert(absl::StrCat(command, " ", table, " ", line));
     }
   }

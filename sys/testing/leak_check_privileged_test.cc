@@ -275,8 +275,8 @@ TEST(ParseIptablesSaveTest, KeepsUserChainsRulesAndNonDefaultPolicies) {
       "*nat\n"
       ":PREROUTING ACCEPT [12:720]\n"
       ":POSTROUTING ACCEPT [0:0]\n"
-      ":CNI-HOSTPORT-DNAT - [0:0]\n"
-      "-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT\n"
+      ":PSB-TEST - [0:0]\n"
+      "-A PREROUTING -m addrtype --dst-type LOCAL -j PSB-TEST\n"
       "COMMIT\n"
       "*filter\n"
       ":FORWARD DROP [3:180]\n"
@@ -284,10 +284,41 @@ TEST(ParseIptablesSaveTest, KeepsUserChainsRulesAndNonDefaultPolicies) {
   // Counters are dropped, so a packet through a chain is no difference.
   EXPECT_THAT(ParseIptablesSave("iptables", kSave),
               UnorderedElementsAre(
-                  "iptables nat :CNI-HOSTPORT-DNAT -",
+                  "iptables nat :PSB-TEST -",
                   "iptables nat -A PREROUTING -m addrtype --dst-type LOCAL -j "
-                  "CNI-HOSTPORT-DNAT",
+                  "PSB-TEST",
                   "iptables filter :FORWARD DROP"));
+}
+
+// portmap's global chains and the jumps into them stay for good once the
+// first pod maps a port (a fresh host gets them from whichever test is
+// first); a pod's own DNAT chain and its rule in CNI-HOSTPORT-DNAT are
+// still leaks.
+TEST(ParseIptablesSaveTest, IgnoresPortmapsGlobalChainsButNotAPodsOwn) {
+  constexpr char kSave[] =
+      "*nat\n"
+      ":PREROUTING ACCEPT [0:0]\n"
+      ":OUTPUT ACCEPT [0:0]\n"
+      ":POSTROUTING ACCEPT [0:0]\n"
+      ":CNI-HOSTPORT-DNAT - [0:0]\n"
+      ":CNI-HOSTPORT-MASQ - [0:0]\n"
+      ":CNI-HOSTPORT-SETMARK - [0:0]\n"
+      ":CNI-DN-0123456789abcdef01234 - [0:0]\n"
+      "-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT\n"
+      "-A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT\n"
+      "-A POSTROUTING -m comment --comment \"CNI portfwd requiring "
+      "masquerade\" -j CNI-HOSTPORT-MASQ\n"
+      "-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE\n"
+      "-A CNI-HOSTPORT-SETMARK -m comment --comment \"CNI portfwd masquerade "
+      "mark\" -j MARK --set-xmark 0x2000/0x2000\n"
+      "-A CNI-HOSTPORT-DNAT -p tcp -m multiport --dports 18080 -j "
+      "CNI-DN-0123456789abcdef01234\n"
+      "COMMIT\n";
+  EXPECT_THAT(ParseIptablesSave("iptables", kSave),
+              UnorderedElementsAre(
+                  "iptables nat :CNI-DN-0123456789abcdef01234 -",
+                  "iptables nat -A CNI-HOSTPORT-DNAT -p tcp -m multiport "
+                  "--dports 18080 -j CNI-DN-0123456789abcdef01234"));
 }
 
 // A LeakCheckedTest whose fixture reports a leftover, driven by hand: its
