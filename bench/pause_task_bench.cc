@@ -25,6 +25,7 @@
 #include "sandbox/pause/rootfs.h"
 #include "sandbox/pause_task.h"
 #include "sandbox/runtime_handler.h"
+#include "sys/cgroup_layout.h"
 #include "sys/file.h"
 #include "sys/orphan_reaper.h"
 #include "sys/proc.h"
@@ -58,10 +59,12 @@ struct Env {
   }
   ~Env() {
     (void)sys::RemoveTree(sys, dir);
-    for (const char* h :
-         {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio",
-          "pids", "systemd", "unified", "hugetlb"}) {
-      ::rmdir(absl::StrCat("/sys/fs/cgroup/", h, "/psb-bench").c_str());
+    // The runtimes make /psb-bench in every hierarchy of this host's
+    // layout (v1, hybrid or v2 alone).
+    if (absl::StatusOr<std::vector<std::string>> dirs =
+            sys::HostCgroupDirectories("/psb-bench");
+        dirs.ok()) {
+      for (const std::string& d : *dirs) ::rmdir(d.c_str());
     }
   }
 };
