@@ -11,33 +11,15 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sys/testing/capture_stderr.h"
 
 namespace podsandbox::cri {
 namespace {
 
+using ::podsandbox::sys::testing::CaptureStderr;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::SizeIs;
-
-// What `log` writes to stderr, through a temp file.
-template <typename F>
-std::string CaptureStderr(F log) {
-  FILE* file = ::tmpfile();
-  EXPECT_NE(file, nullptr);
-  if (file == nullptr) return "";
-  int saved = ::dup(STDERR_FILENO);
-  ::dup2(::fileno(file), STDERR_FILENO);
-  log();
-  ::dup2(saved, STDERR_FILENO);
-  ::close(saved);
-  std::string out;
-  ::rewind(file);
-  char buf[4096];
-  size_t n;
-  while ((n = ::fread(buf, 1, sizeof(buf), file)) > 0) out.append(buf, n);
-  ::fclose(file);
-  return out;
-}
 
 std::vector<std::string> Lines(const std::string& out) {
   return absl::StrSplit(out, '\n', absl::SkipEmpty());

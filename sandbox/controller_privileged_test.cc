@@ -40,6 +40,7 @@
 #include "sys/real_sys.h"
 #include "sys/status.h"
 #include "sys/subprocess.h"
+#include "sys/testing/capture_stderr.h"
 #include "sys/testing/faulty_sys.h"
 #include "sys/testing/leak_check.h"
 #include "sys/testing/status_matchers.h"
@@ -854,9 +855,9 @@ TEST_F(ControllerTest, RemoveGivesUpOnFailingCniDelAndRestartRetriesIt) {
         controller_->StopPodSandbox(stopped),
         StatusIs(absl::StatusCode::kUnknown, HasSubstr("fake DEL failure")));
   }
-  ::testing::internal::CaptureStderr();
-  absl::Status removed = controller_->RemovePodSandbox(stopped);
-  std::string log = ::testing::internal::GetCapturedStderr();
+  absl::Status removed;
+  std::string log = sys::testing::CaptureStderr(
+      [&] { removed = controller_->RemovePodSandbox(stopped); });
   EXPECT_OK(removed);
   EXPECT_THAT(log,
               HasSubstr(absl::StrCat("giving up CNI DEL for pod=", stopped)));

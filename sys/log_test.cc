@@ -10,35 +10,16 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sys/testing/capture_stderr.h"
 
 namespace podsandbox::sys {
 namespace {
 
+using ::podsandbox::sys::testing::CaptureStderr;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::SizeIs;
-
-// What `log` writes to stderr, read back from a temp file stderr points to
-// meanwhile.
-template <typename F>
-std::string CaptureStderr(F log) {
-  FILE* file = ::tmpfile();
-  EXPECT_NE(file, nullptr);
-  if (file == nullptr) return "";
-  int saved = ::dup(STDERR_FILENO);
-  ::dup2(::fileno(file), STDERR_FILENO);
-  log();
-  ::dup2(saved, STDERR_FILENO);
-  ::close(saved);
-  std::string out;
-  ::rewind(file);
-  char buf[4096];
-  size_t n;
-  while ((n = ::fread(buf, 1, sizeof(buf), file)) > 0) out.append(buf, n);
-  ::fclose(file);
-  return out;
-}
 
 TEST(LogSafeTest, EscapesControlCharactersAndBackslashes) {
   EXPECT_EQ(LogSafe("web-0"), "web-0");
