@@ -12,6 +12,7 @@
 #include "sys/file.h"
 #include "sys/real_sys.h"
 #include "sys/testing/faulty_sys.h"
+#include "sys/testing/kill_at_rename.h"
 #include "sys/testing/status_matchers.h"
 #include "sys/testing/temp_dir.h"
 
@@ -129,31 +130,13 @@ TEST_F(CacheTest, FailedWriteLeavesTheOldEntry) {
   EXPECT_EQ(read.netns, "/run/psb/netns/abc");
 }
 
-// A Sys whose rename(2) SIGKILLs the calling process instead: the daemon
-// killed between an atomic write's write and its rename.
-class KilledAtRename : public sys::FaultySys {
- public:
-  using FaultySys::FaultySys;
-  sys::SysResult Rename(const char*, const char*) override {
-    ::raise(SIGKILL);
-    return {-1, EINTR};  // not reached
-  }
-};
-
 // A real SIGKILL between write and rename leaves
 // "<network>-<container>-<ifname>.tmp"; the next start's Init removes it,
 // and no lookup ever reports it.
 TEST_F(CacheTest, KillBetweenWriteAndRenameLeavesATempThatInitRemoves) {
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    KilledAtRename killed(real_);
+  ASSERT_OK(sys::testing::KillAtRename(real_, [this](sys::Sys& killed) {
     (void)ResultCache(killed, dir_.path()).Write(Entry("podnet", "abc"));
-    ::_exit(0);  // the rename should have killed us
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  }));
   std::string temp = cache_.PathFor("podnet", "abc", "eth0") + ".tmp";
   ASSERT_TRUE(sys::ReadFile(temp).ok()) << "the kill left no temp file";
 

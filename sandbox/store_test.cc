@@ -11,6 +11,7 @@
 #include "sys/file.h"
 #include "sys/real_sys.h"
 #include "sys/testing/faulty_sys.h"
+#include "sys/testing/kill_at_rename.h"
 #include "sys/testing/status_matchers.h"
 #include "sys/testing/temp_dir.h"
 
@@ -124,34 +125,16 @@ TEST_F(StoreTest, FailedReplaceLeavesTheOldRecord) {
   EXPECT_THAT(loaded.quarantined, IsEmpty());
 }
 
-// A Sys whose rename(2) SIGKILLs the calling process instead: the daemon
-// killed between an atomic write's write and its rename.
-class KilledAtRename : public sys::FaultySys {
- public:
-  using FaultySys::FaultySys;
-  sys::SysResult Rename(const char*, const char*) override {
-    ::raise(SIGKILL);
-    return {-1, EINTR};  // not reached
-  }
-};
-
 // A real SIGKILL between write and rename leaves "<id>.json.tmp"; the next
 // start's Init removes it, and the record it was replacing is what loads.
 TEST_F(StoreTest, KillBetweenWriteAndRenameLeavesATempThatInitRemoves) {
   SandboxRecord record = FullRecord();
   ASSERT_OK(store_.Save(record, /*durable=*/true));
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    KilledAtRename killed(real_);
+  ASSERT_OK(sys::testing::KillAtRename(real_, [&](sys::Sys& killed) {
     SandboxRecord changed = record;
     changed.phase = Phase::kNotReady;
     (void)Store(killed, dir_.Sub("sandboxes")).Save(changed, true);
-    ::_exit(0);  // the rename should have killed us
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  }));
   std::string temp = store_.PathFor(record.id) + ".tmp";
   ASSERT_TRUE(sys::ReadFile(temp).ok()) << "the kill left no temp file";
 
