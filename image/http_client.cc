@@ -105,6 +105,19 @@ absl::Status CurlError(CURLcode code, const char* detail,
 
 }  // namespace
 
+std::string UrlEscape(absl::string_view text) {
+  GlobalInit();
+  std::string out;
+  // curl_easy_escape ignores its handle since 7.82; nullptr is documented.
+  char* escaped =
+      curl_easy_escape(nullptr, text.data(), static_cast<int>(text.size()));
+  if (escaped != nullptr) {
+    out = escaped;
+    curl_free(escaped);
+  }
+  return out;
+}
+
 std::optional<std::string> HttpResponse::Header(absl::string_view name) const {
   for (const auto& [k, v] : headers) {
     if (k == name) return v;

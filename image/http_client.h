@@ -76,6 +76,9 @@ absl::StatusOr<HttpResponse> Fetch(const HttpOptions& options,
                                    const HttpRequest& request,
                                    const BodySink& sink = nullptr);
 
+// Percent-encodes `text` for a URL query or a form body.
+std::string UrlEscape(absl::string_view text);
+
 }  // namespace podsandbox::image
 
 #endif  // PODSANDBOX_IMAGE_HTTP_CLIENT_H_
