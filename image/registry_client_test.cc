@@ -240,5 +240,35 @@ TEST_F(RegistryClientTest, BasicAuth) {
   ASSERT_OK(cri->GetManifest("v1", kLimit));
 }
 
+TEST_F(RegistryClientTest, BearerTokenFromTheChallengesRealm) {
+  RegistryOptions options;
+  options.token_repository = "test/busybox";
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestRegistry> tokened,
+                       TestRegistry::Start(*sys_, options));
+  Pusher pusher(tokened->url(), tokened->http_options());
+  pusher.SetAuthorization("Bearer " + tokened->token());
+  ASSERT_OK(testing::PushImage(pusher, "test/busybox", "v1", *image_));
+
+  // Anonymous: the 401's challenge names the realm, the token comes from
+  // there, and is reused for the blob.
+  auto c = Client(EndpointOf(*tokened), "test/busybox");
+  ASSERT_OK(c->GetManifest("v1", kLimit));
+  EXPECT_THAT(Blob(*c, image_->config_digest),
+              sys::testing::IsOkAndHolds(image_->config));
+  ASSERT_OK_AND_ASSIGN(std::string log, tokened->TokenServerLog());
+  EXPECT_THAT(log, HasSubstr("GET /token?service=podsandbox-test-registry&"
+                             "scope=repository%3Atest%2Fbusybox%3Apull"));
+
+  // A registry_token is the bearer token itself: never fetched, so a bad
+  // one is refused although the realm would hand out a good one.
+  auto bad = Client(EndpointOf(*tokened), "test/busybox",
+                    {.registry_token = "not-a-token"});
+  EXPECT_THAT(bad->GetManifest("v1", kLimit),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  auto good = Client(EndpointOf(*tokened), "test/busybox",
+                     {.registry_token = tokened->token()});
+  ASSERT_OK(good->GetManifest("v1", kLimit));
+}
+
 }  // namespace
 }  // namespace podsandbox::image

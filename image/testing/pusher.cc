@@ -19,6 +19,10 @@ Pusher::Pusher(std::string base_url, HttpOptions http, std::string username,
   }
 }
 
+void Pusher::SetAuthorization(absl::string_view value) {
+  authorization_ = absl::StrCat("Authorization: ", value);
+}
+
 absl::StatusOr<HttpResponse> Pusher::Send(HttpRequest request,
                                           long want_status) {
   if (!authorization_.empty()) request.headers.push_back(authorization_);

@@ -20,6 +20,9 @@ class Pusher {
   Pusher(std::string base_url, HttpOptions http, std::string username = "",
          std::string password = "");
 
+  // Sends "Authorization: <value>" ("Bearer <token>") from now on.
+  void SetAuthorization(absl::string_view value);
+
   // Uploads `data` as a blob of `repository`; returns its digest.
   absl::StatusOr<Digest> PushBlob(absl::string_view repository,
                                   absl::string_view data);

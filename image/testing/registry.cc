@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "image/testing/token_auth.h"
 #include "sys/file.h"
 #include "sys/status.h"
 #include "sys/subprocess.h"
@@ -54,10 +55,14 @@ TestRegistry::TestRegistry(sys::Sys& sys, RegistryOptions options)
     : sys_(sys), options_(std::move(options)) {}
 
 TestRegistry::~TestRegistry() {
-  if (pid_ <= 0) return;
-  sys_.Kill(pid_, SIGKILL);
-  siginfo_t info;
-  sys_.Waitid(P_PID, pid_, &info, WEXITED);
+  for (pid_t pid : {pid_, token_pid_}) {
+    if (pid <= 0) continue;
+    // Test teardown: a failure here leaves a stray process the test
+    // harness reaps; nothing to report it to.
+    sys_.Kill(pid, SIGKILL);
+    siginfo_t info;
+    sys_.Waitid(P_PID, pid, &info, WEXITED);
+  }
 }
 
 std::string TestRegistry::host() const {
@@ -73,6 +78,10 @@ HttpOptions TestRegistry::http_options() const {
   o.ca_file = ca_file_;
   o.connect_timeout = absl::Seconds(5);
   return o;
+}
+
+absl::StatusOr<std::string> TestRegistry::TokenServerLog() const {
+  return sys::ReadFile(dir_.path() + "/token.log");
 }
 
 std::string TestRegistry::BlobDataPath(const Digest& digest) const {
@@ -139,46 +148,89 @@ absl::Status TestRegistry::Launch() {
                     "auth:\n  htpasswd:\n    realm: test\n    path: ", d,
                     "/htpasswd\n");
   }
+  if (!options_.token_repository.empty()) {
+    RETURN_IF_ERROR(StartTokenServer(&config));
+  }
   RETURN_IF_ERROR(
       sys::WriteFileAtomically(sys_, d + "/config.yml", config, 0644, false));
+  const std::string log = d + "/registry.log";
+  ASSIGN_OR_RETURN(pid_,
+                   Spawn({kRegistryBinary, "serve", d + "/config.yml"}, log));
+  // Ready when /v2/ answers at all (401 with auth on).
+  return WaitUntilServing(url() + "/v2/", &pid_, log);
+}
 
+absl::Status TestRegistry::StartTokenServer(std::string* config) {
+  const std::string d = dir_.path();
+  RETURN_IF_ERROR(
+      Run(sys_, {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec",
+                 "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                 "-keyout", d + "/token.key", "-out", d + "/token.crt", "-days",
+                 "1", "-subj", "/CN=podsandbox test token issuer"}));
+  RETURN_IF_ERROR(
+      Run(sys_, {"/usr/bin/openssl", "x509", "-in", d + "/token.crt",
+                 "-outform", "DER", "-out", d + "/token.der"}));
+  ASSIGN_OR_RETURN(token_, MintRegistryToken(d + "/token.key", d + "/token.der",
+                                             options_.token_repository));
+  RETURN_IF_ERROR(sys::MakeDirs(sys_, d + "/tokens", 0755));
+  // http.server ignores the query (service, scope): every request for
+  // /token gets this file, which is all a test token endpoint must do.
+  RETURN_IF_ERROR(sys::WriteFileAtomically(
+      sys_, d + "/tokens/token", absl::StrCat("{\"token\":\"", token_, "\"}"),
+      0644, false));
+  ASSIGN_OR_RETURN(int port, FreeLoopbackPort());
+  const std::string log = d + "/token.log";
+  ASSIGN_OR_RETURN(token_pid_, Spawn({"/usr/bin/python3", "-m", "http.server",
+                                      "--bind", "127.0.0.1", "--directory",
+                                      d + "/tokens", absl::StrCat(port)},
+                                     log));
+  const std::string realm = absl::StrCat("http://127.0.0.1:", port, "/token");
+  RETURN_IF_ERROR(WaitUntilServing(realm, &token_pid_, log));
+  absl::StrAppend(config, "auth:\n  token:\n    realm: ", realm,
+                  "\n    service: ", kTokenService,
+                  "\n    issuer: ", kTokenIssuer, "\n    rootcertbundle: ", d,
+                  "/token.crt\n");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<pid_t> TestRegistry::Spawn(std::vector<std::string> args,
+                                          const std::string& log) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  const std::string log = d + "/registry.log";
   posix_spawn_file_actions_addopen(&actions, 1, log.c_str(),
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  const std::string config_path = d + "/config.yml";
-  std::vector<char*> argv = {const_cast<char*>(kRegistryBinary),
-                             const_cast<char*>("serve"),
-                             const_cast<char*>(config_path.c_str()), nullptr};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   char* envp[] = {const_cast<char*>("PATH=/usr/bin:/bin"), nullptr};
   sys::SysResult spawned =
-      sys_.PosixSpawn(kRegistryBinary, &actions, nullptr, argv.data(), envp);
+      sys_.PosixSpawn(argv[0], &actions, nullptr, argv.data(), envp);
   posix_spawn_file_actions_destroy(&actions);
-  if (!spawned.ok()) return sys::ErrnoError(spawned.err, "spawn registry");
-  pid_ = static_cast<pid_t>(spawned.value);
+  if (!spawned.ok()) return sys::ErrnoError(spawned.err, "spawn %s", args[0]);
+  return static_cast<pid_t>(spawned.value);
+}
 
-  // Ready when /v2/ answers at all (401 with auth on).
+absl::Status TestRegistry::WaitUntilServing(const std::string& url, pid_t* pid,
+                                            const std::string& log) {
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   HttpOptions http = http_options();
   HttpRequest probe;
-  probe.url = url() + "/v2/";
+  probe.url = url;
   while (true) {
     absl::StatusOr<HttpResponse> r = Fetch(http, probe);
     if (r.ok()) return absl::OkStatus();
     siginfo_t info{};
-    if (sys::SysResult w = sys_.Waitid(P_PID, pid_, &info, WEXITED | WNOHANG);
-        w.ok() && info.si_pid == pid_) {
-      pid_ = -1;
+    if (sys::SysResult w = sys_.Waitid(P_PID, *pid, &info, WEXITED | WNOHANG);
+        w.ok() && info.si_pid == *pid) {
+      *pid = -1;
       absl::StatusOr<std::string> text = sys::ReadFile(log);
-      return absl::InternalError(absl::StrCat("docker-registry exited: ",
-                                              text.ok() ? *text : "(no log)"));
+      return absl::InternalError(absl::StrCat(
+          "server for ", url, " exited: ", text.ok() ? *text : "(no log)"));
     }
     if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("docker-registry did not answer on ", url(), ": ",
-                       r.status().ToString()));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "nothing answered on ", url, ": ", r.status().ToString()));
     }
     absl::SleepFor(absl::Milliseconds(20));  // polling, with a deadline
   }
