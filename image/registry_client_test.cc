@@ -268,6 +268,16 @@ TEST_F(RegistryClientTest, BearerTokenFromTheChallengesRealm) {
   auto good = Client(EndpointOf(*tokened), "test/busybox",
                      {.registry_token = tokened->token()});
   ASSERT_OK(good->GetManifest("v1", kLimit));
+
+  // An identity_token is an OAuth2 refresh token, POSTed to the realm.
+  auto identity = Client(EndpointOf(*tokened), "test/busybox",
+                         {.identity_token = "refresh-me"});
+  ASSERT_OK(identity->GetManifest("v1", kLimit));
+  ASSERT_OK_AND_ASSIGN(log, tokened->TokenServerLog());
+  EXPECT_THAT(log, HasSubstr("POST /token grant_type=refresh_token&client_id="
+                             "podsandbox&refresh_token=refresh-me&service="
+                             "podsandbox-test-registry&scope=repository%3A"
+                             "test%2Fbusybox%3Apull"));
 }
 
 }  // namespace

@@ -35,6 +35,31 @@ absl::Status Run(sys::Sys& sys, std::vector<std::string> args,
   return absl::OkStatus();
 }
 
+// The token endpoint: answers every GET and POST with the one token, and
+// logs each request ("<method> <path> <form body>") so tests can see which
+// grant the client used. Python's http.server does the HTTP.
+constexpr char kTokenServer[] = R"py(
+import http.server, sys
+token = open(sys.argv[1], "rb").read()
+class Handler(http.server.BaseHTTPRequestHandler):
+    def answer(self, form):
+        sys.stderr.write("%s %s %s\n" % (self.command, self.path, form))
+        sys.stderr.flush()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(token)))
+        self.end_headers()
+        self.wfile.write(token)
+    def do_GET(self):
+        self.answer("")
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        self.answer(self.rfile.read(length).decode())
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[2])), Handler).serve_forever()
+)py";
+
 }  // namespace
 
 absl::StatusOr<int> FreeLoopbackPort() {
@@ -172,17 +197,15 @@ absl::Status TestRegistry::StartTokenServer(std::string* config) {
                  "-outform", "DER", "-out", d + "/token.der"}));
   ASSIGN_OR_RETURN(token_, MintRegistryToken(d + "/token.key", d + "/token.der",
                                              options_.token_repository));
-  RETURN_IF_ERROR(sys::MakeDirs(sys_, d + "/tokens", 0755));
-  // http.server ignores the query (service, scope): every request for
-  // /token gets this file, which is all a test token endpoint must do.
   RETURN_IF_ERROR(sys::WriteFileAtomically(
-      sys_, d + "/tokens/token", absl::StrCat("{\"token\":\"", token_, "\"}"),
+      sys_, d + "/token.json",
+      absl::StrCat("{\"token\":\"", token_, "\",\"access_token\":\"", token_,
+                   "\"}"),
       0644, false));
   ASSIGN_OR_RETURN(int port, FreeLoopbackPort());
   const std::string log = d + "/token.log";
-  ASSIGN_OR_RETURN(token_pid_, Spawn({"/usr/bin/python3", "-m", "http.server",
-                                      "--bind", "127.0.0.1", "--directory",
-                                      d + "/tokens", absl::StrCat(port)},
+  ASSIGN_OR_RETURN(token_pid_, Spawn({"/usr/bin/python3", "-c", kTokenServer,
+                                      d + "/token.json", absl::StrCat(port)},
                                      log));
   const std::string realm = absl::StrCat("http://127.0.0.1:", port, "/token");
   RETURN_IF_ERROR(WaitUntilServing(realm, &token_pid_, log));

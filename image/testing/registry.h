@@ -27,9 +27,9 @@ struct RegistryOptions {
   // Non-empty: basic auth with this one user (bcrypt via htpasswd).
   std::string username;
   std::string password;
-  // Non-empty: token auth. A static token endpoint (python3's http.server
-  // on another loopback port) hands every caller one token granting pull
-  // and push on this repository.
+  // Non-empty: token auth. A token endpoint (python3's http.server on
+  // another loopback port) hands every caller, by GET or POST, one token
+  // granting pull and push on this repository.
   std::string token_repository;
 };
 
