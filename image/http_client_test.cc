@@ -1,6 +1,10 @@
 // http_client against a real HTTP server: the test registry.
 #include "image/http_client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <memory>
 #include <string>
 
@@ -11,6 +15,7 @@
 #include "image/testing/registry.h"
 #include "sys/real_sys.h"
 #include "sys/testing/status_matchers.h"
+#include "sys/unique_fd.h"
 
 namespace podsandbox::image {
 namespace {
@@ -107,6 +112,28 @@ TEST_F(HttpClientTest, HeadHasNoBody) {
   EXPECT_EQ(r.status, 200);
   EXPECT_TRUE(r.body.empty());
   EXPECT_THAT(r.Header("content-length"), Optional(std::string("20")));
+}
+
+TEST(HttpClientStallTest, StalledServerIsDeadlineExceeded) {
+  // A socket that listens but never accepts: the kernel completes the TCP
+  // handshake, takes the request and nothing ever answers.
+  sys::UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(listener.valid());
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::listen(listener.get(), 1), 0);
+  ASSERT_EQ(
+      ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len),
+      0);
+  HttpOptions options;
+  options.low_speed_time = absl::Seconds(1);
+  HttpRequest req;
+  req.url = absl::StrCat("http://127.0.0.1:", ntohs(addr.sin_port), "/");
+  EXPECT_THAT(Fetch(options, req),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
 
 TEST(UrlEscapeTest, EscapesReservedCharacters) {
