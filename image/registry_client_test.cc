@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -268,6 +270,20 @@ TEST_F(RegistryClientTest, BearerTokenFromTheChallengesRealm) {
   auto good = Client(EndpointOf(*tokened), "test/busybox",
                      {.registry_token = tokened->token()});
   ASSERT_OK(good->GetManifest("v1", kLimit));
+
+  // One client shared by threads (the layers of one pull): each gets the
+  // blob, whichever of them fetched the token.
+  auto shared = Client(EndpointOf(*tokened), "test/busybox");
+  std::vector<absl::StatusOr<std::string>> results(4);
+  std::vector<std::thread> threads;
+  for (auto& result : results) {
+    threads.emplace_back(
+        [&] { result = Blob(*shared, image_->layers[0].digest); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const auto& result : results) {
+    EXPECT_THAT(result, sys::testing::IsOkAndHolds(image_->layers[0].blob));
+  }
 
   // An identity_token is an OAuth2 refresh token, POSTed to the realm.
   auto identity = Client(EndpointOf(*tokened), "test/busybox",
