@@ -196,6 +196,30 @@ TEST_F(RegistryClientTest, TamperedBlobIsDataLoss) {
                                     HasSubstr(Sha256Of(tampered).String())));
 }
 
+TEST_F(RegistryClientTest, TamperedManifestIsDataLoss) {
+  // An image of its own: blobs are shared across the registry's
+  // repositories, and the suite's image must stay intact.
+  BuiltImage own = testing::MakeImage(image_->layers, {"linux", "amd64", ""},
+                                      {"/bin/tampered"});
+  Pusher pusher(registry_->url(), registry_->http_options());
+  ASSERT_OK(testing::PushImage(pusher, "test/tampered", "v1", own));
+  // Same length, still a well-formed manifest: one hex digit of the
+  // config digest changed in the registry's storage.
+  std::string tampered = own.manifest;
+  size_t at = tampered.find(own.config_digest.hex);
+  ASSERT_NE(at, std::string::npos);
+  tampered[at] = tampered[at] == '0' ? '1' : '0';
+  ASSERT_OK(sys::WriteFileAtomically(
+      *sys_, registry_->BlobDataPath(own.manifest_digest), tampered, 0644,
+      false));
+  auto c = Client(EndpointOf(*registry_), "test/tampered");
+  const std::string got = Sha256Of(tampered).String();
+  EXPECT_THAT(c->GetManifest("v1", kLimit),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr(got)));
+  EXPECT_THAT(c->GetManifest(own.manifest_digest.String(), kLimit),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr(got)));
+}
+
 TEST_F(RegistryClientTest, HttpsVerifiesWithTheConfiguredCaOnly) {
   RegistryOptions options;
   options.tls = true;
