@@ -138,6 +138,31 @@ TEST_F(RegistryClientTest, PullsThePlatformsManifestFromAnIndex) {
   EXPECT_EQ(chosen.bytes, arm.manifest);
 }
 
+TEST_F(RegistryClientTest, PullsDockerSchema2ManifestLists) {
+  Pusher pusher(registry_->url(), registry_->http_options());
+  BuiltImage docker =
+      testing::MakeImage(image_->layers, {"linux", "amd64", ""}, {"/bin/sh"},
+                         testing::ManifestFormat::kDocker);
+  ASSERT_OK(testing::PushImage(pusher, "test/docker", "", docker));
+  std::string list = testing::MakeIndex({{&docker, {"linux", "amd64", ""}}},
+                                        testing::ManifestFormat::kDocker);
+  ASSERT_OK(
+      pusher.PushManifest("test/docker", "v1", kDockerManifestList, list));
+
+  auto c = Client(EndpointOf(*registry_), "test/docker");
+  ASSERT_OK_AND_ASSIGN(FetchedManifest top, c->GetManifest("v1", kLimit));
+  EXPECT_EQ(top.media_type, kDockerManifestList);
+  ASSERT_OK_AND_ASSIGN(ImageIndex index, ParseImageIndex(top.bytes));
+  ASSERT_OK_AND_ASSIGN(Descriptor d, SelectPlatform(index, HostPlatform()));
+  ASSERT_OK_AND_ASSIGN(FetchedManifest m,
+                       c->GetManifest(d.digest.String(), kLimit));
+  EXPECT_EQ(m.media_type, kDockerManifest);
+  ASSERT_OK_AND_ASSIGN(ImageManifest parsed, ParseImageManifest(m.bytes));
+  EXPECT_EQ(parsed.config.media_type, kDockerConfig);
+  ASSERT_EQ(parsed.layers.size(), 1u);
+  EXPECT_EQ(parsed.layers[0].media_type, kDockerLayerGzip);
+}
+
 TEST_F(RegistryClientTest, MissingThingsAreNotFound) {
   auto c = Client(EndpointOf(*registry_), "test/busybox");
   EXPECT_THAT(c->GetManifest("nope", kLimit),

@@ -122,16 +122,19 @@ absl::StatusOr<BuiltLayer> MakeLayer(const std::vector<TarEntry>& entries,
 }
 
 BuiltImage MakeImage(std::vector<BuiltLayer> layers, const Platform& platform,
-                     std::vector<std::string> cmd) {
+                     std::vector<std::string> cmd, ManifestFormat format) {
+  const bool docker = format == ManifestFormat::kDocker;
   BuiltImage image;
   image.layers = std::move(layers);
   json diff_ids = json::array();
   json layer_descs = json::array();
   for (const BuiltLayer& l : image.layers) {
     diff_ids.push_back(l.diff_id.String());
-    layer_descs.push_back({{"mediaType", l.media_type},
-                           {"digest", l.digest.String()},
-                           {"size", l.blob.size()}});
+    const bool gzip = l.media_type == kOciLayerGzip;
+    layer_descs.push_back(
+        {{"mediaType", docker && gzip ? kDockerLayerGzip : l.media_type},
+         {"digest", l.digest.String()},
+         {"size", l.blob.size()}});
   }
   json config = {{"architecture", platform.architecture},
                  {"os", platform.os},
@@ -140,10 +143,11 @@ BuiltImage MakeImage(std::vector<BuiltLayer> layers, const Platform& platform,
   if (!platform.variant.empty()) config["variant"] = platform.variant;
   image.config = config.dump();
   image.config_digest = Sha256Of(image.config);
+  image.manifest_media_type = docker ? kDockerManifest : kOciManifest;
   json manifest = {{"schemaVersion", 2},
-                   {"mediaType", kOciManifest},
+                   {"mediaType", image.manifest_media_type},
                    {"config",
-                    {{"mediaType", kOciConfig},
+                    {{"mediaType", docker ? kDockerConfig : kOciConfig},
                      {"digest", image.config_digest.String()},
                      {"size", image.config.size()}}},
                    {"layers", layer_descs}};
@@ -153,18 +157,22 @@ BuiltImage MakeImage(std::vector<BuiltLayer> layers, const Platform& platform,
 }
 
 std::string MakeIndex(
-    const std::vector<std::pair<const BuiltImage*, Platform>>& images) {
+    const std::vector<std::pair<const BuiltImage*, Platform>>& images,
+    ManifestFormat format) {
   json manifests = json::array();
   for (const auto& [image, p] : images) {
     json platform = {{"os", p.os}, {"architecture", p.architecture}};
     if (!p.variant.empty()) platform["variant"] = p.variant;
-    manifests.push_back({{"mediaType", kOciManifest},
+    manifests.push_back({{"mediaType", image->manifest_media_type},
                          {"digest", image->manifest_digest.String()},
                          {"size", image->manifest.size()},
                          {"platform", platform}});
   }
   return json{
-      {"schemaVersion", 2}, {"mediaType", kOciIndex}, {"manifests", manifests}}
+      {"schemaVersion", 2},
+      {"mediaType",
+       format == ManifestFormat::kDocker ? kDockerManifestList : kOciIndex},
+      {"manifests", manifests}}
       .dump();
 }
 
@@ -177,7 +185,7 @@ absl::StatusOr<Digest> PushImage(Pusher& pusher, absl::string_view repository,
   RETURN_IF_ERROR(pusher.PushBlob(repository, image.config));
   return pusher.PushManifest(repository,
                              tag.empty() ? image.manifest_digest.String() : tag,
-                             kOciManifest, image.manifest);
+                             image.manifest_media_type, image.manifest);
 }
 
 }  // namespace podsandbox::image::testing

@@ -50,23 +50,32 @@ struct BuiltLayer {
 absl::StatusOr<BuiltLayer> MakeLayer(const std::vector<TarEntry>& entries,
                                      Compression compression);
 
+// OCI media types, or Docker schema2's (manifest, config, gzip layers,
+// manifest list) as older registries and docker push write them.
+enum class ManifestFormat { kOci, kDocker };
+
 struct BuiltImage {
   std::vector<BuiltLayer> layers;
   std::string config;
   Digest config_digest;
-  std::string manifest;  // OCI image manifest
+  std::string manifest;
+  std::string manifest_media_type;
   Digest manifest_digest;
 };
 
-// Config (os/architecture from `platform`, diff_ids, Cmd, Env) and OCI
-// manifest for `layers`.
+// Config (os/architecture from `platform`, diff_ids, Cmd, Env) and
+// manifest for `layers`. kDocker wants gzip (or plain) layers: schema2 has
+// no zstd type.
 BuiltImage MakeImage(std::vector<BuiltLayer> layers,
                      const Platform& platform = {"linux", "amd64", ""},
-                     std::vector<std::string> cmd = {"/bin/sh"});
+                     std::vector<std::string> cmd = {"/bin/sh"},
+                     ManifestFormat format = ManifestFormat::kOci);
 
-// An OCI index of `images`, each with its platform.
+// An index (OCI) or manifest list (Docker) of `images`, each with its
+// platform.
 std::string MakeIndex(
-    const std::vector<std::pair<const BuiltImage*, Platform>>& images);
+    const std::vector<std::pair<const BuiltImage*, Platform>>& images,
+    ManifestFormat format = ManifestFormat::kOci);
 
 // Pushes layers, config, then the manifest under `tag` (by digest when
 // `tag` is empty). Returns the manifest digest.
