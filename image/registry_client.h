@@ -56,7 +56,9 @@ struct FetchedManifest {
 
 class RegistryClient {
  public:
-  // `repository` as in a Reference ("library/busybox"). InvalidArgument
+  // `repository` as in a Reference ("library/busybox"). TLS settings
+  // (ca_file, verify_tls) come from `endpoint`, overriding `http`'s; the
+  // token realm is reached with the same ones. InvalidArgument
   // when `credentials.auth` is not base64 of "user:password" or the
   // repository is empty.
   static absl::StatusOr<std::unique_ptr<RegistryClient>> Create(
