@@ -22,10 +22,6 @@
 #include "sys/unique_fd.h"
 #include "userns/proc_maps.h"
 
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
-
 namespace podsandbox::netns {
 namespace {
 
@@ -76,8 +72,7 @@ class Helper {
     (void)sys_.PidfdSendSignal(pidfd_.get(), SIGKILL);
     for (int attempt = 0; attempt < 3; ++attempt) {
       siginfo_t info;
-      if (sys_.Waitid(static_cast<idtype_t>(P_PIDFD),
-                      static_cast<id_t>(pidfd_.get()), &info, WEXITED)
+      if (sys_.Waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED)
               .ok()) {
         return;
       }

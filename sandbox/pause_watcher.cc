@@ -11,10 +11,6 @@
 #include "absl/time/clock.h"
 #include "sys/status.h"
 
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
-
 namespace podsandbox::sandbox {
 
 PauseWatcher::PauseWatcher(sys::Sys& sys, sys::OrphanReaper* reaper,
@@ -158,8 +154,7 @@ void PauseWatcher::HandleExit(int fd) {
   // The pidfd is readable: the process has exited. Reaping it is ours
   // (ECHILD when it is not our child, after a restart).
   sys::SysResult r =
-      sys_.Waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &info,
-                  WEXITED | WNOHANG);
+      sys_.Waitid(P_PIDFD, static_cast<id_t>(fd), &info, WEXITED | WNOHANG);
   if (r.ok() && info.si_pid != 0) {
     exit.status_known = true;
     if (info.si_code == CLD_EXITED) {

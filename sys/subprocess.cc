@@ -16,10 +16,6 @@
 #include "sys/status.h"
 #include "sys/unique_fd.h"
 
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
-
 // posix_spawn_file_actions_addclosefrom_np is glibc 2.34's; without it a
 // spawned child would inherit every descriptor not marked O_CLOEXEC.
 #if !defined(__GLIBC__) || !__GLIBC_PREREQ(2, 34)
@@ -235,9 +231,8 @@ class Supervision {
   // Reaps the child if it has exited (or waits, without WNOHANG in flags).
   absl::Status Reap(int flags) {
     siginfo_t info = {};
-    SysResult r =
-        sys_.Waitid(static_cast<idtype_t>(P_PIDFD),
-                    static_cast<id_t>(pidfd_.get()), &info, WEXITED | flags);
+    SysResult r = sys_.Waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info,
+                              WEXITED | flags);
     if (!r.ok() && r.err == EINTR) return absl::OkStatus();
     if (!r.ok()) return ErrnoError(r.err, "waitid pid %d", pid_);
     if (info.si_pid == 0) return absl::OkStatus();  // WNOHANG, still running

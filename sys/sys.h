@@ -86,7 +86,8 @@ class Sys {
   virtual SysResult PidfdOpen(pid_t pid, unsigned int flags) = 0;
   // See pidfd_send_signal(2), with no siginfo.
   virtual SysResult PidfdSendSignal(int pidfd, int sig) = 0;
-  // See waitid(2).
+  // See waitid(2). P_PIDFD is glibc's idtype_t value (2.36 has it; the
+  // project needs >= 2.34 for closefrom anyway), not a macro to define.
   virtual SysResult Waitid(idtype_t idtype, id_t id, siginfo_t* info,
                            int options) = 0;
   // See ioctl(2), for requests that take no argument (such as
