@@ -1,6 +1,5 @@
 #include "cni/cache.h"
 
-#include <dirent.h>
 
 #include <memory>
 
@@ -129,14 +128,8 @@ absl::StatusOr<CacheLookup> ResultCache::Scan(
     absl::string_view name_suffix,
     absl::FunctionRef<bool(const CacheEntry&, absl::string_view)> keep) const {
   CacheLookup lookup;
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(results_dir_.c_str()),
-                                          ::closedir);
-  if (dir == nullptr) {
-    if (errno == ENOENT) return lookup;
-    return sys::ErrnoError(errno, "open CNI cache dir %s", results_dir_);
-  }
-  while (struct dirent* e = ::readdir(dir.get())) {
-    absl::string_view name = e->d_name;
+  ASSIGN_OR_RETURN(std::vector<std::string> names, sys::ListDir(results_dir_));
+  for (absl::string_view name : names) {
     if (name.empty() || name[0] == '.' || !absl::EndsWith(name, name_suffix) ||
         name.size() == name_suffix.size() ||
         absl::EndsWith(name, sys::kTempSuffix)) {

@@ -1,6 +1,5 @@
 #include "cni/config_loader.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -18,11 +17,10 @@ ConfigLoader::ConfigLoader(std::string conf_dir,
 
 ConfigLoader::Signature ConfigLoader::Scan() const {
   Signature signature;
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(conf_dir_.c_str()),
-                                          ::closedir);
-  if (dir == nullptr) return signature;
-  while (struct dirent* e = ::readdir(dir.get())) {
-    std::string name = e->d_name;
+  // An unreadable dir is no config: Ready() says so.
+  absl::StatusOr<std::vector<std::string>> names = sys::ListDir(conf_dir_);
+  if (!names.ok()) return signature;
+  for (const std::string& name : *names) {
     if (!IsConfigFileName(name)) continue;
     struct stat st;
     // Follows symlinks: a config may be a link into a managed location.

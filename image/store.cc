@@ -26,21 +26,6 @@ namespace {
 
 constexpr absl::string_view kJsonSuffix = ".json";
 
-// The names in `dir` but "." and ".."; a missing dir is empty.
-absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir) {
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
-  if (d == nullptr) {
-    if (errno == ENOENT) return std::vector<std::string>{};
-    return sys::ErrnoError(errno, "list %s", dir);
-  }
-  std::vector<std::string> names;
-  while (struct dirent* e = ::readdir(d.get())) {
-    absl::string_view name = e->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  return names;
-}
-
 struct Counted {
   uint64_t bytes = 0;
   uint64_t inodes = 0;
@@ -162,7 +147,7 @@ absl::Status Store::Init() {
   RETURN_IF_ERROR(sys::MakeDirs(sys_, root_ + "/tmp", 0700));
 
   ASSIGN_OR_RETURN(std::vector<std::string> records,
-                   ListDir(root_ + "/images"));
+                   sys::ListDir(root_ + "/images"));
   absl::flat_hash_map<std::string, ImageRecord> images;
   for (const std::string& name : records) {
     std::string path = absl::StrCat(root_, "/images/", name);
@@ -173,7 +158,7 @@ absl::Status Store::Init() {
     images[record->id.hex] = *std::move(record);
   }
   ASSIGN_OR_RETURN(std::vector<std::string> layer_names,
-                   ListDir(root_ + "/layers"));
+                   sys::ListDir(root_ + "/layers"));
   absl::flat_hash_map<std::string, LayerUsage> layers;
   for (const std::string& name : layer_names) {
     std::string path = absl::StrCat(root_, "/layers/", name);
@@ -435,7 +420,7 @@ absl::Status Store::RemoveImage(const Digest& id) {
 
 absl::Status Store::CollectGarbage() {
   ASSIGN_OR_RETURN(std::vector<std::string> blobs,
-                   ListDir(root_ + "/blobs/sha256"));
+                   sys::ListDir(root_ + "/blobs/sha256"));
   std::vector<std::string> victims;
   absl::Status moved;
   {

@@ -1,6 +1,5 @@
 #include "netns/namespaces.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -193,13 +192,9 @@ absl::Status NamespaceFactory::Remove(absl::string_view name) {
 absl::StatusOr<std::vector<std::string>> NamespaceFactory::ListNames() const {
   absl::flat_hash_set<std::string> names;
   for (const std::string& dir : {netns_dir_, userns_dir_}) {
-    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
-    if (d == nullptr) {
-      if (errno == ENOENT) continue;
-      return sys::ErrnoError(errno, "opendir %s", dir);
-    }
-    while (struct dirent* e = ::readdir(d.get())) {
-      if (e->d_name[0] != '.') names.insert(e->d_name);
+    ASSIGN_OR_RETURN(std::vector<std::string> pins, sys::ListDir(dir));
+    for (std::string& pin : pins) {
+      if (pin[0] != '.') names.insert(std::move(pin));
     }
   }
   std::vector<std::string> sorted(names.begin(), names.end());

@@ -1,6 +1,5 @@
 #include "sandbox/controller_impl.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -46,15 +45,10 @@ std::string NewSandboxId() {
   return id;
 }
 
-// Names of the entries of `dir` (no dot files); empty if it is missing.
-std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
-  if (d == nullptr) return names;
-  while (struct dirent* e = ::readdir(d.get())) {
-    if (e->d_name[0] != '.') names.push_back(e->d_name);
-  }
-  return names;
+// The entries of a directory of ours, for orphan collection: an unreadable
+// one has nothing to collect now (the next start tries again).
+std::vector<std::string> NamesIn(const std::string& dir) {
+  return sys::ListDir(dir).value_or(std::vector<std::string>());
 }
 
 std::vector<RuntimeHandler> HandlersOrDefault(const ControllerOptions& o) {
@@ -819,14 +813,14 @@ void ControllerImpl::CollectOrphans() {
               s.ToString());
     }
   };
-  for (const std::string& id : ListDir(BundleDir(""))) {
+  for (const std::string& id : NamesIn(BundleDir(""))) {
     if (known.contains(id)) continue;
     for (const RuntimeHandler& handler : handlers_.handlers()) {
       report("pause task", id, tasks_.Delete(handler, id, BundleDir(id)));
     }
   }
   CrashPoint("collect: pause tasks deleted");
-  for (const std::string& id : ListDir(PodFilesDir(""))) {
+  for (const std::string& id : NamesIn(PodFilesDir(""))) {
     if (!known.contains(id)) {
       report("pod files", id, RemovePodFiles(sys_, PodFilesDir(id)));
     }

@@ -1,6 +1,5 @@
 #include "sandbox/store.h"
 
-#include <dirent.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -40,19 +39,10 @@ absl::Status Store::Remove(absl::string_view id) {
 }
 
 absl::StatusOr<Store::Loaded> Store::LoadAll() {
+  ASSIGN_OR_RETURN(std::vector<std::string> names, sys::ListDir(dir_));
   std::vector<std::string> files;
-  {
-    std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(dir_.c_str()),
-                                            ::closedir);
-    if (dir == nullptr) {
-      if (errno == ENOENT) return Loaded{};
-      return sys::ErrnoError(errno, "open record directory %s", dir_);
-    }
-    while (struct dirent* entry = ::readdir(dir.get())) {
-      if (absl::EndsWith(entry->d_name, kSuffix)) {
-        files.push_back(entry->d_name);
-      }
-    }
+  for (std::string& name : names) {
+    if (absl::EndsWith(name, kSuffix)) files.push_back(std::move(name));
   }
   std::sort(files.begin(), files.end());
   Loaded loaded;

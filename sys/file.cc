@@ -54,6 +54,16 @@ std::vector<std::string> ListNames(DIR* dir) {
 
 }  // namespace
 
+absl::StatusOr<std::vector<std::string>> ListDir(absl::string_view dir) {
+  std::string path(dir);
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(path.c_str()), ::closedir);
+  if (d == nullptr) {
+    if (errno == ENOENT) return std::vector<std::string>{};
+    return ErrnoError(errno, "list %s", path);
+  }
+  return ListNames(d.get());
+}
+
 absl::StatusOr<UniqueFd> OpenFile(Sys& sys, absl::string_view path, int flags,
                                   mode_t mode) {
   std::string p(path);

@@ -70,6 +70,12 @@ absl::Status CheckTrustedDir(absl::string_view path, uid_t owner);
 // mkdir -p: creates `path` and its missing parents with `mode`.
 absl::Status MakeDirs(Sys& sys, absl::string_view path, mode_t mode);
 
+// The names in `dir` but "." and "..", in no particular order; empty when
+// `dir` does not exist. Only reads, so not through Sys. Errors: errno-
+// derived ("list <dir>: ..."), e.g. PermissionDenied, FailedPrecondition
+// for a file that is not a directory.
+absl::StatusOr<std::vector<std::string>> ListDir(absl::string_view dir);
+
 // Removes a file; a file that does not exist counts as removed.
 absl::Status RemoveFileIfExists(Sys& sys, absl::string_view path);
 

@@ -42,6 +42,21 @@ TEST_F(FileTest, ReadMissingFileIsNotFound) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("missing")));
 }
 
+TEST_F(FileTest, ListDirNamesEveryEntryButDotAndDotDot) {
+  ASSERT_OK(MakeDirs(real_, dir_.Sub("d/sub"), 0755));
+  ASSERT_OK(WriteFileAtomically(real_, dir_.Sub("d/file"), "x", 0600));
+  ASSERT_OK(WriteFileAtomically(real_, dir_.Sub("d/.hidden"), "x", 0600));
+  absl::StatusOr<std::vector<std::string>> names = ListDir(dir_.Sub("d"));
+  ASSERT_OK(names.status());
+  EXPECT_THAT(*names,
+              ::testing::UnorderedElementsAre("sub", "file", ".hidden"));
+  // A missing directory has nothing in it; a file is no directory.
+  EXPECT_THAT(ListDir(dir_.Sub("missing")), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(
+      ListDir(dir_.Sub("d/file")),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("d/file")));
+}
+
 TEST_F(FileTest, AtomicWriteReplacesContent) {
   std::string path = dir_.Sub("record");
   ASSERT_OK(WriteFileAtomically(sys_, path, "one", 0600));

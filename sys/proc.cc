@@ -1,6 +1,5 @@
 #include "sys/proc.h"
 
-#include <dirent.h>
 
 #include <cerrno>
 #include <memory>
@@ -40,13 +39,10 @@ absl::StatusOr<ProcStat> ReadProcStat(pid_t pid) {
 
 absl::StatusOr<std::vector<pid_t>> ListChildren() {
   std::vector<pid_t> children;
-  std::unique_ptr<DIR, int (*)(DIR*)> tasks(::opendir("/proc/self/task"),
-                                            ::closedir);
-  if (tasks == nullptr) return ErrnoError(errno, "opendir /proc/self/task");
-  while (struct dirent* e = ::readdir(tasks.get())) {
-    if (e->d_name[0] == '.') continue;
+  ASSIGN_OR_RETURN(std::vector<std::string> tasks, ListDir("/proc/self/task"));
+  for (const std::string& task : tasks) {
     absl::StatusOr<std::string> text =
-        ReadFile(absl::StrCat("/proc/self/task/", e->d_name, "/children"));
+        ReadFile(absl::StrCat("/proc/self/task/", task, "/children"));
     if (!text.ok()) continue;  // the thread exited while we listed
     for (absl::string_view field :
          absl::StrSplit(*text, ' ', absl::SkipEmpty())) {

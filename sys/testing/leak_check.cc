@@ -32,16 +32,10 @@ const absl::flat_hash_set<std::string>& WatchedCommands() {
   return *commands;
 }
 
-std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
-  if (d == nullptr) return names;
-  while (struct dirent* e = ::readdir(d.get())) {
-    if (std::string name = e->d_name; name != "." && name != "..") {
-      names.push_back(name);
-    }
-  }
-  return names;
+// The entries of `dir`; none when it cannot be read (a snapshot records
+// what it can see).
+std::vector<std::string> Entries(const std::string& dir) {
+  return ListDir(dir).value_or(std::vector<std::string>());
 }
 
 void WalkFiles(const std::string& path, std::set<std::string>& out) {
@@ -51,7 +45,7 @@ void WalkFiles(const std::string& path, std::set<std::string>& out) {
     out.insert(path);
     return;
   }
-  for (const std::string& name : ListDir(path)) {
+  for (const std::string& name : Entries(path)) {
     WalkFiles(absl::StrCat(path, "/", name), out);
   }
 }
@@ -70,7 +64,7 @@ std::set<std::string> WatchedProcesses() {
   absl::flat_hash_map<pid_t, pid_t> parent;
   absl::flat_hash_map<pid_t, std::string> described;
   std::set<std::string> out;
-  for (const std::string& name : ListDir("/proc")) {
+  for (const std::string& name : Entries("/proc")) {
     pid_t pid;
     if (!absl::SimpleAtoi(name, &pid) || pid == ::getpid()) continue;
     absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
@@ -236,7 +230,7 @@ HostSnapshot HostSnapshot::Take(
       if (f.size() > 4) s.mounts.insert(std::string(f[4]));
     }
   }
-  for (const std::string& link : ListDir("/sys/class/net"))
+  for (const std::string& link : Entries("/sys/class/net"))
     s.links.insert(link);
   for (const std::string& dir : watched_dirs) WalkFiles(dir, s.files);
   s.processes = WatchedProcesses();
