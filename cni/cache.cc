@@ -1,13 +1,12 @@
 #include "cni/cache.h"
 
-
 #include <memory>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "cni/json_fields.h"
 #include "sys/file.h"
+#include "sys/json_fields.h"
 #include "sys/status.h"
 
 namespace podsandbox::cni {
@@ -47,7 +46,7 @@ std::string EncodeCacheEntry(const CacheEntry& entry) {
 }
 
 absl::StatusOr<CacheEntry> DecodeCacheEntry(absl::string_view text) {
-  absl::StatusOr<json> parsed = ParseJsonObject(text);
+  absl::StatusOr<json> parsed = sys::ParseJsonObject(text);
   if (!parsed.ok()) return Corrupt(parsed.status().message());
   const json& obj = *parsed;
   std::string kind;
@@ -60,7 +59,7 @@ absl::StatusOr<CacheEntry> DecodeCacheEntry(absl::string_view text) {
         {"ifName", &entry.ifname},
         {"networkName", &entry.network_name},
         {"netns", &entry.netns}}) {
-    if (absl::Status s = OptionalString(obj, key, "cache", out); !s.ok()) {
+    if (absl::Status s = sys::OptionalString(obj, key, "cache", out); !s.ok()) {
       return Corrupt(s.message());
     }
   }

@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cni/attachment.h"
-#include "cni/json_fields.h"
 #include "cni/version.h"
+#include "sys/json_fields.h"
 #include "sys/status.h"
 
 namespace podsandbox::cni {
@@ -50,7 +50,7 @@ absl::StatusOr<PluginConfig> ParsePlugin(const json& raw,
         absl::StrCat(where, ": must be an object"));
   }
   PluginConfig plugin;
-  RETURN_IF_ERROR(OptionalString(raw, "type", where, &plugin.type));
+  RETURN_IF_ERROR(sys::OptionalString(raw, "type", where, &plugin.type));
   if (plugin.type.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(where, ".type: missing"));
   }
@@ -61,22 +61,24 @@ absl::StatusOr<PluginConfig> ParsePlugin(const json& raw,
 
 // The fields a list and a single config share: name and versions.
 absl::Status ParseHeader(const json& obj, NetworkConfigList& list) {
-  RETURN_IF_ERROR(OptionalString(obj, "name", "", &list.name));
+  RETURN_IF_ERROR(sys::OptionalString(obj, "name", "", &list.name));
   if (list.name.empty()) return absl::InvalidArgumentError("name: missing");
   if (!IsValidCniIdentifier(list.name)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "name \"", list.name, "\": must match ^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$"));
   }
-  RETURN_IF_ERROR(OptionalString(obj, "cniVersion", "", &list.cni_version));
+  RETURN_IF_ERROR(
+      sys::OptionalString(obj, "cniVersion", "", &list.cni_version));
   if (list.cni_version.empty()) {
     return absl::InvalidArgumentError("cniVersion: missing");
   }
   RETURN_IF_ERROR(ValidateVersion("cniVersion", list.cni_version));
-  RETURN_IF_ERROR(OptionalStrings(obj, "cniVersions", "", &list.cni_versions));
+  RETURN_IF_ERROR(
+      sys::OptionalStrings(obj, "cniVersions", "", &list.cni_versions));
   for (const std::string& v : list.cni_versions) {
     RETURN_IF_ERROR(ValidateVersion("cniVersions", v));
   }
-  return OptionalBool(obj, "disableCheck", "", &list.disable_check);
+  return sys::OptionalBool(obj, "disableCheck", "", &list.disable_check);
 }
 
 absl::StatusOr<NetworkConfigList> ParseList(const json& obj,
@@ -109,7 +111,7 @@ std::vector<std::string> NetworkConfigList::WantedVersions() const {
 
 absl::StatusOr<NetworkConfigList> ParseConfigList(absl::string_view bytes,
                                                   absl::string_view source) {
-  absl::StatusOr<json> obj = ParseJsonObject(bytes);
+  absl::StatusOr<json> obj = sys::ParseJsonObject(bytes);
   if (!obj.ok()) return Invalid(source, obj.status().message());
   absl::StatusOr<NetworkConfigList> list = ParseList(*obj, bytes, source);
   if (!list.ok()) return Invalid(source, list.status().message());
@@ -118,7 +120,7 @@ absl::StatusOr<NetworkConfigList> ParseConfigList(absl::string_view bytes,
 
 absl::StatusOr<NetworkConfigList> ParseSingleConfig(absl::string_view bytes,
                                                     absl::string_view source) {
-  absl::StatusOr<json> obj = ParseJsonObject(bytes);
+  absl::StatusOr<json> obj = sys::ParseJsonObject(bytes);
   if (!obj.ok()) return Invalid(source, obj.status().message());
   // libcni's ConfListFromConf: the list takes the plugin's name and version
   // and holds the plugin object as it is.

@@ -6,9 +6,9 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
-#include "cni/json_fields.h"
 #include "cni/plugin_stdin.h"
 #include "cni/version.h"
+#include "sys/json_fields.h"
 #include "sys/status.h"
 
 namespace podsandbox::cni {

@@ -3,7 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "cni/json_fields.h"
+#include "sys/json_fields.h"
 #include "sys/status.h"
 #include "sys/subprocess.h"
 
@@ -19,13 +19,13 @@ constexpr size_t kStderrInMessage = 4096;
 // object on stdout (skel does); stderr is the fallback, as in libcni.
 absl::Status PluginFailure(absl::string_view what,
                            const sys::SubprocessResult& r) {
-  absl::StatusOr<nlohmann::json> error = ParseJsonObject(r.stdout_data);
+  absl::StatusOr<nlohmann::json> error = sys::ParseJsonObject(r.stdout_data);
   int code = 0;
   std::string msg;
   std::string details;
-  if (error.ok() && OptionalInt(*error, "code", "", &code).ok() &&
-      OptionalString(*error, "msg", "", &msg).ok() &&
-      OptionalString(*error, "details", "", &details).ok() &&
+  if (error.ok() && sys::OptionalInt(*error, "code", "", &code).ok() &&
+      sys::OptionalString(*error, "msg", "", &msg).ok() &&
+      sys::OptionalString(*error, "details", "", &details).ok() &&
       (code != 0 || !msg.empty())) {
     std::string text = absl::StrCat(what, " failed: code ", code, ": ", msg);
     if (!details.empty()) absl::StrAppend(&text, "; ", details);

@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 
 #include "absl/strings/str_cat.h"
-#include "cni/json_fields.h"
+#include "sys/json_fields.h"
 #include "sys/status.h"
 
 namespace podsandbox::cni {
@@ -17,15 +17,15 @@ constexpr char kProbeVersion[] = "1.1.0";
 
 absl::StatusOr<std::vector<std::string>> ParseVersionReply(
     absl::string_view reply) {
-  ASSIGN_OR_RETURN(nlohmann::json obj, ParseJsonObject(reply));
+  ASSIGN_OR_RETURN(nlohmann::json obj, sys::ParseJsonObject(reply));
   std::string version;
-  RETURN_IF_ERROR(OptionalString(obj, "cniVersion", "version", &version));
+  RETURN_IF_ERROR(sys::OptionalString(obj, "cniVersion", "version", &version));
   if (version.empty()) {
     return absl::InvalidArgumentError("version.cniVersion: missing");
   }
   std::vector<std::string> supported = {version};
   RETURN_IF_ERROR(
-      OptionalStrings(obj, "supportedVersions", "version", &supported));
+      sys::OptionalStrings(obj, "supportedVersions", "version", &supported));
   return supported;
 }
 

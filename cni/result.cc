@@ -5,8 +5,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "cni/json_fields.h"
 #include "cni/version.h"
+#include "sys/json_fields.h"
 #include "sys/status.h"
 
 namespace podsandbox::cni {
@@ -65,11 +65,13 @@ absl::Status ParseDns(const json& obj, Dns* dns) {
   if (!it->is_object()) {
     return absl::InvalidArgumentError("result.dns: must be an object");
   }
+  RETURN_IF_ERROR(sys::OptionalStrings(*it, "nameservers", "result.dns",
+                                       &dns->nameservers));
   RETURN_IF_ERROR(
-      OptionalStrings(*it, "nameservers", "result.dns", &dns->nameservers));
-  RETURN_IF_ERROR(OptionalString(*it, "domain", "result.dns", &dns->domain));
-  RETURN_IF_ERROR(OptionalStrings(*it, "search", "result.dns", &dns->search));
-  return OptionalStrings(*it, "options", "result.dns", &dns->options);
+      sys::OptionalString(*it, "domain", "result.dns", &dns->domain));
+  RETURN_IF_ERROR(
+      sys::OptionalStrings(*it, "search", "result.dns", &dns->search));
+  return sys::OptionalStrings(*it, "options", "result.dns", &dns->options);
 }
 
 }  // namespace
@@ -88,11 +90,11 @@ std::vector<std::string> Result::PodIps() const {
 
 absl::StatusOr<Result> ParseResult(absl::string_view json_text,
                                    absl::string_view default_version) {
-  ASSIGN_OR_RETURN(json obj, ParseJsonObject(json_text));
+  ASSIGN_OR_RETURN(json obj, sys::ParseJsonObject(json_text));
   Result result;
   result.cni_version = std::string(default_version);
   RETURN_IF_ERROR(
-      OptionalString(obj, "cniVersion", "result", &result.cni_version));
+      sys::OptionalString(obj, "cniVersion", "result", &result.cni_version));
   if (!IsSupportedVersion(result.cni_version)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "result.cniVersion \"", result.cni_version, "\": not supported"));
@@ -100,16 +102,16 @@ absl::StatusOr<Result> ParseResult(absl::string_view json_text,
   RETURN_IF_ERROR(ForEachObject(
       obj, "interfaces", [&](const json& e, const std::string& where) {
         Interface& i = result.interfaces.emplace_back();
-        RETURN_IF_ERROR(OptionalString(e, "name", where, &i.name));
-        RETURN_IF_ERROR(OptionalString(e, "mac", where, &i.mac));
-        return OptionalString(e, "sandbox", where, &i.sandbox);
+        RETURN_IF_ERROR(sys::OptionalString(e, "name", where, &i.name));
+        RETURN_IF_ERROR(sys::OptionalString(e, "mac", where, &i.mac));
+        return sys::OptionalString(e, "sandbox", where, &i.sandbox);
       }));
   RETURN_IF_ERROR(
       ForEachObject(obj, "ips", [&](const json& e, const std::string& where) {
         IpConfig& ip = result.ips.emplace_back();
-        RETURN_IF_ERROR(OptionalString(e, "address", where, &ip.address));
-        RETURN_IF_ERROR(OptionalString(e, "gateway", where, &ip.gateway));
-        RETURN_IF_ERROR(OptionalInt(e, "interface", where, &ip.interface));
+        RETURN_IF_ERROR(sys::OptionalString(e, "address", where, &ip.address));
+        RETURN_IF_ERROR(sys::OptionalString(e, "gateway", where, &ip.gateway));
+        RETURN_IF_ERROR(sys::OptionalInt(e, "interface", where, &ip.interface));
         if (CidrFamily(ip.address) == AF_UNSPEC) {
           return absl::InvalidArgumentError(
               absl::StrCat(where, ".address \"", ip.address, "\": not a CIDR"));
@@ -124,8 +126,8 @@ absl::StatusOr<Result> ParseResult(absl::string_view json_text,
   RETURN_IF_ERROR(ForEachObject(
       obj, "routes", [&](const json& e, const std::string& where) {
         Route& r = result.routes.emplace_back();
-        RETURN_IF_ERROR(OptionalString(e, "dst", where, &r.dst));
-        return OptionalString(e, "gw", where, &r.gw);
+        RETURN_IF_ERROR(sys::OptionalString(e, "dst", where, &r.dst));
+        return sys::OptionalString(e, "gw", where, &r.gw);
       }));
   RETURN_IF_ERROR(ParseDns(obj, &result.dns));
   result.raw_json = std::string(json_text);

@@ -4,18 +4,18 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "cni/json_fields.h"
 #include "nlohmann/json.hpp"
+#include "sys/json_fields.h"
 #include "sys/status.h"
 
 namespace podsandbox::sandbox {
 namespace {
 
 using json = nlohmann::json;
-using cni::OptionalBool;
-using cni::OptionalInt;
-using cni::OptionalString;
-using cni::OptionalStrings;
+using sys::OptionalBool;
+using sys::OptionalInt;
+using sys::OptionalString;
+using sys::OptionalStrings;
 
 constexpr std::pair<Step, absl::string_view> kStepNames[] = {
     {Step::kNamespaces, "namespaces"},
@@ -304,7 +304,7 @@ std::string RecordToJson(const SandboxRecord& r) {
 }
 
 absl::StatusOr<SandboxRecord> RecordFromJson(absl::string_view text) {
-  ASSIGN_OR_RETURN(json obj, cni::ParseJsonObject(text));
+  ASSIGN_OR_RETURN(json obj, sys::ParseJsonObject(text));
   SandboxRecord r;
   RETURN_IF_ERROR(OptionalString(obj, "id", "record", &r.id));
   if (r.id.empty()) return absl::InvalidArgumentError("record.id: missing");

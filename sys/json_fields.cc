@@ -1,4 +1,4 @@
-#include "cni/json_fields.h"
+#include "sys/json_fields.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace podsandbox::cni {
+namespace podsandbox::sys {
 namespace {
 
 using json = nlohmann::json;
@@ -131,4 +131,4 @@ absl::Status OptionalInt(const json& obj, absl::string_view key,
   return absl::OkStatus();
 }
 
-}  // namespace podsandbox::cni
+}  // namespace podsandbox::sys

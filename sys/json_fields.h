@@ -1,8 +1,8 @@
 // Reading fields of a parsed nlohmann::json without exceptions: nlohmann's
 // get<T>() throws on a type mismatch, so every read checks the type first
 // and a mismatch becomes an InvalidArgument naming the field.
-#ifndef PODSANDBOX_CNI_JSON_FIELDS_H_
-#define PODSANDBOX_CNI_JSON_FIELDS_H_
+#ifndef PODSANDBOX_SYS_JSON_FIELDS_H_
+#define PODSANDBOX_SYS_JSON_FIELDS_H_
 
 #include <string>
 #include <vector>
@@ -12,7 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 
-namespace podsandbox::cni {
+namespace podsandbox::sys {
 
 // Parses `text` as a JSON object. InvalidArgument for bad JSON, with the
 // line, column and parser message; or when the value is not an object.
@@ -30,6 +30,6 @@ absl::Status OptionalBool(const nlohmann::json& obj, absl::string_view key,
 absl::Status OptionalInt(const nlohmann::json& obj, absl::string_view key,
                          absl::string_view where, int* out);
 
-}  // namespace podsandbox::cni
+}  // namespace podsandbox::sys
 
-#endif  // PODSANDBOX_CNI_JSON_FIELDS_H_
+#endif  // PODSANDBOX_SYS_JSON_FIELDS_H_
