@@ -29,6 +29,7 @@
 #include "sandbox/runtime_type.h"
 #include "sandbox/validation.h"
 #include "sys/log.h"
+#include "sys/status.h"
 #include "toml++/toml.h"
 
 namespace podsandbox::cri {
@@ -131,7 +132,7 @@ absl::Status ParseCni(const Reader& r, const toml::table& table,
     } else {
       s = r.Unknown(node, key);
     }
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(s);
   }
   return absl::OkStatus();
 }
@@ -150,7 +151,7 @@ absl::Status ParseUserns(const Reader& r, const toml::table& table,
     } else {
       s = r.Unknown(node, key);
     }
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(s);
   }
   return absl::OkStatus();
 }
@@ -196,7 +197,7 @@ absl::Status ParseLimits(const Reader& r, const toml::table& table,
     } else {
       s = r.Unknown(node, key);
     }
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(s);
   }
   return absl::OkStatus();
 }
@@ -231,7 +232,7 @@ absl::Status ParseHandler(const Reader& r, const toml::table& table,
     } else {
       s = r.Unknown(node, key);
     }
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(s);
   }
   return absl::OkStatus();
 }
@@ -245,10 +246,9 @@ absl::Status ParseHandlers(const Reader& r, const toml::node& node,
   }
   for (size_t i = 0; i < array->size(); ++i) {
     sandbox::RuntimeHandler handler;
-    absl::Status s =
-        ParseHandler(r, *array->get(i)->as_table(),
-                     absl::StrCat("runtime_handlers[", i, "]"), &handler);
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(ParseHandler(r, *array->get(i)->as_table(),
+                                 absl::StrCat("runtime_handlers[", i, "]"),
+                                 &handler));
     out->push_back(std::move(handler));
   }
   return absl::OkStatus();
@@ -368,7 +368,7 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(absl::string_view text,
     } else {
       s = r.Unknown(node, key);
     }
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(s);
   }
   return config;
 }
@@ -401,9 +401,8 @@ absl::Status ApplyOverrides(const ConfigOverrides& o, DaemonConfig* config) {
   if (o.socket_group) config->socket_group = *o.socket_group;
   if (o.pause_binary) config->controller.pause_binary = *o.pause_binary;
   if (o.log_level) {
-    absl::Status s =
-        ParseLogLevel(*o.log_level, "--log-level", &config->log_level);
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(
+        ParseLogLevel(*o.log_level, "--log-level", &config->log_level));
   }
   return absl::OkStatus();
 }
@@ -415,12 +414,10 @@ absl::Status FinalizeDaemonConfig(DaemonConfig* config) {
            {"state", c.state_dir},
            {"listen", config->listen},
            {"cni.conf_dir", c.cni_conf_dir}}) {
-    absl::Status s = RequireAbsolute(field, path);
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(RequireAbsolute(field, path));
   }
   if (!c.pause_binary.empty()) {
-    absl::Status s = RequireAbsolute("pause_binary", c.pause_binary);
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(RequireAbsolute("pause_binary", c.pause_binary));
   }
   if (std::string why =
           sandbox::UncleanPathReason(c.pod_limits.cgroup_parent_prefix);
@@ -433,9 +430,8 @@ absl::Status FinalizeDaemonConfig(DaemonConfig* config) {
     return absl::InvalidArgumentError("cni.bin_dirs: must not be empty");
   }
   for (size_t i = 0; i < c.cni_bin_dirs.size(); ++i) {
-    absl::Status s = RequireAbsolute(absl::StrCat("cni.bin_dirs[", i, "]"),
-                                     c.cni_bin_dirs[i]);
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(RequireAbsolute(absl::StrCat("cni.bin_dirs[", i, "]"),
+                                    c.cni_bin_dirs[i]));
   }
   if (c.cni_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("cni.timeout: must be positive");
