@@ -9,7 +9,7 @@
 // Each RPC logs one line: method, pod (empty), code, duration.
 //
 // Every handler finishes inline: nothing here blocks, so nothing goes to
-// the Executor.
+// the WorkerPool.
 //
 // Thread-safe: stateless.
 #ifndef PODSANDBOX_CRI_IMAGE_SERVICE_H_

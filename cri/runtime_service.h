@@ -41,8 +41,8 @@
 #include "absl/time/time.h"
 #include "cri/api.grpc.pb.h"
 #include "cri/api.pb.h"
-#include "cri/executor.h"
 #include "cri/readiness.h"
+#include "cri/worker_pool.h"
 #include "grpcpp/grpcpp.h"
 #include "sandbox/controller.h"
 
@@ -242,8 +242,8 @@ class RuntimeService final
 
   Readiness readiness_;
   // One worker per admitted RunPodSandbox: an admitted call never queues.
-  Executor run_workers_;
-  Executor stop_remove_workers_;
+  WorkerPool run_workers_;
+  WorkerPool stop_remove_workers_;
 };
 
 }  // namespace podsandbox::cri

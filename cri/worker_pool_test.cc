@@ -1,4 +1,4 @@
-#include "cri/executor.h"
+#include "cri/worker_pool.h"
 
 #include <vector>
 
@@ -31,15 +31,15 @@ class Log {
   std::vector<int> entries_ ABSL_GUARDED_BY(mu_);
 };
 
-TEST(ExecutorTest, RunsEveryPostedWorkOnce) {
+TEST(WorkerPoolTest, RunsEveryPostedWorkOnce) {
   Log log;
   std::vector<int> posted;
   {
-    Executor executor(2);
+    WorkerPool pool(2);
     absl::BlockingCounter done(10);
     for (int i = 0; i < 10; ++i) {
       posted.push_back(i);
-      executor.Post([&log, &done, i] {
+      pool.Post([&log, &done, i] {
         log.Add(i);
         done.DecrementCount();
       });
@@ -50,13 +50,13 @@ TEST(ExecutorTest, RunsEveryPostedWorkOnce) {
   EXPECT_THAT(log.entries(), UnorderedElementsAreArray(posted));
 }
 
-TEST(ExecutorTest, OneWorkerRunsWorkInPostOrder) {
+TEST(WorkerPoolTest, OneWorkerRunsWorkInPostOrder) {
   Log log;
   {
-    Executor executor(1);
+    WorkerPool pool(1);
     absl::BlockingCounter done(5);
     for (int i = 0; i < 5; ++i) {
-      executor.Post([&log, &done, i] {
+      pool.Post([&log, &done, i] {
         log.Add(i);
         done.DecrementCount();
       });
@@ -66,12 +66,12 @@ TEST(ExecutorTest, OneWorkerRunsWorkInPostOrder) {
   EXPECT_THAT(log.entries(), ElementsAre(0, 1, 2, 3, 4));
 }
 
-TEST(ExecutorTest, SecondWorkerRunsWhileTheFirstIsBlocked) {
-  Executor executor(2);
+TEST(WorkerPoolTest, SecondWorkerRunsWhileTheFirstIsBlocked) {
+  WorkerPool pool(2);
   absl::Notification first_running;
   absl::Notification release;
   absl::Notification first_done;
-  executor.Post([&] {
+  pool.Post([&] {
     first_running.Notify();
     release.WaitForNotification();
     first_done.Notify();
@@ -81,7 +81,7 @@ TEST(ExecutorTest, SecondWorkerRunsWhileTheFirstIsBlocked) {
   // which is notified only after this work ran.
   bool first_was_done = true;
   absl::Notification second_ran;
-  executor.Post([&] {
+  pool.Post([&] {
     first_was_done = first_done.HasBeenNotified();
     second_ran.Notify();
   });
@@ -92,31 +92,31 @@ TEST(ExecutorTest, SecondWorkerRunsWhileTheFirstIsBlocked) {
   first_done.WaitForNotification();
 }
 
-TEST(ExecutorTest, ShutdownRunsQueuedWorkInOrderFirst) {
+TEST(WorkerPoolTest, ShutdownRunsQueuedWorkInOrderFirst) {
   Log log;
   {
-    Executor executor(1);
+    WorkerPool pool(1);
     absl::Notification release;
-    executor.Post([&] { release.WaitForNotification(); });
+    pool.Post([&] { release.WaitForNotification(); });
     // Queued behind the blocked work when Shutdown starts.
-    for (int i = 0; i < 5; ++i) executor.Post([&log, i] { log.Add(i); });
+    for (int i = 0; i < 5; ++i) pool.Post([&log, i] { log.Add(i); });
     EXPECT_TRUE(log.entries().empty());
     release.Notify();
-    executor.Shutdown();
+    pool.Shutdown();
     EXPECT_THAT(log.entries(), ElementsAre(0, 1, 2, 3, 4));
-    executor.Shutdown();  // idempotent: nothing runs twice
+    pool.Shutdown();  // idempotent: nothing runs twice
     EXPECT_EQ(log.entries().size(), 5u);
   }
   EXPECT_EQ(log.entries().size(), 5u);
 }
 
-TEST(ExecutorTest, DestructorRunsQueuedWork) {
+TEST(WorkerPoolTest, DestructorRunsQueuedWork) {
   Log log;
   {
-    Executor executor(1);
+    WorkerPool pool(1);
     absl::Notification release;
-    executor.Post([&] { release.WaitForNotification(); });
-    for (int i = 0; i < 3; ++i) executor.Post([&log, i] { log.Add(i); });
+    pool.Post([&] { release.WaitForNotification(); });
+    for (int i = 0; i < 3; ++i) pool.Post([&log, i] { log.Add(i); });
     release.Notify();
   }
   EXPECT_THAT(log.entries(), ElementsAre(0, 1, 2));

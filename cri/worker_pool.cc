@@ -1,4 +1,4 @@
-#include "cri/executor.h"
+#include "cri/worker_pool.h"
 
 #include <algorithm>
 #include <thread>
@@ -9,21 +9,21 @@
 
 namespace podsandbox::cri {
 
-Executor::Executor(int threads) {
+WorkerPool::WorkerPool(int threads) {
   threads = std::max(threads, 1);
   threads_.reserve(threads);
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
 }
 
-Executor::~Executor() { Shutdown(); }
+WorkerPool::~WorkerPool() { Shutdown(); }
 
-void Executor::Post(absl::AnyInvocable<void() &&> work) {
+void WorkerPool::Post(absl::AnyInvocable<void() &&> work) {
   absl::MutexLock lock(&mu_);
   PSB_CHECK(!stopping_);
   queue_.push_back(std::move(work));
 }
 
-void Executor::Shutdown() {
+void WorkerPool::Shutdown() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -33,7 +33,7 @@ void Executor::Shutdown() {
   }
 }
 
-void Executor::Work() {
+void WorkerPool::Work() {
   while (true) {
     absl::AnyInvocable<void() &&> work;
     {

@@ -10,8 +10,8 @@
 // is a programmer error (the server is shut down first).
 //
 // Thread-safe.
-#ifndef PODSANDBOX_CRI_EXECUTOR_H_
-#define PODSANDBOX_CRI_EXECUTOR_H_
+#ifndef PODSANDBOX_CRI_WORKER_POOL_H_
+#define PODSANDBOX_CRI_WORKER_POOL_H_
 
 #include <deque>
 #include <thread>
@@ -22,14 +22,14 @@
 
 namespace podsandbox::cri {
 
-class Executor {
+class WorkerPool {
  public:
   // Starts `threads` workers (at least 1).
-  explicit Executor(int threads);
+  explicit WorkerPool(int threads);
   // Shutdown, then join.
-  ~Executor();
-  Executor(const Executor&) = delete;
-  Executor& operator=(const Executor&) = delete;
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
 
   // Queues `work` for a worker.
   void Post(absl::AnyInvocable<void() &&> work) ABSL_LOCKS_EXCLUDED(mu_);
@@ -49,4 +49,4 @@ class Executor {
 
 }  // namespace podsandbox::cri
 
-#endif  // PODSANDBOX_CRI_EXECUTOR_H_
+#endif  // PODSANDBOX_CRI_WORKER_POOL_H_
