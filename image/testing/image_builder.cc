@@ -48,6 +48,10 @@ absl::StatusOr<std::string> MakeTar(const std::vector<TarEntry>& entries,
     rc = archive_write_add_filter_zstd(a.get());
   }
   if (rc != ARCHIVE_OK) return ArchiveError(a.get(), "tar filter");
+  // No padding to libarchive's 10 KiB records: it would pad the compressed
+  // stream (zstd readers refuse trailing zeros) and leave the tar inside it
+  // shorter than the plain tar whose sha256 is the diff_id.
+  archive_write_set_bytes_in_last_block(a.get(), 1);
   if (archive_write_open(a.get(), &out, nullptr, Append, nullptr) !=
       ARCHIVE_OK) {
     return ArchiveError(a.get(), "tar open");
