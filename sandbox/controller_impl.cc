@@ -321,7 +321,7 @@ absl::StatusOr<std::string> ControllerImpl::RunPodSandbox(
     names_.Release(key, claim.id);
     return s;
   }
-  absl::StatusOr<std::string> id = Create(config, *handler, claim.id);
+  absl::StatusOr<std::string> id = CreateSandbox(config, *handler, claim.id);
   if (id.ok()) {
     names_.MarkCreated(key, claim.id);
   } else {
@@ -343,7 +343,7 @@ absl::Status ControllerImpl::ReserveRanges(const PodConfig& config,
       "config.linux.security_context.namespace_options.userns_options");
 }
 
-absl::StatusOr<std::string> ControllerImpl::Create(
+absl::StatusOr<std::string> ControllerImpl::CreateSandbox(
     const PodConfig& config, const RuntimeHandler& handler,
     const std::string& id) {
   auto sandbox = std::make_shared<Sandbox>(id);
@@ -620,33 +620,37 @@ bool ControllerImpl::StillListed(absl::string_view id,
   return it != sandboxes_.end() && it->second == sandbox;
 }
 
-absl::Status ControllerImpl::StopPodSandbox(absl::string_view id) {
+absl::Status ControllerImpl::WithSandboxOp(
+    absl::string_view id, absl::FunctionRef<absl::Status(Sandbox&)> op) {
   absl::StatusOr<std::shared_ptr<Sandbox>> found = Resolve(id);
   if (absl::IsNotFound(found.status())) return absl::OkStatus();  // CRI
   RETURN_IF_ERROR(found.status());
   std::shared_ptr<Sandbox> sandbox = *std::move(found);
-  id = sandbox->id;
-  absl::MutexLock op(&sandbox->op_mu);
+  absl::MutexLock lock(&sandbox->op_mu);
   // A Remove that ran while we waited took the sandbox away: nothing to
-  // stop, and saving its record now would bring it back.
-  if (!StillListed(id, sandbox)) return absl::OkStatus();
-  return sys::Annotate(StopLocked(*sandbox, /*force_network=*/false),
-                       absl::StrCat("stop pod sandbox ", id));
+  // do, and saving its record now would bring it back.
+  if (!StillListed(sandbox->id, sandbox)) return absl::OkStatus();
+  return op(*sandbox);
+}
+
+absl::Status ControllerImpl::StopPodSandbox(absl::string_view id) {
+  return WithSandboxOp(id, [this](Sandbox& sandbox) {
+    return sys::Annotate(StopLocked(sandbox, /*force_network=*/false),
+                         absl::StrCat("stop pod sandbox ", sandbox.id));
+  });
 }
 
 absl::Status ControllerImpl::RemovePodSandbox(absl::string_view id) {
-  absl::StatusOr<std::shared_ptr<Sandbox>> found = Resolve(id);
-  if (absl::IsNotFound(found.status())) return absl::OkStatus();  // CRI
-  RETURN_IF_ERROR(found.status());
-  std::shared_ptr<Sandbox> sandbox = *std::move(found);
-  id = sandbox->id;
-  absl::MutexLock op(&sandbox->op_mu);
-  if (!StillListed(id, sandbox)) return absl::OkStatus();  // raced a Remove
-  std::string context = absl::StrCat("remove pod sandbox ", id);
+  return WithSandboxOp(
+      id, [this](Sandbox& sandbox) { return RemoveLocked(sandbox); });
+}
+
+absl::Status ControllerImpl::RemoveLocked(Sandbox& sandbox) {
+  std::string context = absl::StrCat("remove pod sandbox ", sandbox.id);
   RETURN_IF_ERROR(
-      sys::Annotate(StopLocked(*sandbox, /*force_network=*/true), context));
+      sys::Annotate(StopLocked(sandbox, /*force_network=*/true), context));
   CrashPoint("remove: stopped");
-  SandboxRecord record = Snapshot(*sandbox);
+  SandboxRecord record = Snapshot(sandbox);
   for (Step step : {Step::kTask, Step::kPodFiles}) {
     if (record.HasStep(step)) {
       RETURN_IF_ERROR(sys::Annotate(UndoStep(record, step), context));

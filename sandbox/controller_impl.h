@@ -112,9 +112,10 @@ class ControllerImpl : public Controller {
   // the policy allows overlaps. InvalidArgument as RangeRegistry::Reserve.
   absl::Status ReserveRanges(const PodConfig& config, const std::string& id);
 
-  absl::StatusOr<std::string> Create(const PodConfig& config,
-                                     const RuntimeHandler& handler,
-                                     const std::string& id);
+  // Makes the sandbox `id` (name reserved): the pipeline, or its rollback.
+  absl::StatusOr<std::string> CreateSandbox(const PodConfig& config,
+                                            const RuntimeHandler& handler,
+                                            const std::string& id);
   absl::Status RunPipeline(Sandbox& sandbox, const RuntimeHandler& handler,
                            class CleanupStack& undo);
 
@@ -124,9 +125,19 @@ class ControllerImpl : public Controller {
   // Undoes every journalled step, newest first; returns the first error
   // with the others attached.
   absl::Status RollBack(const SandboxRecord& record);
+  // Runs `op` on the sandbox `id` names, holding its op_mu. OK with nothing
+  // done when `id` names no sandbox, or names one a concurrent Remove took
+  // away while we waited for the lock (CRI's Stop and Remove are
+  // idempotent); Resolve's other errors otherwise.
+  absl::Status WithSandboxOp(absl::string_view id,
+                             absl::FunctionRef<absl::Status(Sandbox&)> op)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Stop with the lock held. With `force_network`, a CNI DEL that failed
   // kMaxFailedCniDeletes times is given up on.
   absl::Status StopLocked(Sandbox& sandbox, bool force_network);
+  // Remove with the lock held: Stop (giving up a failing CNI DEL), then
+  // the task, the pod files, the record and the reservations.
+  absl::Status RemoveLocked(Sandbox& sandbox);
 
   absl::Status Recover();
   absl::Status RecoverRecord(SandboxRecord record);
