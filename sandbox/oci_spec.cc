@@ -77,16 +77,6 @@ bool ValidSysctlKey(absl::string_view key) {
   return !absl::StrContains(key, "..");
 }
 
-json Mappings(const std::vector<userns::IdMapping>& list) {
-  json out = json::array();
-  for (const userns::IdMapping& m : list) {
-    out.push_back({{"containerID", m.container_id},
-                   {"hostID", m.host_id},
-                   {"size", m.length}});
-  }
-  return out;
-}
-
 bool Maps(const std::vector<userns::IdMapping>& list, uint32_t id) {
   return userns::ToHostId(list, id).has_value();
 }
@@ -174,6 +164,16 @@ json Annotations(const TaskSpec& spec) {
 
 }  // namespace
 
+nlohmann::json OciIdMappings(const std::vector<userns::IdMapping>& list) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const userns::IdMapping& m : list) {
+    out.push_back({{"containerID", m.container_id},
+                   {"hostID", m.host_id},
+                   {"size", m.length}});
+  }
+  return out;
+}
+
 absl::Status ValidateTaskSpec(const TaskSpec& spec) {
   if (!ValidId(spec.sandbox_id)) {
     return Invalid("sandbox_id",
@@ -255,8 +255,8 @@ absl::StatusOr<json> BuildOciSpec(const TaskSpec& spec, RuntimeType type,
       // The device cgroup: the pause needs no device nodes.
       {"resources", {{"devices", {{{"allow", false}, {"access", "rwm"}}}}}}};
   if (spec.id_mappings.has_value()) {
-    linux["uidMappings"] = Mappings(spec.id_mappings->uids);
-    linux["gidMappings"] = Mappings(spec.id_mappings->gids);
+    linux["uidMappings"] = OciIdMappings(spec.id_mappings->uids);
+    linux["gidMappings"] = OciIdMappings(spec.id_mappings->gids);
   }
   if (!spec.sysctls.empty()) linux["sysctl"] = spec.sysctls;
   if (!spec.privileged) {

@@ -22,6 +22,7 @@
 #define PODSANDBOX_SANDBOX_OCI_SPEC_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -29,6 +30,7 @@
 #include "nlohmann/json.hpp"
 #include "sandbox/runtime_type.h"
 #include "sandbox/task_spec.h"
+#include "userns/id_mapping.h"
 
 namespace podsandbox::sandbox {
 
@@ -47,6 +49,10 @@ absl::Status ValidateTaskSpec(const TaskSpec& spec);
 absl::StatusOr<nlohmann::json> BuildOciSpec(const TaskSpec& spec,
                                             RuntimeType type,
                                             absl::string_view rootfs);
+
+// ID mappings as the OCI spec spells them ({containerID, hostID, size}),
+// for config.json and for what Status reports.
+nlohmann::json OciIdMappings(const std::vector<userns::IdMapping>& list);
 
 // The uid (and gid) the pause runs as: kPauseId, or 0 when the mappings do
 // not cover kPauseId. InvalidArgument when they cover neither.

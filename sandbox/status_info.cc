@@ -1,22 +1,12 @@
 #include "sandbox/status_info.h"
 
 #include "nlohmann/json.hpp"
+#include "sandbox/oci_spec.h"
 
 namespace podsandbox::sandbox {
 namespace {
 
 using json = nlohmann::json;
-
-json MappingsJson(const std::vector<userns::IdMapping>& list) {
-  // The OCI spec's field names, as runtimes and containerd print them.
-  json out = json::array();
-  for (const userns::IdMapping& m : list) {
-    out.push_back({{"containerID", m.container_id},
-                   {"hostID", m.host_id},
-                   {"size", m.length}});
-  }
-  return out;
-}
 
 std::string InfoJson(const SandboxRecord& r, RuntimeType runtime_type,
                      const std::string& bundle) {
@@ -43,8 +33,10 @@ std::string InfoJson(const SandboxRecord& r, RuntimeType runtime_type,
   if (r.config.user_namespaced()) {
     info["userNamespace"] = {
         {"path", r.userns_pin},
-        {"uidMappings", MappingsJson(r.config.namespaces.userns.mappings.uids)},
-        {"gidMappings", MappingsJson(r.config.namespaces.userns.mappings.gids)},
+        {"uidMappings",
+         OciIdMappings(r.config.namespaces.userns.mappings.uids)},
+        {"gidMappings",
+         OciIdMappings(r.config.namespaces.userns.mappings.gids)},
     };
   }
   if (r.exited_at != absl::InfinitePast()) {
