@@ -314,21 +314,8 @@ absl::Status Puller::FetchAndUnpack(RegistryClient& client,
       write_end.reset();  // EOF for the unpacker
     });
 
-    // Hands the unpacker full buffers (short only at the end): a pipe
-    // returns whatever the writer put in so far.
-    ByteSource pipe = FdByteSource(sys_, read_end.get());
-    ByteSource full = [&pipe](char* buf,
-                              size_t size) -> absl::StatusOr<size_t> {
-      size_t got = 0;
-      while (got < size) {
-        ASSIGN_OR_RETURN(size_t n, pipe(buf + got, size - got));
-        if (n == 0) break;
-        got += n;
-      }
-      return got;
-    };
-    absl::StatusOr<UnpackResult> unpacked =
-        UnpackLayer(sys_, dir_fd, full, options_.unpack);
+    absl::StatusOr<UnpackResult> unpacked = UnpackLayer(
+        sys_, dir_fd, FdByteSource(sys_, read_end.get()), options_.unpack);
     if (!unpacked.ok()) cancelled.store(true);
     // Drain to EOF: libarchive may stop at the end-of-archive blocks, and
     // the writer must not block on a full pipe.
