@@ -58,9 +58,7 @@ class Scratch {
           factory_.Init().ok();
   }
   ~Scratch() {
-    for (const char* sub : {"/pins/netns", "/pins/userns"}) {
-      ::umount2((root_ + sub).c_str(), MNT_DETACH);
-    }
+    netns::UnmountPinDirs(sys_, root_ + "/pins").IgnoreError();
     (void)sys::RemoveTree(sys_, root_);
   }
   bool ok() const { return ok_; }

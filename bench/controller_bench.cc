@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "cni/testing/host_network_guard.h"
+#include "netns/namespaces.h"
 #include "nlohmann/json.hpp"
 #include "sandbox/controller.h"
 #include "sandbox/controller_impl.h"
@@ -51,9 +52,7 @@ class BenchDirs {
         .ok();
   }
   ~BenchDirs() {
-    for (const char* sub : {"/state/ns/netns", "/state/ns/userns"}) {
-      ::umount2((base_ + sub).c_str(), MNT_DETACH);
-    }
+    netns::UnmountPinDirs(sys_, base_ + "/state/ns").IgnoreError();
     (void)sys::RemoveTree(sys_, base_).ok();
   }
 

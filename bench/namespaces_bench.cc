@@ -28,9 +28,7 @@ class BenchPins {
  public:
   BenchPins() : root_(absl::StrCat("/run/psb-bench-", ::getpid())) {}
   ~BenchPins() {
-    for (const char* sub : {"/netns", "/userns"}) {
-      ::umount2((root_ + sub).c_str(), MNT_DETACH);
-    }
+    netns::UnmountPinDirs(sys_, root_).IgnoreError();
     (void)sys::RemoveTree(sys_, root_);
   }
   netns::NamespaceFactory& factory() { return factory_; }

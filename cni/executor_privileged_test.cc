@@ -165,9 +165,7 @@ class ExecutorPrivilegedTest : public sys::LeakCheckedTest {
     }
     EXPECT_OK(guard_->Restore());
     sys::RemoveTree(sys_, ipam_dir_).IgnoreError();
-    for (const char* sub : {"/pins/netns", "/pins/userns"}) {
-      ::umount2(absl::StrCat(dir_.path(), sub).c_str(), MNT_DETACH);
-    }
+    netns::UnmountPinDirs(sys_, dir_.path() + "/pins").IgnoreError();
   }
 
   // bridge (+ host-local) then portmap, or then `next` instead of portmap.

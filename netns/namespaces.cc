@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -142,6 +143,18 @@ NamespaceFactory::NamespaceFactory(sys::Sys& sys, std::string pin_root)
     : sys_(sys),
       netns_dir_(absl::StrCat(pin_root, "/netns")),
       userns_dir_(absl::StrCat(pin_root, "/userns")) {}
+
+absl::Status UnmountPinDirs(sys::Sys& sys, absl::string_view pin_root) {
+  for (absl::string_view dir : {"/netns", "/userns"}) {
+    std::string path = absl::StrCat(pin_root, dir);
+    sys::SysResult r = sys.Umount2(path.c_str(), MNT_DETACH);
+    // EINVAL: not a mount point; ENOENT: never made. Both: nothing to undo.
+    if (!r.ok() && r.err != EINVAL && r.err != ENOENT) {
+      return sys::ErrnoError(r.err, "umount %s", path);
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::Status NamespaceFactory::Init() {
   RETURN_IF_ERROR(MakeSharedPinDir(sys_, netns_dir_));

@@ -37,6 +37,13 @@ struct PinnedNamespaces {
                        // the netns belongs to the host's user namespace
 };
 
+// Undoes NamespaceFactory::Init's mounts of the two pin directories under
+// `pin_root` (a detached unmount of each; one not mounted is fine), so the
+// tree can be removed. For tests and benchmarks that throw their pin root
+// away: the daemon leaves its pin directories mounted, as `ip netns` leaves
+// /run/netns. Errors: the failing umount2's.
+absl::Status UnmountPinDirs(sys::Sys& sys, absl::string_view pin_root);
+
 class NamespaceFactory {
  public:
   NamespaceFactory(sys::Sys& sys, std::string pin_root);

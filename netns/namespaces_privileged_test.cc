@@ -60,9 +60,7 @@ class NamespacesTest : public sys::LeakCheckedTest {
   }
 
   void CleanUpTestFixtures() override {
-    for (const char* sub : {"/netns", "/userns"}) {
-      ::umount2(absl::StrCat(dir_.path(), sub).c_str(), MNT_DETACH);
-    }
+    UnmountPinDirs(real_, dir_.path()).IgnoreError();  // leak check reports
   }
 
   bool Exists(const std::string& path) {

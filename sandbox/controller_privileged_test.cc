@@ -30,6 +30,7 @@
 #include "gtest/gtest.h"
 #include "netns/in_netns.h"
 #include "netns/namespace_file.h"
+#include "netns/namespaces.h"
 #include "nlohmann/json.hpp"
 #include "sandbox/controller.h"
 #include "sandbox/controller_impl.h"
@@ -123,8 +124,8 @@ class ControllerTest : public sys::LeakCheckedTest {
       // Best effort: the leak check reports it if this fails.
       sys::WriteAll(real_, fd->get(), ip_forward_).IgnoreError();
     }
-    ::umount2((state_ + "/ns/netns").c_str(), MNT_DETACH);
-    ::umount2((state_ + "/ns/userns").c_str(), MNT_DETACH);
+    netns::UnmountPinDirs(real_, state_ + "/ns")
+        .IgnoreError();  // leak check reports
   }
 
   // A bridge + host-local + portmap list whose first plugin is `type`

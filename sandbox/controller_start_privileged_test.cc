@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "netns/namespaces.h"
 #include "sandbox/controller.h"
 #include "sys/file.h"
 #include "sys/real_sys.h"
@@ -36,9 +37,7 @@ class ControllerStartTest : public ::testing::Test {
   void TearDown() override {
     controller_.reset();
     // Init made the pin directories shared mounts.
-    for (const char* pins : {"/ns/netns", "/ns/userns"}) {
-      ::umount2((state_ + pins).c_str(), MNT_DETACH);
-    }
+    netns::UnmountPinDirs(real_, state_ + "/ns").IgnoreError();
   }
 
   ControllerOptions Options() {

@@ -124,9 +124,8 @@ class PauseTaskTest : public sys::LeakCheckedTest,
   }
 
   void CleanUpTestFixtures() override {
-    for (const char* sub : {"/netns", "/userns"}) {
-      ::umount2(absl::StrCat(pins_.path(), sub).c_str(), MNT_DETACH);
-    }
+    netns::UnmountPinDirs(real_, pins_.path())
+        .IgnoreError();  // leak check reports
     // runtimes remove the sandbox's cgroup, not the parents they made.
     for (const std::string& dir : CgroupDirs(cgroup_parent_)) {
       ::rmdir(dir.c_str());

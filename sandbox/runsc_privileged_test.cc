@@ -52,9 +52,8 @@ class RunscTest : public sys::LeakCheckedTest {
   }
 
   void CleanUpTestFixtures() override {
-    for (const char* sub : {"/netns", "/userns"}) {
-      ::umount2(absl::StrCat(pins_.path(), sub).c_str(), MNT_DETACH);
-    }
+    netns::UnmountPinDirs(real_, pins_.path())
+        .IgnoreError();  // leak check reports
   }
 
   RuntimeHandler Handler(std::vector<std::string> extra_args) {

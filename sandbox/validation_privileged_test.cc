@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "netns/namespaces.h"
 #include "nlohmann/json.hpp"
 #include "sandbox/controller.h"
 #include "sys/file.h"
@@ -85,8 +86,8 @@ class ValidationTest : public sys::LeakCheckedTest {
     del.args = {"ip", "link", "del", kBridge};
     del.env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
     (void)sys::RunSubprocess(real_, del);
-    ::umount2((state_ + "/ns/netns").c_str(), MNT_DETACH);
-    ::umount2((state_ + "/ns/userns").c_str(), MNT_DETACH);
+    netns::UnmountPinDirs(real_, state_ + "/ns")
+        .IgnoreError();  // leak check reports
   }
 
   std::vector<std::string> Watched() const {
