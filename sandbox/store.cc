@@ -1,6 +1,5 @@
 #include "sandbox/store.h"
 
-
 #include <algorithm>
 #include <cerrno>
 #include <memory>

@@ -1,6 +1,5 @@
 #include "sys/proc.h"
 
-
 #include <cerrno>
 #include <memory>
 #include <string>
