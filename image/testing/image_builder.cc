@@ -44,6 +44,13 @@ absl::StatusOr<std::string> MakeTar(const std::vector<TarEntry>& entries,
   int rc = ARCHIVE_OK;
   if (compression == Compression::kGzip) {
     rc = archive_write_add_filter_gzip(a.get());
+    // No build time in the gzip header: the same entries must give the same
+    // blob, or two images built a second apart share no base layer (the
+    // shared-layer puller test failed whenever its builds straddled one).
+    if (rc == ARCHIVE_OK) {
+      rc = archive_write_set_filter_option(a.get(), "gzip", "timestamp",
+                                           nullptr);
+    }
   } else if (compression == Compression::kZstd) {
     rc = archive_write_add_filter_zstd(a.get());
   }
