@@ -57,13 +57,20 @@ std::string NamespaceLink(const std::string& pid, const char* type) {
   return n > 0 ? std::string(buf, n) : "";
 }
 
-std::set<std::string> WatchedProcesses() {
+// Fills `out` with "<comm> (pid N)" of every watched process and `states`
+// with each one's state letter.
+void WatchedProcesses(std::set<std::string>& out,
+                      std::map<std::string, char>& states) {
   std::string self = absl::StrCat(::getpid());
   std::string my_userns = NamespaceLink(self, "user");
   std::string my_netns = NamespaceLink(self, "net");
   absl::flat_hash_map<pid_t, pid_t> parent;
   absl::flat_hash_map<pid_t, std::string> described;
-  std::set<std::string> out;
+  absl::flat_hash_map<pid_t, char> state;
+  auto watch = [&](pid_t pid) {
+    out.insert(described[pid]);
+    states[described[pid]] = state[pid];
+  };
   for (const std::string& name : Entries("/proc")) {
     pid_t pid;
     if (!absl::SimpleAtoi(name, &pid) || pid == ::getpid()) continue;
@@ -73,26 +80,23 @@ std::set<std::string> WatchedProcesses() {
     if (!stat.ok() || !comm.ok()) continue;  // exited meanwhile
     parent[pid] = stat->ppid;
     std::string command(absl::StripAsciiWhitespace(*comm));
-    described[pid] = absl::StrCat(command, " (pid ", pid, ", state ",
-                                  std::string(1, stat->state), ")");
+    described[pid] = absl::StrCat(command, " (pid ", pid, ")");
+    state[pid] = stat->state;
     std::string userns = NamespaceLink(name, "user");
     std::string netns = NamespaceLink(name, "net");
     bool foreign_ns = (!userns.empty() && userns != my_userns) ||
                       (!netns.empty() && netns != my_netns);
-    if (WatchedCommands().contains(command) || foreign_ns) {
-      out.insert(described[pid]);
-    }
+    if (WatchedCommands().contains(command) || foreign_ns) watch(pid);
   }
   // Our own descendants, whatever they run.
   for (const auto& [pid, ppid] : parent) {
     for (pid_t p = ppid; p > 1; p = parent.contains(p) ? parent[p] : 0) {
       if (p == ::getpid()) {
-        out.insert(described[pid]);
+        watch(pid);
         break;
       }
     }
   }
-  return out;
 }
 
 // Every directory below `dir` (not `dir` itself), recursively, or only its
@@ -233,7 +237,7 @@ HostSnapshot HostSnapshot::Take(
   for (const std::string& link : Entries("/sys/class/net"))
     s.links.insert(link);
   for (const std::string& dir : watched_dirs) WalkFiles(dir, s.files);
-  s.processes = WatchedProcesses();
+  WatchedProcesses(s.processes, s.process_states);
   if (absl::StatusOr<std::string> fwd =
           ReadFile("/proc/sys/net/ipv4/ip_forward");
       fwd.ok()) {
@@ -250,7 +254,23 @@ std::string DescribeDifferences(const HostSnapshot& before,
   AddDifferences(before.mounts, after.mounts, "mount", out);
   AddDifferences(before.links, after.links, "link", out);
   AddDifferences(before.files, after.files, "file", out);
-  AddDifferences(before.processes, after.processes, "process", out);
+  // With the state letter of the snapshot that has the process: a zombie
+  // ("Z") says who failed to reap.
+  auto with_state = [](const HostSnapshot& s, const std::string& p) {
+    auto it = s.process_states.find(p);
+    return it == s.process_states.end()
+               ? p
+               : absl::StrCat(p, " state ", std::string(1, it->second));
+  };
+  std::set<std::string> leaked, removed;
+  for (const std::string& p : after.processes) {
+    if (before.processes.count(p) == 0) leaked.insert(with_state(after, p));
+  }
+  for (const std::string& p : before.processes) {
+    if (after.processes.count(p) == 0) removed.insert(with_state(before, p));
+  }
+  AddDifferences({}, leaked, "process", out);
+  AddDifferences(removed, {}, "process", out);
   AddDifferences(before.cgroups, after.cgroups, "cgroup", out);
   AddDifferences(before.iptables, after.iptables, "iptables", out);
   if (before.ip_forward != after.ip_forward) {

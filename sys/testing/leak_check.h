@@ -24,6 +24,7 @@
 #ifndef PODSANDBOX_SYS_TESTING_LEAK_CHECK_H_
 #define PODSANDBOX_SYS_TESTING_LEAK_CHECK_H_
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -37,7 +38,11 @@ struct HostSnapshot {
   std::set<std::string> mounts;
   std::set<std::string> links;
   std::set<std::string> files;
+  // "sleep (pid 42)": compared without the state letter, which a live
+  // process changes all the time (a registry child goes R -> S between two
+  // snapshots); the state of each is in process_states, for messages only.
   std::set<std::string> processes;
+  std::map<std::string, char> process_states;
   std::string ip_forward;
   // Directories, as "/sys/fs/cgroup/memory/psb-1/abc".
   std::set<std::string> cgroups;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -25,6 +26,7 @@
 #include "gtest/gtest.h"
 #include "sys/cgroup_layout.h"
 #include "sys/file.h"
+#include "sys/proc.h"
 #include "sys/real_sys.h"
 #include "sys/subprocess.h"
 #include "sys/testing/leak_check.h"
@@ -165,12 +167,52 @@ TEST_F(LeakCheckTest, ChildProcessIsReported) {
     ::_exit(0);
   }
   const std::string planted = DescribeDifferences(before, Take());
-  EXPECT_THAT(planted, HasSubstr(absl::StrCat("(pid ", child, ", state ")));
+  EXPECT_THAT(planted, HasSubstr(absl::StrCat("(pid ", child, ") state ")));
   EXPECT_THAT(planted, HasSubstr("leaked process "));
   ASSERT_EQ(::kill(child, SIGKILL), 0);
   ASSERT_EQ(::waitpid(child, nullptr, 0), child);
   // Reaped above: gone at once.
   EXPECT_EQ(DescribeDifferences(before, Take()), "");
+}
+
+// A live process changes state between snapshots all the time (a
+// registry child serving a request goes R -> S): that is no leak.
+TEST_F(LeakCheckTest, ProcessChangingStateIsNotReported) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  absl::Cleanup reap = [child] {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+  };
+  auto wait_for_state = [child](char want) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      absl::StatusOr<ProcStat> stat = ReadProcStat(child);
+      if (stat.ok() && stat->state == want) return true;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return false;
+  };
+  ASSERT_EQ(::kill(child, SIGSTOP), 0);
+  ASSERT_TRUE(wait_for_state('T'));
+  const HostSnapshot stopped = Take();
+  ASSERT_EQ(::kill(child, SIGCONT), 0);
+  ASSERT_TRUE(wait_for_state('S'));
+  const HostSnapshot sleeping = Take();
+  // The fault fired: the two snapshots saw the child in different states.
+  const std::string key = absl::StrCat("(pid ", child, ")");
+  bool saw_both = false;
+  for (const auto& [name, state] : stopped.process_states) {
+    if (absl::StrContains(name, key)) {
+      saw_both = state == 'T' && sleeping.process_states.at(name) == 'S';
+    }
+  }
+  EXPECT_TRUE(saw_both);
+  EXPECT_EQ(DescribeDifferences(stopped, sleeping), "");
 }
 
 TEST_F(LeakCheckTest, IpForwardChangeIsReported) {
