@@ -21,10 +21,10 @@
 #include "absl/time/clock.h"
 #include "benchmark/benchmark.h"
 #include "nlohmann/json.hpp"
-#include "sandbox/oci_spec.h"
+#include "oci/runtime_handler.h"
+#include "oci/spec.h"
 #include "sandbox/pause/rootfs.h"
 #include "sandbox/pause_task.h"
-#include "sandbox/runtime_handler.h"
 #include "sys/cgroup_layout.h"
 #include "sys/file.h"
 #include "sys/orphan_reaper.h"
@@ -34,11 +34,11 @@
 namespace podsandbox {
 namespace {
 
+using oci::RuntimeHandler;
+using oci::RuntimeType;
+using oci::TaskSpec;
 using sandbox::PauseProcess;
 using sandbox::PauseTask;
-using sandbox::RuntimeHandler;
-using sandbox::RuntimeType;
-using sandbox::TaskSpec;
 
 const char* const kRuntimes[] = {"/usr/sbin/runc", "/usr/bin/crun"};
 
@@ -77,7 +77,7 @@ RuntimeHandler Handler(int64_t index) {
   RuntimeHandler h;
   h.path = kRuntimes[index];
   h.type = index == 0 ? RuntimeType::kRunc : RuntimeType::kCrun;
-  h.name = std::string(sandbox::RuntimeTypeName(h.type));
+  h.name = std::string(oci::RuntimeTypeName(h.type));
   h.root = absl::StrCat(env().dir, "/state-", h.name);
   return h;
 }
@@ -177,7 +177,7 @@ void BM_CreateStart_Ours(benchmark::State& state) {
 bool WriteBundle(const RuntimeHandler& h, const std::string& id,
                  const std::string& bundle) {
   absl::StatusOr<nlohmann::json> spec =
-      sandbox::BuildOciSpec(Spec(id), h.type, env().dir + "/rootfs");
+      oci::BuildOciSpec(Spec(id), h.type, env().dir + "/rootfs");
   return spec.ok() && sys::MakeDirs(env().sys, bundle, 0711).ok() &&
          sys::WriteFileAtomically(env().sys, bundle + "/config.json",
                                   spec->dump(), 0644, /*durable=*/false)

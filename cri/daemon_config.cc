@@ -25,8 +25,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
-#include "sandbox/runtime_handler.h"
-#include "sandbox/runtime_type.h"
+#include "oci/runtime_handler.h"
+#include "oci/runtime_type.h"
 #include "sandbox/validation.h"
 #include "sys/log.h"
 #include "sys/status.h"
@@ -203,8 +203,7 @@ absl::Status ParseLimits(const Reader& r, const toml::table& table,
 }
 
 absl::Status ParseHandler(const Reader& r, const toml::table& table,
-                          const std::string& prefix,
-                          sandbox::RuntimeHandler* out) {
+                          const std::string& prefix, oci::RuntimeHandler* out) {
   for (auto&& [k, node] : table) {
     const std::string key = absl::StrCat(prefix, ".", Str(k));
     absl::Status s;
@@ -213,8 +212,7 @@ absl::Status ParseHandler(const Reader& r, const toml::table& table,
     } else if (k == "type") {
       absl::StatusOr<std::string> name = r.String(node, key);
       if (!name.ok()) return name.status();
-      absl::StatusOr<sandbox::RuntimeType> type =
-          sandbox::ParseRuntimeType(*name, key);
+      absl::StatusOr<oci::RuntimeType> type = oci::ParseRuntimeType(*name, key);
       if (!type.ok()) return r.Error(node, key, "must be runc, crun or runsc");
       out->type = *type;
     } else if (k == "path") {
@@ -238,14 +236,14 @@ absl::Status ParseHandler(const Reader& r, const toml::table& table,
 }
 
 absl::Status ParseHandlers(const Reader& r, const toml::node& node,
-                           std::vector<sandbox::RuntimeHandler>* out) {
+                           std::vector<oci::RuntimeHandler>* out) {
   const toml::array* array = node.as_array();
   if (array == nullptr || !array->is_array_of_tables()) {
     return r.Error(node, "runtime_handlers",
                    "must be an array of tables ([[runtime_handlers]])");
   }
   for (size_t i = 0; i < array->size(); ++i) {
-    sandbox::RuntimeHandler handler;
+    oci::RuntimeHandler handler;
     RETURN_IF_ERROR(ParseHandler(r, *array->get(i)->as_table(),
                                  absl::StrCat("runtime_handlers[", i, "]"),
                                  &handler));
@@ -441,19 +439,19 @@ absl::Status FinalizeDaemonConfig(DaemonConfig* config) {
     // on PATH (docs/design.md, "Runtime handlers").
     struct Known {
       const char* name;
-      sandbox::RuntimeType type;
+      oci::RuntimeType type;
       std::vector<std::string> paths;
     };
     for (const Known& known : std::vector<Known>{
              {"runc",
-              sandbox::RuntimeType::kRunc,
+              oci::RuntimeType::kRunc,
               {"/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc"}},
              {"crun",
-              sandbox::RuntimeType::kCrun,
+              oci::RuntimeType::kCrun,
               {"/usr/bin/crun", "/usr/local/bin/crun"}}}) {
       std::string path = FirstExecutable(known.paths);
       if (path.empty()) continue;
-      sandbox::RuntimeHandler handler;
+      oci::RuntimeHandler handler;
       handler.name = known.name;
       handler.type = known.type;
       handler.path = std::move(path);
@@ -465,16 +463,15 @@ absl::Status FinalizeDaemonConfig(DaemonConfig* config) {
           "installed");
     }
   }
-  for (sandbox::RuntimeHandler& handler : config->controller.runtime_handlers) {
+  for (oci::RuntimeHandler& handler : config->controller.runtime_handlers) {
     // Each handler's state under ours: a second daemon with another state
     // dir never sees, or garbage-collects, this one's containers.
     if (handler.root.empty()) {
       handler.root = absl::StrCat(c.state_dir, "/runtime/", handler.name);
     }
   }
-  absl::StatusOr<sandbox::HandlerRegistry> registry =
-      sandbox::HandlerRegistry::Create(config->controller.runtime_handlers,
-                                       config->controller.default_runtime);
+  absl::StatusOr<oci::HandlerRegistry> registry = oci::HandlerRegistry::Create(
+      config->controller.runtime_handlers, config->controller.default_runtime);
   if (!registry.ok()) return registry.status();
   return absl::OkStatus();
 }
@@ -482,9 +479,9 @@ absl::Status FinalizeDaemonConfig(DaemonConfig* config) {
 std::string DaemonConfigJson(const DaemonConfig& config) {
   const sandbox::ControllerOptions& c = config.controller;
   nlohmann::json handlers = nlohmann::json::array();
-  for (const sandbox::RuntimeHandler& h : c.runtime_handlers) {
+  for (const oci::RuntimeHandler& h : c.runtime_handlers) {
     handlers.push_back({{"name", h.name},
-                        {"type", std::string(sandbox::RuntimeTypeName(h.type))},
+                        {"type", std::string(oci::RuntimeTypeName(h.type))},
                         {"path", h.path},
                         {"root", h.root},
                         {"extraArgs", h.extra_args},

@@ -60,8 +60,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "oci/runtime_handler.h"
 #include "sandbox/controller_options.h"
-#include "sandbox/runtime_handler.h"
 #include "sys/log.h"
 
 namespace podsandbox::cri {

@@ -8,7 +8,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sandbox/runtime_type.h"
+#include "oci/runtime_type.h"
 #include "sys/testing/status_matchers.h"
 
 namespace podsandbox::cri {
@@ -87,16 +87,16 @@ TEST(DaemonConfigTest, ParsesEveryKey) {
   EXPECT_EQ(config.controller.pod_limits.max_sysctls, 10u);
   EXPECT_EQ(config.controller.pod_limits.max_dns_entries, 20u);
   ASSERT_EQ(config.controller.runtime_handlers.size(), 2u);
-  const sandbox::RuntimeHandler& runc = config.controller.runtime_handlers[0];
+  const oci::RuntimeHandler& runc = config.controller.runtime_handlers[0];
   EXPECT_EQ(runc.name, "runc");
-  EXPECT_EQ(runc.type, sandbox::RuntimeType::kRunc);
+  EXPECT_EQ(runc.type, oci::RuntimeType::kRunc);
   EXPECT_EQ(runc.path, "/usr/sbin/runc");
   EXPECT_EQ(runc.root, "/run/psb/runc");
   EXPECT_THAT(runc.extra_args, ElementsAre("--debug"));
   EXPECT_TRUE(runc.no_pivot_root);
   EXPECT_EQ(runc.timeout, absl::Seconds(20));
   EXPECT_EQ(config.controller.runtime_handlers[1].type,
-            sandbox::RuntimeType::kCrun);
+            oci::RuntimeType::kCrun);
   EXPECT_THAT(FinalizeDaemonConfig(&config), IsOk());
   // An empty root lands under the state directory.
   EXPECT_EQ(config.controller.runtime_handlers[1].root,

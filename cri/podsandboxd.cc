@@ -41,8 +41,8 @@
 #include "cri/runtime_service.h"
 #include "grpc/support/log.h"
 #include "grpcpp/grpcpp.h"
+#include "oci/runtime_type.h"
 #include "sandbox/controller.h"
-#include "sandbox/runtime_type.h"
 #include "sys/log.h"
 #include "sys/real_sys.h"
 #include "sys/status.h"
@@ -231,11 +231,10 @@ absl::Status MakeParentDir(const std::string& path) {
 RuntimeServiceOptions ServiceOptions(const DaemonConfig& config) {
   RuntimeServiceOptions options;
   options.runtime_version = kVersion;
-  for (const sandbox::RuntimeHandler& handler :
+  for (const oci::RuntimeHandler& handler :
        config.controller.runtime_handlers) {
     options.handlers.push_back(
-        {handler.name,
-         sandbox::CapabilitiesOf(handler.type).joins_userns_by_path});
+        {handler.name, oci::CapabilitiesOf(handler.type).joins_userns_by_path});
   }
   options.default_handler = config.controller.default_runtime;
   options.config_json = DaemonConfigJson(config);

@@ -18,11 +18,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "netns/loopback.h"
+#include "oci/runtime_cli.h"
 #include "sandbox/cleanup_stack.h"
 #include "sandbox/derived_specs.h"
 #include "sandbox/pause/rootfs.h"
 #include "sandbox/pod_files.h"
-#include "sandbox/runtime_cli.h"
 #include "sandbox/status_info.h"
 #include "sandbox/validation.h"
 #include "sys/file.h"
@@ -51,11 +51,11 @@ std::vector<std::string> NamesIn(const std::string& dir) {
   return sys::ListDir(dir).value_or(std::vector<std::string>());
 }
 
-std::vector<RuntimeHandler> HandlersOrDefault(const ControllerOptions& o) {
+std::vector<oci::RuntimeHandler> HandlersOrDefault(const ControllerOptions& o) {
   if (!o.runtime_handlers.empty()) return o.runtime_handlers;
-  RuntimeHandler runc;
+  oci::RuntimeHandler runc;
   runc.name = "runc";
-  runc.type = RuntimeType::kRunc;
+  runc.type = oci::RuntimeType::kRunc;
   runc.path = "/usr/sbin/runc";
   runc.root = absl::StrCat(o.state_dir, "/runtime/runc");
   return {runc};
@@ -65,9 +65,10 @@ std::vector<RuntimeHandler> HandlersOrDefault(const ControllerOptions& o) {
 // RunPipeline). runc and crun apply the pod's sysctls inside the netns at
 // create, and an interface sysctl (net.ipv4.conf.eth0.*) needs eth0 there,
 // so a pod with net.* sysctls on those runtimes gets its network first.
-bool OverlapsNetworkWithCreate(const RuntimeHandler& handler,
+bool OverlapsNetworkWithCreate(const oci::RuntimeHandler& handler,
                                const PodConfig& config) {
-  if (CapabilitiesOf(handler.type).netns_ready_by == NetnsReadyBy::kStart) {
+  if (oci::CapabilitiesOf(handler.type).netns_ready_by ==
+      oci::NetnsReadyBy::kStart) {
     return true;
   }
   for (const auto& [name, value] : config.sysctls) {
@@ -102,9 +103,9 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Create(
     return absl::InvalidArgumentError(
         "stop_grace_period: must not be negative");
   }
-  ASSIGN_OR_RETURN(HandlerRegistry handlers,
-                   HandlerRegistry::Create(HandlersOrDefault(options),
-                                           options.default_runtime));
+  ASSIGN_OR_RETURN(oci::HandlerRegistry handlers,
+                   oci::HandlerRegistry::Create(HandlersOrDefault(options),
+                                                options.default_runtime));
   auto controller = std::make_unique<ControllerImpl>(sys, std::move(options),
                                                      std::move(handlers));
   RETURN_IF_ERROR(controller->Init());
@@ -112,7 +113,7 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Create(
 }
 
 ControllerImpl::ControllerImpl(sys::Sys& sys, ControllerOptions options,
-                               HandlerRegistry handlers)
+                               oci::HandlerRegistry handlers)
     : sys_(sys),
       options_(std::move(options)),
       handlers_(std::move(handlers)),
@@ -124,7 +125,7 @@ ControllerImpl::ControllerImpl(sys::Sys& sys, ControllerOptions options,
       reaper_(sys),
       tasks_(sys, &reaper_,
              PauseTask::Options{absl::StrCat(options_.state_dir, "/rootfs")},
-             [this](const PauseExit& exit) { OnPauseExit(exit); }) {}
+             [this](const oci::ProcessExit& exit) { OnPauseExit(exit); }) {}
 
 ControllerImpl::~ControllerImpl() = default;
 
@@ -181,7 +182,7 @@ std::string ControllerImpl::PodFilesDir(absl::string_view id) const {
   return absl::StrCat(options_.state_dir, "/pods/", id);
 }
 
-absl::StatusOr<const RuntimeHandler*> ControllerImpl::HandlerOf(
+absl::StatusOr<const oci::RuntimeHandler*> ControllerImpl::HandlerOf(
     const SandboxRecord& record) {
   return sys::Annotate(handlers_.Resolve(record.runtime_handler),
                        absl::StrCat("runtime handler of sandbox ", record.id));
@@ -260,7 +261,7 @@ void ControllerImpl::CrashPoint(absl::string_view point) {
 absl::Status ControllerImpl::NetworkReady() { return cni_.Ready(); }
 
 absl::Status ControllerImpl::RuntimeReady() {
-  const RuntimeHandler& handler = handlers_.default_handler();
+  const oci::RuntimeHandler& handler = handlers_.default_handler();
   // `--version` is the one command runc, crun and runsc all take without a
   // container: it proves the binary is there, executable and runs, which
   // is what a request for the default handler needs first.
@@ -276,8 +277,8 @@ absl::Status ControllerImpl::RuntimeReady() {
         absl::StrCat(context, ": ", result.status().message()));
   }
   if (!result->success()) {
-    std::string why = ExtractRuntimeMessage(result->stderr_data);
-    if (why.empty()) why = ExtractRuntimeMessage(result->stdout_data);
+    std::string why = oci::ExtractRuntimeMessage(result->stderr_data);
+    if (why.empty()) why = oci::ExtractRuntimeMessage(result->stdout_data);
     return absl::FailedPreconditionError(
         absl::StrCat(context, ": ", sys::DescribeExit(*result),
                      why.empty() ? "" : ": ", why));
@@ -290,14 +291,14 @@ absl::StatusOr<std::string> ControllerImpl::RunPodSandbox(
   // Everything that can refuse the request does so before any side effect.
   RETURN_IF_ERROR(
       ValidatePodConfig(config, options_.userns_policy, options_.pod_limits));
-  ASSIGN_OR_RETURN(const RuntimeHandler* handler,
+  ASSIGN_OR_RETURN(const oci::RuntimeHandler* handler,
                    handlers_.Resolve(runtime_handler));
   SandboxRecord probe;
   probe.config = config;
   probe.netns_pin = config.host_network() ? "" : "/probe";
   probe.userns_pin =
       config.user_namespaced() && !config.host_network() ? "/probe" : "";
-  RETURN_IF_ERROR(CheckHandlerSupports(
+  RETURN_IF_ERROR(oci::CheckHandlerSupports(
       *handler, TaskSpecFor(probe, options_.oom_score_adj)));
   if (!config.host_network()) {
     RETURN_IF_ERROR(sys::Annotate(cni_.Ready(), "pod network is not ready"));
@@ -344,7 +345,7 @@ absl::Status ControllerImpl::ReserveRanges(const PodConfig& config,
 }
 
 absl::StatusOr<std::string> ControllerImpl::CreateSandbox(
-    const PodConfig& config, const RuntimeHandler& handler,
+    const PodConfig& config, const oci::RuntimeHandler& handler,
     const std::string& id) {
   auto sandbox = std::make_shared<Sandbox>(id);
   absl::MutexLock op(&sandbox->op_mu);
@@ -390,7 +391,7 @@ absl::StatusOr<std::string> ControllerImpl::CreateSandbox(
 }
 
 absl::Status ControllerImpl::RunPipeline(Sandbox& sandbox,
-                                         const RuntimeHandler& handler,
+                                         const oci::RuntimeHandler& handler,
                                          CleanupStack& undo) {
   const std::string id = sandbox.id;
   // The record reaches disk with the first journal entry, before the first
@@ -490,13 +491,13 @@ absl::Status ControllerImpl::RunPipeline(Sandbox& sandbox,
 
   RETURN_IF_ERROR(Journal(sandbox, Step::kTask, /*durable=*/false));
   std::string bundle = BundleDir(id);
-  TaskSpec spec = TaskSpecFor(Snapshot(sandbox), options_.oom_score_adj);
+  oci::TaskSpec spec = TaskSpecFor(Snapshot(sandbox), options_.oom_score_adj);
   absl::StatusOr<PauseProcess> pause =
       overlap ? tasks_.Start(spec, handler, bundle, write_pod_files)
               : tasks_.Start(spec, handler, bundle);
   // If create failed while ADD ran, settle_network takes ADD's outcome.
   if (!pause.ok()) return pause.status();
-  RuntimeHandler handler_copy = handler;
+  oci::RuntimeHandler handler_copy = handler;
   undo.Push("delete pause task", [this, handler_copy, id, bundle] {
     return tasks_.Delete(handler_copy, id, bundle);
   });
@@ -525,7 +526,7 @@ absl::Status ControllerImpl::UndoStep(const SandboxRecord& record, Step step) {
     case Step::kPodFiles:
       return RemovePodFiles(sys_, PodFilesDir(record.id));
     case Step::kTask: {
-      ASSIGN_OR_RETURN(const RuntimeHandler* handler, HandlerOf(record));
+      ASSIGN_OR_RETURN(const oci::RuntimeHandler* handler, HandlerOf(record));
       return tasks_.Delete(*handler, record.id, BundleDir(record.id));
     }
   }
@@ -553,7 +554,7 @@ absl::Status ControllerImpl::StopLocked(Sandbox& sandbox, bool force_network) {
   // Stop, or the one inside Remove, has nothing to do: no runtime exec.
   if (record.phase == Phase::kStopped) return absl::OkStatus();
   if (record.HasStep(Step::kTask)) {
-    ASSIGN_OR_RETURN(const RuntimeHandler* handler, HandlerOf(record));
+    ASSIGN_OR_RETURN(const oci::RuntimeHandler* handler, HandlerOf(record));
     RETURN_IF_ERROR(
         tasks_.Stop(*handler, record.id, options_.stop_grace_period));
     CrashPoint("stop: task stopped");
@@ -674,8 +675,8 @@ absl::StatusOr<SandboxStatus> ControllerImpl::PodSandboxStatus(
     return absl::NotFoundError(
         absl::StrCat("pod sandbox ", id, " is still being created"));
   }
-  RuntimeType type = RuntimeType::kRunc;
-  if (absl::StatusOr<const RuntimeHandler*> h =
+  oci::RuntimeType type = oci::RuntimeType::kRunc;
+  if (absl::StatusOr<const oci::RuntimeHandler*> h =
           handlers_.Resolve(record.runtime_handler);
       h.ok()) {
     type = (*h)->type;
@@ -697,7 +698,8 @@ std::optional<SandboxStatus> ControllerImpl::ListEntry(
       return std::nullopt;
     }
   }
-  return StatusOf(sandbox.record, RuntimeType::kRunc, "", /*verbose=*/false);
+  return StatusOf(sandbox.record, oci::RuntimeType::kRunc, "",
+                  /*verbose=*/false);
 }
 
 std::vector<SandboxStatus> ControllerImpl::ListPodSandbox(
@@ -725,7 +727,7 @@ std::vector<SandboxStatus> ControllerImpl::ListPodSandbox(
   return out;
 }
 
-void ControllerImpl::OnPauseExit(const PauseExit& exit) {
+void ControllerImpl::OnPauseExit(const oci::ProcessExit& exit) {
   std::shared_ptr<Sandbox> sandbox = Find(exit.id);
   if (sandbox == nullptr) return;
   absl::Status s = Update(
@@ -819,7 +821,7 @@ void ControllerImpl::CollectOrphans() {
   };
   for (const std::string& id : NamesIn(BundleDir(""))) {
     if (known.contains(id)) continue;
-    for (const RuntimeHandler& handler : handlers_.handlers()) {
+    for (const oci::RuntimeHandler& handler : handlers_.handlers()) {
       report("pause task", id, tasks_.Delete(handler, id, BundleDir(id)));
     }
   }

@@ -22,12 +22,12 @@
 #include "cni/executor.h"
 #include "netns/libnl_netlink.h"
 #include "netns/namespaces.h"
+#include "oci/runtime_handler.h"
 #include "sandbox/controller.h"
 #include "sandbox/name_registry.h"
 #include "sandbox/pause_task.h"
 #include "sandbox/range_registry.h"
 #include "sandbox/record.h"
-#include "sandbox/runtime_handler.h"
 #include "sandbox/store.h"
 #include "sys/orphan_reaper.h"
 #include "sys/unique_fd.h"
@@ -43,7 +43,7 @@ inline constexpr int kMaxFailedCniDeletes = 3;
 class ControllerImpl : public Controller {
  public:
   ControllerImpl(sys::Sys& sys, ControllerOptions options,
-                 HandlerRegistry handlers);
+                 oci::HandlerRegistry handlers);
   ~ControllerImpl() override;
 
   // Directories, lock, subreaper, pause rootfs, then recovery.
@@ -114,9 +114,9 @@ class ControllerImpl : public Controller {
 
   // Makes the sandbox `id` (name reserved): the pipeline, or its rollback.
   absl::StatusOr<std::string> CreateSandbox(const PodConfig& config,
-                                            const RuntimeHandler& handler,
+                                            const oci::RuntimeHandler& handler,
                                             const std::string& id);
-  absl::Status RunPipeline(Sandbox& sandbox, const RuntimeHandler& handler,
+  absl::Status RunPipeline(Sandbox& sandbox, const oci::RuntimeHandler& handler,
                            class CleanupStack& undo);
 
   // The idempotent undo of each step, shared by rollback, Stop, Remove and
@@ -142,17 +142,18 @@ class ControllerImpl : public Controller {
   absl::Status Recover();
   absl::Status RecoverRecord(SandboxRecord record);
   void CollectOrphans();
-  void OnPauseExit(const PauseExit& exit) ABSL_LOCKS_EXCLUDED(mu_);
+  void OnPauseExit(const oci::ProcessExit& exit) ABSL_LOCKS_EXCLUDED(mu_);
 
   std::string BundleDir(absl::string_view id) const;
   std::string PodFilesDir(absl::string_view id) const;
-  absl::StatusOr<const RuntimeHandler*> HandlerOf(const SandboxRecord& record);
+  absl::StatusOr<const oci::RuntimeHandler*> HandlerOf(
+      const SandboxRecord& record);
   void StepDone(Step step);
   void CrashPoint(absl::string_view point);
 
   sys::Sys& sys_;
   const ControllerOptions options_;
-  const HandlerRegistry handlers_;
+  const oci::HandlerRegistry handlers_;
   Store store_;
   netns::NamespaceFactory namespaces_;
   netns::LibnlNetlink netlink_;

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "oci/runtime_handler.h"
 #include "sandbox/pod_config.h"
-#include "sandbox/runtime_handler.h"
 #include "userns/id_mapping.h"
 
 namespace podsandbox::sandbox {
@@ -27,7 +27,7 @@ struct ControllerOptions {
 
   // The OCI runtimes requests may select by name. Empty: one "runc"
   // handler, /usr/sbin/runc with its root under state_dir.
-  std::vector<RuntimeHandler> runtime_handlers;
+  std::vector<oci::RuntimeHandler> runtime_handlers;
   // The handler an empty request name selects.
   std::string default_runtime = "runc";
 

@@ -32,11 +32,11 @@
 #include "netns/namespace_file.h"
 #include "netns/namespaces.h"
 #include "nlohmann/json.hpp"
+#include "oci/runtime_handler.h"
+#include "oci/runtime_type.h"
 #include "sandbox/controller.h"
 #include "sandbox/controller_impl.h"
 #include "sandbox/record.h"
-#include "sandbox/runtime_handler.h"
-#include "sandbox/runtime_type.h"
 #include "sys/file.h"
 #include "sys/real_sys.h"
 #include "sys/status.h"
@@ -190,14 +190,15 @@ class ControllerTest : public sys::LeakCheckedTest {
   // `hook` set before Init, so that recovery's crash points reach it too.
   absl::StatusOr<std::unique_ptr<ControllerImpl>> CreateWithCrashPointHook(
       sys::Sys& sys, absl::AnyInvocable<void(absl::string_view)> hook) {
-    RuntimeHandler runc;
+    oci::RuntimeHandler runc;
     runc.name = "runc";
-    runc.type = RuntimeType::kRunc;
+    runc.type = oci::RuntimeType::kRunc;
     runc.path = "/usr/sbin/runc";
     runc.root = state_ + "/runtime/runc";
     ControllerOptions options = Options();
-    ASSIGN_OR_RETURN(HandlerRegistry handlers,
-                     HandlerRegistry::Create({runc}, options.default_runtime));
+    ASSIGN_OR_RETURN(
+        oci::HandlerRegistry handlers,
+        oci::HandlerRegistry::Create({runc}, options.default_runtime));
     auto c = std::make_unique<ControllerImpl>(sys, std::move(options),
                                               std::move(handlers));
     c->SetCrashPointHookForTesting(std::move(hook));

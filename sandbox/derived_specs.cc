@@ -17,9 +17,9 @@ const char* ProtocolName(Protocol protocol) {
 
 }  // namespace
 
-TaskSpec TaskSpecFor(const SandboxRecord& record, int oom_score_adj) {
+oci::TaskSpec TaskSpecFor(const SandboxRecord& record, int oom_score_adj) {
   const PodConfig& config = record.config;
-  TaskSpec spec;
+  oci::TaskSpec spec;
   spec.sandbox_id = record.id;
   spec.pod_name = config.metadata.name;
   spec.pod_namespace = config.metadata.namespace_;

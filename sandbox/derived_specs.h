@@ -8,16 +8,16 @@
 #include <optional>
 
 #include "cni/attachment.h"
+#include "oci/task_spec.h"
 #include "sandbox/pod_files.h"
 #include "sandbox/record.h"
-#include "sandbox/task_spec.h"
 
 namespace podsandbox::sandbox {
 
 // The pause task of `record`'s sandbox. With host network and a user
 // namespace there is no pin: the runtime creates the user namespace from
 // the mappings.
-TaskSpec TaskSpecFor(const SandboxRecord& record, int oom_score_adj);
+oci::TaskSpec TaskSpecFor(const SandboxRecord& record, int oom_score_adj);
 
 // The CNI attachment of `record`'s sandbox: eth0 in its netns pin, the
 // pod's identity, and the port mappings and DNS as capability arguments.

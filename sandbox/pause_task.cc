@@ -13,9 +13,9 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
+#include "oci/runtime_factory.h"
+#include "oci/spec.h"
 #include "sandbox/cleanup_stack.h"
-#include "sandbox/oci_spec.h"
-#include "sandbox/runtime_factory.h"
 #include "sys/file.h"
 #include "sys/proc.h"
 #include "sys/status.h"
@@ -58,7 +58,7 @@ absl::StatusOr<bool> HasCapSysResource() {
 }
 
 PauseTask::PauseTask(sys::Sys& sys, sys::OrphanReaper* reaper, Options options,
-                     PauseWatcher::Callback on_exit)
+                     oci::ExitWatcher::Callback on_exit)
     : sys_(sys),
       reaper_(reaper),
       options_(std::move(options)),
@@ -66,24 +66,24 @@ PauseTask::PauseTask(sys::Sys& sys, sys::OrphanReaper* reaper, Options options,
 
 absl::Status PauseTask::Init() { return watcher_.Start(); }
 
-absl::StatusOr<PauseProcess> PauseTask::Start(const TaskSpec& spec,
-                                              const RuntimeHandler& handler,
-                                              absl::string_view bundle_dir) {
+absl::StatusOr<PauseProcess> PauseTask::Start(
+    const oci::TaskSpec& spec, const oci::RuntimeHandler& handler,
+    absl::string_view bundle_dir) {
   return Start(spec, handler, bundle_dir, [] { return absl::OkStatus(); });
 }
 
 absl::StatusOr<PauseProcess> PauseTask::Start(
-    const TaskSpec& spec, const RuntimeHandler& handler,
+    const oci::TaskSpec& spec, const oci::RuntimeHandler& handler,
     absl::string_view bundle_dir,
     absl::FunctionRef<absl::Status()> before_start) {
   // Everything that can refuse the request does so before any side effect.
-  std::unique_ptr<OciRuntime> runtime = MakeOciRuntime(sys_, handler);
+  std::unique_ptr<oci::OciRuntime> runtime = oci::MakeOciRuntime(sys_, handler);
   ASSIGN_OR_RETURN(nlohmann::json config,
-                   BuildOciSpec(spec, handler.type, options_.rootfs));
+                   oci::BuildOciSpec(spec, handler.type, options_.rootfs));
   RETURN_IF_ERROR(runtime->CheckSupported(spec));
   if (spec.oom_score_adj < 0) {
     ASSIGN_OR_RETURN(bool cap, HasCapSysResource());
-    RETURN_IF_ERROR(CheckOomScoreAdj(spec.oom_score_adj, cap));
+    RETURN_IF_ERROR(oci::CheckOomScoreAdj(spec.oom_score_adj, cap));
   }
   if (bundle_dir.empty() || bundle_dir[0] != '/') {
     return absl::InvalidArgumentError(
@@ -110,11 +110,11 @@ absl::StatusOr<PauseProcess> PauseTask::Start(
   // /dev/null: a file would grow without bound on the state tmpfs for as
   // long as anything in the pod can make the pause write. The runtime's
   // own errors come from its structured log.
-  CreateRequest create{id, bundle, Join(bundle, kPidFile), kPauseStdio,
-                       Join(bundle, kRuntimeLog)};
+  oci::CreateRequest create{id, bundle, Join(bundle, kPidFile), kPauseStdio,
+                            Join(bundle, kRuntimeLog)};
   // Pushed before create: a create that fails half way can leave the
   // runtime's state behind.
-  std::shared_ptr<OciRuntime> shared_runtime = std::move(runtime);
+  std::shared_ptr<oci::OciRuntime> shared_runtime = std::move(runtime);
   undo.Push("delete runtime state", [this, shared_runtime, id]() {
     absl::Status s = shared_runtime->Delete(id);
     if (!s.ok() && !absl::IsNotFound(s)) return s;
@@ -169,12 +169,12 @@ absl::StatusOr<PauseProcess> PauseTask::Start(
   return PauseProcess{*pid, stat->start_time};
 }
 
-bool PauseTask::WaitStopped(OciRuntime& runtime, absl::string_view id,
+bool PauseTask::WaitStopped(oci::OciRuntime& runtime, absl::string_view id,
                             absl::Duration timeout) {
   if (watcher_.IsWatched(id)) return watcher_.WaitForExit(id, timeout);
   absl::Time deadline = absl::Now() + timeout;
   for (;;) {
-    absl::StatusOr<RuntimeState> state = runtime.State(id);
+    absl::StatusOr<oci::RuntimeState> state = runtime.State(id);
     if (absl::IsNotFound(state.status())) return true;
     if (state.ok() && state->status == "stopped") return true;
     if (absl::Now() >= deadline) return false;
@@ -182,9 +182,9 @@ bool PauseTask::WaitStopped(OciRuntime& runtime, absl::string_view id,
   }
 }
 
-absl::Status PauseTask::Stop(const RuntimeHandler& handler,
+absl::Status PauseTask::Stop(const oci::RuntimeHandler& handler,
                              absl::string_view id, absl::Duration grace) {
-  std::unique_ptr<OciRuntime> runtime = MakeOciRuntime(sys_, handler);
+  std::unique_ptr<oci::OciRuntime> runtime = oci::MakeOciRuntime(sys_, handler);
   absl::Status term = runtime->Kill(id, SIGTERM);
   if (absl::IsNotFound(term)) return absl::OkStatus();
   // Other kill errors ("container not running") are judged by whether the
@@ -202,10 +202,10 @@ absl::Status PauseTask::Stop(const RuntimeHandler& handler,
                    absl::FormatDuration(options_.kill_wait), " after SIGKILL"));
 }
 
-absl::Status PauseTask::Delete(const RuntimeHandler& handler,
+absl::Status PauseTask::Delete(const oci::RuntimeHandler& handler,
                                absl::string_view id,
                                absl::string_view bundle_dir) {
-  std::unique_ptr<OciRuntime> runtime = MakeOciRuntime(sys_, handler);
+  std::unique_ptr<oci::OciRuntime> runtime = oci::MakeOciRuntime(sys_, handler);
   absl::Status s = runtime->Delete(id);
   if (!s.ok() && !absl::IsNotFound(s)) return s;
   // delete --force has killed a running pause; let the watcher reap it

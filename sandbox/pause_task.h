@@ -8,7 +8,7 @@
 // already stopped task is success.
 //
 // Supervision: each started pause is watched through a pidfd (see
-// pause_watcher.h) and `on_exit` is called within milliseconds of its
+// oci/exit_watcher.h) and `on_exit` is called within milliseconds of its
 // exit. The daemon must be a child subreaper (sys::OrphanReaper started)
 // for the pause to be its child and its exit status to be known. After a
 // daemon restart, Reattach resumes watching a recorded pause, refusing a
@@ -29,10 +29,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "sandbox/oci_runtime.h"
-#include "sandbox/pause_watcher.h"
-#include "sandbox/runtime_handler.h"
-#include "sandbox/task_spec.h"
+#include "oci/exit_watcher.h"
+#include "oci/runtime.h"
+#include "oci/runtime_handler.h"
+#include "oci/task_spec.h"
 #include "sys/orphan_reaper.h"
 #include "sys/sys.h"
 
@@ -64,7 +64,7 @@ class PauseTask {
   // `reaper` may be null (tests without a subreaper): exits are still
   // reported, with unknown statuses. `sys` and `reaper` outlive this.
   PauseTask(sys::Sys& sys, sys::OrphanReaper* reaper, Options options,
-            PauseWatcher::Callback on_exit);
+            oci::ExitWatcher::Callback on_exit);
 
   // Starts the watcher thread. Call once before anything else.
   absl::Status Init();
@@ -75,15 +75,15 @@ class PauseTask {
   // bad spec; FailedPrecondition when the handler's runtime cannot run it
   // or the host refuses its oom_score_adj; after side effects (all undone):
   // the runtime's failure with its message, DeadlineExceeded.
-  absl::StatusOr<PauseProcess> Start(const TaskSpec& spec,
-                                     const RuntimeHandler& handler,
+  absl::StatusOr<PauseProcess> Start(const oci::TaskSpec& spec,
+                                     const oci::RuntimeHandler& handler,
                                      absl::string_view bundle_dir);
   // The same, running `before_start` on this thread between the runtime's
   // create and start, so the caller can finish work that only start needs
   // (the pod's network) while create runs. Its error undoes the create and
   // is returned.
   absl::StatusOr<PauseProcess> Start(
-      const TaskSpec& spec, const RuntimeHandler& handler,
+      const oci::TaskSpec& spec, const oci::RuntimeHandler& handler,
       absl::string_view bundle_dir,
       absl::FunctionRef<absl::Status()> before_start);
 
@@ -93,12 +93,12 @@ class PauseTask {
   // after `grace` still ends it.)
   // OK when the task is gone or stopped (also if it never existed).
   // DeadlineExceeded if it outlives SIGKILL by Options::kill_wait.
-  absl::Status Stop(const RuntimeHandler& handler, absl::string_view id,
+  absl::Status Stop(const oci::RuntimeHandler& handler, absl::string_view id,
                     absl::Duration grace);
 
   // Deletes the runtime's state (killing the pause if needed), stops
   // watching and removes `bundle_dir`. Idempotent.
-  absl::Status Delete(const RuntimeHandler& handler, absl::string_view id,
+  absl::Status Delete(const oci::RuntimeHandler& handler, absl::string_view id,
                       absl::string_view bundle_dir);
 
   // Resumes watching a pause recorded before a restart. NotFound when it
@@ -106,18 +106,18 @@ class PauseTask {
   // differs). AlreadyExists if `id` is watched.
   absl::Status Reattach(absl::string_view id, const PauseProcess& pause);
 
-  PauseWatcher& watcher() { return watcher_; }
+  oci::ExitWatcher& watcher() { return watcher_; }
 
  private:
   // Waits until the task has exited: through the watcher if it watches
   // it, else by polling the runtime's state. True if it exited in time.
-  bool WaitStopped(OciRuntime& runtime, absl::string_view id,
+  bool WaitStopped(oci::OciRuntime& runtime, absl::string_view id,
                    absl::Duration timeout);
 
   sys::Sys& sys_;
   sys::OrphanReaper* const reaper_;
   const Options options_;
-  PauseWatcher watcher_;
+  oci::ExitWatcher watcher_;
 };
 
 // Whether this process has CAP_SYS_RESOURCE (in /proc/self/status), which

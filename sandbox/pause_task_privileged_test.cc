@@ -20,9 +20,9 @@
 #include "gtest/gtest.h"
 #include "netns/namespace_file.h"
 #include "netns/namespaces.h"
+#include "oci/runtime_handler.h"
 #include "sandbox/pause/rootfs.h"
 #include "sandbox/pause_task.h"
-#include "sandbox/runtime_handler.h"
 #include "sys/cgroup_layout.h"
 #include "sys/file.h"
 #include "sys/orphan_reaper.h"
@@ -45,7 +45,7 @@ const userns::IdMappings kMappings = {{{0, 100000, 65536}},
                                       {{0, 100000, 65536}}};
 
 struct RuntimeParam {
-  RuntimeType type;
+  oci::RuntimeType type;
   const char* path;
 };
 
@@ -141,8 +141,8 @@ class PauseTaskTest : public sys::LeakCheckedTest,
     return dirs.ok() ? *dirs : std::vector<std::string>{};
   }
 
-  TaskSpec Spec(const std::string& id) {
-    TaskSpec spec;
+  oci::TaskSpec Spec(const std::string& id) {
+    oci::TaskSpec spec;
     spec.sandbox_id = id;
     spec.pod_name = "pause-test";
     spec.pod_namespace = "default";
@@ -154,7 +154,7 @@ class PauseTaskTest : public sys::LeakCheckedTest,
 
   std::string Bundle(const std::string& id) { return bundles_.Sub(id); }
 
-  std::vector<PauseExit> Exits(size_t n, absl::Duration timeout) {
+  std::vector<oci::ProcessExit> Exits(size_t n, absl::Duration timeout) {
     absl::MutexLock lock(&mu_);
     auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return exits_.size() >= n;
@@ -169,16 +169,18 @@ class PauseTaskTest : public sys::LeakCheckedTest,
   sys::TempDir state_{"/tmp"};
   sys::TempDir pins_;
   std::string cgroup_parent_ = absl::StrCat("/psb-test-", ::getpid());
-  RuntimeHandler handler_;
+  oci::RuntimeHandler handler_;
   sys::OrphanReaper reaper_{real_, absl::Milliseconds(100)};
   netns::NamespaceFactory factory_{real_, pins_.path()};
   absl::Mutex mu_;
-  std::vector<PauseExit> exits_ ABSL_GUARDED_BY(mu_);
-  PauseTask task_{
-      real_, &reaper_, {rootfs_.Sub("rootfs")}, [this](const PauseExit& exit) {
-        absl::MutexLock lock(&mu_);
-        exits_.push_back(exit);
-      }};
+  std::vector<oci::ProcessExit> exits_ ABSL_GUARDED_BY(mu_);
+  PauseTask task_{real_,
+                  &reaper_,
+                  {rootfs_.Sub("rootfs")},
+                  [this](const oci::ProcessExit& exit) {
+                    absl::MutexLock lock(&mu_);
+                    exits_.push_back(exit);
+                  }};
 };
 
 TEST_P(PauseTaskTest, UsernsPodSeesItsMapsSysfsAndThePinnedNetns) {
@@ -186,7 +188,7 @@ TEST_P(PauseTaskTest, UsernsPodSeesItsMapsSysfsAndThePinnedNetns) {
   ASSERT_OK_AND_ASSIGN(netns::PinnedNamespaces ns,
                        factory_.Create(id, &kMappings));
   absl::Cleanup unpin = [&] { EXPECT_OK(factory_.Remove(id)); };
-  TaskSpec spec = Spec(id);
+  oci::TaskSpec spec = Spec(id);
   spec.netns_path = ns.netns;
   spec.id_mappings = kMappings;
   spec.userns_path = ns.userns;
@@ -227,7 +229,7 @@ TEST_P(PauseTaskTest, UsernsPodSeesItsMapsSysfsAndThePinnedNetns) {
   }
 
   ASSERT_OK(task_.Stop(handler_, id, absl::Seconds(5)));
-  std::vector<PauseExit> exits = Exits(1, absl::Seconds(5));
+  std::vector<oci::ProcessExit> exits = Exits(1, absl::Seconds(5));
   ASSERT_EQ(exits.size(), 1u);
   EXPECT_TRUE(exits[0].status_known);
   EXPECT_EQ(exits[0].exit_code, 0) << "pause exits 0 on SIGTERM";
@@ -251,7 +253,7 @@ TEST_P(PauseTaskTest, ExitWatchFiresWhenKilledFromOutside) {
   ASSERT_OK_AND_ASSIGN(netns::PinnedNamespaces ns,
                        factory_.Create(id, nullptr));
   absl::Cleanup unpin = [&] { EXPECT_OK(factory_.Remove(id)); };
-  TaskSpec spec = Spec(id);
+  oci::TaskSpec spec = Spec(id);
   spec.netns_path = ns.netns;
   ASSERT_OK_AND_ASSIGN(PauseProcess pause,
                        task_.Start(spec, handler_, Bundle(id)));
@@ -261,7 +263,7 @@ TEST_P(PauseTaskTest, ExitWatchFiresWhenKilledFromOutside) {
   EXPECT_TRUE(Exits(1, absl::Milliseconds(100)).empty());
   absl::Time killed = absl::Now();
   ASSERT_EQ(::kill(pause.pid, SIGKILL), 0);
-  std::vector<PauseExit> exits = Exits(1, absl::Seconds(5));
+  std::vector<oci::ProcessExit> exits = Exits(1, absl::Seconds(5));
   ASSERT_EQ(exits.size(), 1u);
   EXPECT_EQ(exits[0].id, id);
   EXPECT_EQ(exits[0].pid, pause.pid);
@@ -305,7 +307,7 @@ TEST_P(PauseTaskTest, ReattachChecksTheStartTime) {
   // right after start the pause may not have installed them yet.
   ASSERT_TRUE(HandlesTerm(pause.pid));
   ASSERT_EQ(::kill(pause.pid, SIGTERM), 0);
-  std::vector<PauseExit> exits = Exits(1, absl::Seconds(5));
+  std::vector<oci::ProcessExit> exits = Exits(1, absl::Seconds(5));
   ASSERT_EQ(exits.size(), 1u);
   EXPECT_EQ(exits[0].exit_code, 0);
   EXPECT_THAT(task_.Reattach(IdFor("gone"), pause),
@@ -323,7 +325,7 @@ TEST_P(PauseTaskTest, BadBinaryPathFailsAndLeavesNothing) {
 
 TEST_P(PauseTaskTest, RuntimeRefusalCarriesItsMessageAndLeavesNothing) {
   std::string id = IdFor("badspec");
-  TaskSpec spec = Spec(id);
+  oci::TaskSpec spec = Spec(id);
   // Well-formed for us, refused by the runtime when it writes it.
   spec.sysctls["net.ipv4.psb_no_such_sysctl"] = "1";
   ASSERT_OK_AND_ASSIGN(netns::PinnedNamespaces ns,
@@ -341,7 +343,7 @@ TEST_P(PauseTaskTest, RuntimeRefusalCarriesItsMessageAndLeavesNothing) {
 TEST_P(PauseTaskTest, NegativeOomScoreAdjIsRefusedUpFront) {
   ASSERT_OK_AND_ASSIGN(bool cap, HasCapSysResource());
   std::string id = IdFor("oom");
-  TaskSpec spec = Spec(id);
+  oci::TaskSpec spec = Spec(id);
   spec.oom_score_adj = -998;
   absl::StatusOr<PauseProcess> pause = task_.Start(spec, handler_, Bundle(id));
   if (cap) {
@@ -380,10 +382,10 @@ TEST_P(PauseTaskTest, PauseStdioIsDevNull) {
 
 INSTANTIATE_TEST_SUITE_P(
     Runtimes, PauseTaskTest,
-    ::testing::Values(RuntimeParam{RuntimeType::kRunc, "/usr/sbin/runc"},
-                      RuntimeParam{RuntimeType::kCrun, "/usr/bin/crun"}),
+    ::testing::Values(RuntimeParam{oci::RuntimeType::kRunc, "/usr/sbin/runc"},
+                      RuntimeParam{oci::RuntimeType::kCrun, "/usr/bin/crun"}),
     [](const ::testing::TestParamInfo<RuntimeParam>& info) {
-      return std::string(RuntimeTypeName(info.param.type));
+      return std::string(oci::RuntimeTypeName(info.param.type));
     });
 
 }  // namespace

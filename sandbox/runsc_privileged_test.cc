@@ -13,9 +13,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "netns/namespaces.h"
+#include "oci/runtime_handler.h"
 #include "sandbox/pause/rootfs.h"
 #include "sandbox/pause_task.h"
-#include "sandbox/runtime_handler.h"
 #include "sys/orphan_reaper.h"
 #include "sys/real_sys.h"
 #include "sys/testing/leak_check.h"
@@ -56,10 +56,10 @@ class RunscTest : public sys::LeakCheckedTest {
         .IgnoreError();  // leak check reports
   }
 
-  RuntimeHandler Handler(std::vector<std::string> extra_args) {
-    RuntimeHandler h;
+  oci::RuntimeHandler Handler(std::vector<std::string> extra_args) {
+    oci::RuntimeHandler h;
     h.name = "gvisor";
-    h.type = RuntimeType::kRunsc;
+    h.type = oci::RuntimeType::kRunsc;
     h.path = kRunsc;
     h.root = state_.Sub("root");
     h.extra_args = std::move(extra_args);
@@ -67,8 +67,8 @@ class RunscTest : public sys::LeakCheckedTest {
     return h;
   }
 
-  TaskSpec Spec(const std::string& id) {
-    TaskSpec spec;
+  oci::TaskSpec Spec(const std::string& id) {
+    oci::TaskSpec spec;
     spec.sandbox_id = id;
     spec.pod_name = "runsc-test";
     spec.pod_namespace = "default";
@@ -87,17 +87,19 @@ class RunscTest : public sys::LeakCheckedTest {
   sys::OrphanReaper reaper_{real_, absl::Milliseconds(100)};
   netns::NamespaceFactory factory_{real_, pins_.path()};
   absl::Mutex mu_;
-  std::vector<PauseExit> exits_ ABSL_GUARDED_BY(mu_);
-  PauseTask task_{
-      real_, &reaper_, {rootfs_.Sub("rootfs")}, [this](const PauseExit& exit) {
-        absl::MutexLock lock(&mu_);
-        exits_.push_back(exit);
-      }};
+  std::vector<oci::ProcessExit> exits_ ABSL_GUARDED_BY(mu_);
+  PauseTask task_{real_,
+                  &reaper_,
+                  {rootfs_.Sub("rootfs")},
+                  [this](const oci::ProcessExit& exit) {
+                    absl::MutexLock lock(&mu_);
+                    exits_.push_back(exit);
+                  }};
 };
 
 // What works: a host-network pod on a --network=host handler.
 TEST_F(RunscTest, HostNetworkPodRunsStopsAndIsDeleted) {
-  RuntimeHandler handler = Handler({"--network=host", "--ignore-cgroups"});
+  oci::RuntimeHandler handler = Handler({"--network=host", "--ignore-cgroups"});
   ASSERT_OK_AND_ASSIGN(PauseProcess pause,
                        task_.Start(Spec(id_), handler, bundle_));
   absl::Cleanup remove = [&] {
@@ -118,7 +120,7 @@ TEST_F(RunscTest, PodNetworkIsRefusedWhereRunscMistakesTheNetnsForTheRoot) {
   ASSERT_OK_AND_ASSIGN(netns::PinnedNamespaces ns,
                        factory_.Create(id_, nullptr));
   absl::Cleanup unpin = [&] { EXPECT_OK(factory_.Remove(id_)); };
-  TaskSpec spec = Spec(id_);
+  oci::TaskSpec spec = Spec(id_);
   spec.netns_path = ns.netns;
   // On a kernel that hides rmem_default in non-initial netns this would
   // run; this host (and any Linux 6.x seen so far) shows it.
@@ -133,7 +135,7 @@ TEST_F(RunscTest, UserNamespacesAreRefused) {
   ASSERT_OK_AND_ASSIGN(netns::PinnedNamespaces ns,
                        factory_.Create(id_, &kMappings));
   absl::Cleanup unpin = [&] { EXPECT_OK(factory_.Remove(id_)); };
-  TaskSpec spec = Spec(id_);
+  oci::TaskSpec spec = Spec(id_);
   spec.netns_path = ns.netns;
   spec.id_mappings = kMappings;
   spec.userns_path = ns.userns;
@@ -141,7 +143,7 @@ TEST_F(RunscTest, UserNamespacesAreRefused) {
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("cannot join the pod's user namespace")));
   // Host network with a user namespace the runtime would create.
-  TaskSpec host = Spec(id_);
+  oci::TaskSpec host = Spec(id_);
   host.id_mappings = kMappings;
   EXPECT_THAT(task_.Start(host, Handler({"--network=host"}), bundle_),
               StatusIs(absl::StatusCode::kFailedPrecondition,
@@ -153,7 +155,7 @@ TEST_F(RunscTest, NetworkModeMustFitThePod) {
   ASSERT_OK_AND_ASSIGN(netns::PinnedNamespaces ns,
                        factory_.Create(id_, nullptr));
   absl::Cleanup unpin = [&] { EXPECT_OK(factory_.Remove(id_)); };
-  TaskSpec pod = Spec(id_);
+  oci::TaskSpec pod = Spec(id_);
   pod.netns_path = ns.netns;
   EXPECT_THAT(task_.Start(pod, Handler({"--network=host"}), bundle_),
               StatusIs(absl::StatusCode::kFailedPrecondition,

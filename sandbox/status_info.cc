@@ -1,14 +1,14 @@
 #include "sandbox/status_info.h"
 
 #include "nlohmann/json.hpp"
-#include "sandbox/oci_spec.h"
+#include "oci/spec.h"
 
 namespace podsandbox::sandbox {
 namespace {
 
 using json = nlohmann::json;
 
-std::string InfoJson(const SandboxRecord& r, RuntimeType runtime_type,
+std::string InfoJson(const SandboxRecord& r, oci::RuntimeType runtime_type,
                      const std::string& bundle) {
   json steps = json::array();
   for (Step step : r.steps) steps.push_back(StepName(step));
@@ -24,7 +24,7 @@ std::string InfoJson(const SandboxRecord& r, RuntimeType runtime_type,
       {"netNamespaceClosed",
        r.netns_pin.empty() || !r.HasStep(Step::kNamespaces)},
       {"runtimeHandler", r.runtime_handler},
-      {"runtimeType", RuntimeTypeName(runtime_type)},
+      {"runtimeType", oci::RuntimeTypeName(runtime_type)},
       {"bundle", bundle},
       {"cniResult", cni_result},
       {"phase", PhaseName(r.phase)},
@@ -34,9 +34,9 @@ std::string InfoJson(const SandboxRecord& r, RuntimeType runtime_type,
     info["userNamespace"] = {
         {"path", r.userns_pin},
         {"uidMappings",
-         OciIdMappings(r.config.namespaces.userns.mappings.uids)},
+         oci::OciIdMappings(r.config.namespaces.userns.mappings.uids)},
         {"gidMappings",
-         OciIdMappings(r.config.namespaces.userns.mappings.gids)},
+         oci::OciIdMappings(r.config.namespaces.userns.mappings.gids)},
     };
   }
   if (r.exited_at != absl::InfinitePast()) {
@@ -54,8 +54,9 @@ SandboxState StateOf(Phase phase) {
                                 : SandboxState::kNotReady;
 }
 
-SandboxStatus StatusOf(const SandboxRecord& record, RuntimeType runtime_type,
-                       const std::string& bundle, bool verbose) {
+SandboxStatus StatusOf(const SandboxRecord& record,
+                       oci::RuntimeType runtime_type, const std::string& bundle,
+                       bool verbose) {
   SandboxStatus status;
   status.id = record.id;
   status.config = record.config;

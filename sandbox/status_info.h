@@ -8,9 +8,9 @@
 
 #include <string>
 
+#include "oci/runtime_type.h"
 #include "sandbox/controller.h"
 #include "sandbox/record.h"
-#include "sandbox/runtime_type.h"
 
 namespace podsandbox::sandbox {
 
@@ -18,8 +18,9 @@ namespace podsandbox::sandbox {
 SandboxState StateOf(Phase phase);
 
 // The status of `record`; `info_json` filled when `verbose`.
-SandboxStatus StatusOf(const SandboxRecord& record, RuntimeType runtime_type,
-                       const std::string& bundle, bool verbose);
+SandboxStatus StatusOf(const SandboxRecord& record,
+                       oci::RuntimeType runtime_type, const std::string& bundle,
+                       bool verbose);
 
 }  // namespace podsandbox::sandbox
 

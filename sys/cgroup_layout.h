@@ -1,6 +1,6 @@
 // Which cgroup hierarchies this host mounts under /sys/fs/cgroup, and where
 // a cgroupfs path (a runtime's cgroupsPath with the cgroupfs driver, as
-// sandbox/oci_spec.cc builds it: "<cgroup_parent>/<id>") lives in each.
+// oci/spec.cc builds it: "<cgroup_parent>/<id>") lives in each.
 //
 // Three layouts exist in the wild, and tests must not assume one:
 //  - v1: a tmpfs at /sys/fs/cgroup with one cgroup (v1) mount per

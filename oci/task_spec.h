@@ -1,11 +1,11 @@
 // What the pause task of one pod sandbox needs, independent of CRI and of
 // any runtime: the controller fills a TaskSpec from the pod's config, and
-// oci_spec.h turns it into a runtime's config.json.
+// spec.h turns it into a runtime's config.json.
 //
 // A plain value type; validation happens in BuildOciSpec, before any side
 // effect.
-#ifndef PODSANDBOX_SANDBOX_TASK_SPEC_H_
-#define PODSANDBOX_SANDBOX_TASK_SPEC_H_
+#ifndef PODSANDBOX_OCI_TASK_SPEC_H_
+#define PODSANDBOX_OCI_TASK_SPEC_H_
 
 #include <map>
 #include <optional>
@@ -13,7 +13,7 @@
 
 #include "userns/id_mapping.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 
 struct TaskSpec {
   // The sandbox id (64 hex characters from the controller); also the
@@ -54,6 +54,6 @@ struct TaskSpec {
   int oom_score_adj = 0;
 };
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci
 
-#endif  // PODSANDBOX_SANDBOX_TASK_SPEC_H_
+#endif  // PODSANDBOX_OCI_TASK_SPEC_H_

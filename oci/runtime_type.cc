@@ -1,8 +1,8 @@
-#include "sandbox/runtime_type.h"
+#include "oci/runtime_type.h"
 
 #include "absl/strings/str_cat.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 
 const RuntimeCapabilities& CapabilitiesOf(RuntimeType type) {
   static constexpr RuntimeCapabilities kRunc = {
@@ -46,4 +46,4 @@ absl::StatusOr<RuntimeType> ParseRuntimeType(absl::string_view name,
       field, ": unknown runtime type \"", name, "\" (runc, crun or runsc)"));
 }
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci

@@ -1,4 +1,4 @@
-#include "sandbox/oci_spec.h"
+#include "oci/spec.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -13,7 +13,7 @@
 #include "sys/file.h"
 #include "sys/testing/status_matchers.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 namespace {
 
 using ::podsandbox::sys::testing::IsOkAndHolds;
@@ -68,7 +68,7 @@ TaskSpec HostPidIpc() {
   return spec;
 }
 
-// Compares with sandbox/testdata/oci_spec/<name>.json. With
+// Compares with oci/testdata/spec/<name>.json. With
 // PSB_GOLDEN_OUT=<dir> (bazel test --test_env), writes the actual spec
 // there instead, for review before committing.
 void ExpectGolden(const std::string& name, const TaskSpec& spec,
@@ -86,7 +86,7 @@ void ExpectGolden(const std::string& name, const TaskSpec& spec,
     return;
   }
   absl::StatusOr<std::string> text =
-      sys::ReadFile(absl::StrCat("sandbox/testdata/oci_spec/", name, ".json"));
+      sys::ReadFile(absl::StrCat("oci/testdata/spec/", name, ".json"));
   ASSERT_TRUE(text.ok()) << text.status();
   nlohmann::json golden = nlohmann::json::parse(*text, nullptr, false);
   ASSERT_FALSE(golden.is_discarded()) << name << ".json is not JSON";
@@ -211,4 +211,4 @@ TEST(OciSpecTest, NegativeOomScoreAdjNeedsCapSysResource) {
 }
 
 }  // namespace
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci

@@ -1,10 +1,10 @@
-#include "sandbox/crun_runtime.h"
+#include "oci/crun_runtime.h"
 
 #include <utility>
 
 #include "sys/status.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 
 CrunRuntime::CrunRuntime(sys::Sys& sys, RuntimeHandler handler)
     // crun reports a missing container as its missing status file:
@@ -30,4 +30,4 @@ absl::Status CrunRuntime::Create(const CreateRequest& request) {
   return cli_.Run(call).status();
 }
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci

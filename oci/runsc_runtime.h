@@ -15,22 +15,22 @@
 // runsc keeps no state.json; --pid-file gets the sandbox process's pid,
 // which exits when the pause does.
 //
-// Thread-safe (see oci_runtime.h).
-#ifndef PODSANDBOX_SANDBOX_RUNSC_RUNTIME_H_
-#define PODSANDBOX_SANDBOX_RUNSC_RUNTIME_H_
+// Thread-safe (see runtime.h).
+#ifndef PODSANDBOX_OCI_RUNSC_RUNTIME_H_
+#define PODSANDBOX_OCI_RUNSC_RUNTIME_H_
 
-#include "sandbox/oci_runtime.h"
-#include "sandbox/runtime_cli.h"
+#include "oci/runtime.h"
+#include "oci/runtime_cli.h"
 #include "sys/sys.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 
 class RunscRuntime : public OciRuntime {
  public:
   // `handler.type` must be RuntimeType::kRunsc.
   RunscRuntime(sys::Sys& sys, RuntimeHandler handler);
 
-  // sandbox::OciRuntime
+  // oci::OciRuntime
   const RuntimeHandler& handler() const override { return cli_.handler(); }
   absl::Status CheckSupported(const TaskSpec& spec) override;
   absl::Status Create(const CreateRequest& request) override;
@@ -53,6 +53,6 @@ class RunscRuntime : public OciRuntime {
   RuntimeCli cli_;
 };
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci
 
-#endif  // PODSANDBOX_SANDBOX_RUNSC_RUNTIME_H_
+#endif  // PODSANDBOX_OCI_RUNSC_RUNTIME_H_

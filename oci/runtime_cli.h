@@ -4,8 +4,8 @@
 // failure into a Status that carries the runtime's own message.
 //
 // Thread-safe: holds only immutable configuration.
-#ifndef PODSANDBOX_SANDBOX_RUNTIME_CLI_H_
-#define PODSANDBOX_SANDBOX_RUNTIME_CLI_H_
+#ifndef PODSANDBOX_OCI_RUNTIME_CLI_H_
+#define PODSANDBOX_OCI_RUNTIME_CLI_H_
 
 #include <string>
 #include <vector>
@@ -13,11 +13,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "sandbox/oci_runtime.h"
-#include "sandbox/runtime_handler.h"
+#include "oci/runtime.h"
+#include "oci/runtime_handler.h"
 #include "sys/sys.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 
 struct RuntimeCall {
   // For messages: "create", "kill".
@@ -73,6 +73,6 @@ class RuntimeCli {
 // as it is.
 std::string ExtractRuntimeMessage(absl::string_view output);
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci
 
-#endif  // PODSANDBOX_SANDBOX_RUNTIME_CLI_H_
+#endif  // PODSANDBOX_OCI_RUNTIME_CLI_H_

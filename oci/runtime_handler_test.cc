@@ -1,4 +1,4 @@
-#include "sandbox/runtime_handler.h"
+#include "oci/runtime_handler.h"
 
 #include <vector>
 
@@ -6,7 +6,7 @@
 #include "gtest/gtest.h"
 #include "sys/testing/status_matchers.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 namespace {
 
 using ::podsandbox::sys::testing::IsOkAndHolds;
@@ -117,4 +117,4 @@ TEST(CheckHandlerSupportsTest, UsernsByPathNeedsARuntimeThatJoins) {
 }
 
 }  // namespace
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci

@@ -8,8 +8,8 @@
 // field `runtime_handler`, before anything happens.
 //
 // Thread-safe after construction: a registry is immutable.
-#ifndef PODSANDBOX_SANDBOX_RUNTIME_HANDLER_H_
-#define PODSANDBOX_SANDBOX_RUNTIME_HANDLER_H_
+#ifndef PODSANDBOX_OCI_RUNTIME_HANDLER_H_
+#define PODSANDBOX_OCI_RUNTIME_HANDLER_H_
 
 #include <string>
 #include <vector>
@@ -18,10 +18,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "sandbox/runtime_type.h"
-#include "sandbox/task_spec.h"
+#include "oci/runtime_type.h"
+#include "oci/task_spec.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 
 struct RuntimeHandler {
   // What requests call it ("runc", "gvisor"): [A-Za-z0-9._-]+.
@@ -73,6 +73,6 @@ class HandlerRegistry {
 absl::Status CheckHandlerSupports(const RuntimeHandler& handler,
                                   const TaskSpec& spec);
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci
 
-#endif  // PODSANDBOX_SANDBOX_RUNTIME_HANDLER_H_
+#endif  // PODSANDBOX_OCI_RUNTIME_HANDLER_H_

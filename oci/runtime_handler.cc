@@ -1,4 +1,4 @@
-#include "sandbox/runtime_handler.h"
+#include "oci/runtime_handler.h"
 
 #include <utility>
 
@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 namespace {
 
 bool ValidName(absl::string_view name) {
@@ -106,4 +106,4 @@ absl::Status CheckHandlerSupports(const RuntimeHandler& handler,
   return absl::OkStatus();
 }
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci

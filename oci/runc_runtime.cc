@@ -1,10 +1,10 @@
-#include "sandbox/runc_runtime.h"
+#include "oci/runc_runtime.h"
 
 #include <utility>
 
 #include "sys/status.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 
 RuncRuntime::RuncRuntime(sys::Sys& sys, RuntimeHandler handler)
     : cli_(sys, std::move(handler), {"container does not exist"}) {}
@@ -29,4 +29,4 @@ absl::Status RuncRuntime::Create(const CreateRequest& request) {
   return cli_.Run(call).status();
 }
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci

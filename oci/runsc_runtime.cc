@@ -1,4 +1,4 @@
-#include "sandbox/runsc_runtime.h"
+#include "oci/runsc_runtime.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include "netns/namespace_file.h"
 #include "sys/status.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 namespace {
 
 // runsc decides "root network namespace" by this file's existence.
@@ -110,4 +110,4 @@ absl::Status RunscRuntime::Create(const CreateRequest& request) {
   return cli_.Run(call).status();
 }
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci

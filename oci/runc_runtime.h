@@ -4,22 +4,22 @@
 // real failure (nsexec's) only to --log, so create runs with a JSON log whose
 // messages go into the error.
 //
-// Thread-safe (see oci_runtime.h).
-#ifndef PODSANDBOX_SANDBOX_RUNC_RUNTIME_H_
-#define PODSANDBOX_SANDBOX_RUNC_RUNTIME_H_
+// Thread-safe (see runtime.h).
+#ifndef PODSANDBOX_OCI_RUNC_RUNTIME_H_
+#define PODSANDBOX_OCI_RUNC_RUNTIME_H_
 
-#include "sandbox/oci_runtime.h"
-#include "sandbox/runtime_cli.h"
+#include "oci/runtime.h"
+#include "oci/runtime_cli.h"
 #include "sys/sys.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 
 class RuncRuntime : public OciRuntime {
  public:
   // `handler.type` must be RuntimeType::kRunc.
   RuncRuntime(sys::Sys& sys, RuntimeHandler handler);
 
-  // sandbox::OciRuntime
+  // oci::OciRuntime
   const RuntimeHandler& handler() const override { return cli_.handler(); }
   absl::Status CheckSupported(const TaskSpec& spec) override;
   absl::Status Create(const CreateRequest& request) override;
@@ -36,6 +36,6 @@ class RuncRuntime : public OciRuntime {
   RuntimeCli cli_;
 };
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci
 
-#endif  // PODSANDBOX_SANDBOX_RUNC_RUNTIME_H_
+#endif  // PODSANDBOX_OCI_RUNC_RUNTIME_H_

@@ -1,4 +1,4 @@
-#include "sandbox/oci_spec.h"
+#include "oci/spec.h"
 
 #include <string>
 #include <vector>
@@ -9,7 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "sys/status.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 namespace {
 
 using nlohmann::json;
@@ -287,4 +287,4 @@ absl::Status CheckOomScoreAdj(int oom_score_adj, bool has_cap_sys_resource) {
       "/proc/self/oom_score_adj with EACCES)"));
 }
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci

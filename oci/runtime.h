@@ -11,8 +11,8 @@
 // The calling thread must be in the host's namespaces: the runtime inherits
 // them. Thread-safe: commands for different ids may run concurrently;
 // callers serialise commands for one id.
-#ifndef PODSANDBOX_SANDBOX_OCI_RUNTIME_H_
-#define PODSANDBOX_SANDBOX_OCI_RUNTIME_H_
+#ifndef PODSANDBOX_OCI_RUNTIME_H_
+#define PODSANDBOX_OCI_RUNTIME_H_
 
 #include <sys/types.h>
 
@@ -21,10 +21,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "sandbox/runtime_handler.h"
-#include "sandbox/task_spec.h"
+#include "oci/runtime_handler.h"
+#include "oci/task_spec.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 
 struct CreateRequest {
   std::string id;
@@ -70,6 +70,6 @@ class OciRuntime {
   virtual absl::Status Delete(absl::string_view id) = 0;
 };
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci
 
-#endif  // PODSANDBOX_SANDBOX_OCI_RUNTIME_H_
+#endif  // PODSANDBOX_OCI_RUNTIME_H_

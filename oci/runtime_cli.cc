@@ -1,4 +1,4 @@
-#include "sandbox/runtime_cli.h"
+#include "oci/runtime_cli.h"
 
 #include <utility>
 
@@ -12,7 +12,7 @@
 #include "sys/status.h"
 #include "sys/subprocess.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 namespace {
 
 // Keeps error messages readable when a runtime is chatty.
@@ -164,4 +164,4 @@ absl::Status RuntimeCli::Delete(absl::string_view id) const {
   return Run({"delete", name, {}, {"delete", "--force", name}}).status();
 }
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci

@@ -1,10 +1,10 @@
-#include "sandbox/runtime_factory.h"
+#include "oci/runtime_factory.h"
 
-#include "sandbox/crun_runtime.h"
-#include "sandbox/runc_runtime.h"
-#include "sandbox/runsc_runtime.h"
+#include "oci/crun_runtime.h"
+#include "oci/runc_runtime.h"
+#include "oci/runsc_runtime.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 
 std::unique_ptr<OciRuntime> MakeOciRuntime(sys::Sys& sys,
                                            const RuntimeHandler& handler) {
@@ -19,4 +19,4 @@ std::unique_ptr<OciRuntime> MakeOciRuntime(sys::Sys& sys,
   return std::make_unique<RuncRuntime>(sys, handler);  // unreachable
 }
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci

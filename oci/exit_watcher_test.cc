@@ -1,4 +1,4 @@
-#include "sandbox/pause_watcher.h"
+#include "oci/exit_watcher.h"
 
 #include <signal.h>
 #include <sys/syscall.h>
@@ -15,7 +15,7 @@
 #include "sys/real_sys.h"
 #include "sys/testing/status_matchers.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 namespace {
 
 using ::podsandbox::sys::testing::StatusIs;
@@ -33,12 +33,12 @@ sys::UniqueFd PidfdOf(pid_t pid) {
   return sys::UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
 }
 
-class PauseWatcherTest : public ::testing::Test {
+class ExitWatcherTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_OK(watcher_.Start()); }
 
   // Waits up to `timeout` for `n` reported exits.
-  std::vector<PauseExit> Exits(size_t n, absl::Duration timeout) {
+  std::vector<ProcessExit> Exits(size_t n, absl::Duration timeout) {
     absl::MutexLock lock(&mu_);
     auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return exits_.size() >= n;
@@ -50,20 +50,20 @@ class PauseWatcherTest : public ::testing::Test {
   sys::RealSys sys_;
   sys::OrphanReaper reaper_{sys_};
   absl::Mutex mu_;
-  std::vector<PauseExit> exits_ ABSL_GUARDED_BY(mu_);
-  PauseWatcher watcher_{sys_, &reaper_, [this](const PauseExit& exit) {
-                          absl::MutexLock lock(&mu_);
-                          exits_.push_back(exit);
-                        }};
+  std::vector<ProcessExit> exits_ ABSL_GUARDED_BY(mu_);
+  ExitWatcher watcher_{sys_, &reaper_, [this](const ProcessExit& exit) {
+                         absl::MutexLock lock(&mu_);
+                         exits_.push_back(exit);
+                       }};
 };
 
-TEST_F(PauseWatcherTest, ReportsAndReapsAnExit) {
+TEST_F(ExitWatcherTest, ReportsAndReapsAnExit) {
   pid_t pid = SpawnSleeper();
   ASSERT_GT(pid, 0);
   ASSERT_OK(watcher_.Watch("pod", pid, PidfdOf(pid), /*notify=*/true));
   absl::Time killed = absl::Now();
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  std::vector<PauseExit> exits = Exits(1, absl::Seconds(5));
+  std::vector<ProcessExit> exits = Exits(1, absl::Seconds(5));
   ASSERT_EQ(exits.size(), 1u);
   EXPECT_EQ(exits[0].id, "pod");
   EXPECT_EQ(exits[0].pid, pid);
@@ -82,14 +82,14 @@ TEST_F(PauseWatcherTest, ReportsAndReapsAnExit) {
   EXPECT_FALSE(watcher_.IsWatched("pod"));
 }
 
-TEST_F(PauseWatcherTest, UnnotifiedExitIsReportedByNotify) {
+TEST_F(ExitWatcherTest, UnnotifiedExitIsReportedByNotify) {
   pid_t pid = SpawnSleeper();
   ASSERT_OK(watcher_.Watch("pod", pid, PidfdOf(pid), /*notify=*/false));
   ASSERT_EQ(::kill(pid, SIGTERM), 0);
   ASSERT_TRUE(watcher_.WaitForExit("pod", absl::Seconds(5)));
   EXPECT_TRUE(Exits(1, absl::Milliseconds(50)).empty());
   watcher_.Notify("pod");
-  std::vector<PauseExit> exits = Exits(1, absl::Seconds(1));
+  std::vector<ProcessExit> exits = Exits(1, absl::Seconds(1));
   ASSERT_EQ(exits.size(), 1u);
   EXPECT_EQ(exits[0].term_signal, SIGTERM);
   watcher_.Notify("pod");  // reported once only
@@ -97,7 +97,7 @@ TEST_F(PauseWatcherTest, UnnotifiedExitIsReportedByNotify) {
   watcher_.Forget("pod");
 }
 
-TEST_F(PauseWatcherTest, ForgottenProcessIsNotReported) {
+TEST_F(ExitWatcherTest, ForgottenProcessIsNotReported) {
   pid_t pid = SpawnSleeper();
   ASSERT_OK(watcher_.Watch("pod", pid, PidfdOf(pid), /*notify=*/true));
   EXPECT_THAT(watcher_.Watch("pod", pid, PidfdOf(pid), true),
@@ -111,4 +111,4 @@ TEST_F(PauseWatcherTest, ForgottenProcessIsNotReported) {
 }
 
 }  // namespace
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci

@@ -1,4 +1,4 @@
-#include "sandbox/pause_watcher.h"
+#include "oci/exit_watcher.h"
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -11,13 +11,13 @@
 #include "absl/time/clock.h"
 #include "sys/status.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 
-PauseWatcher::PauseWatcher(sys::Sys& sys, sys::OrphanReaper* reaper,
-                           Callback on_exit)
+ExitWatcher::ExitWatcher(sys::Sys& sys, sys::OrphanReaper* reaper,
+                         Callback on_exit)
     : sys_(sys), reaper_(reaper), on_exit_(std::move(on_exit)) {}
 
-PauseWatcher::~PauseWatcher() {
+ExitWatcher::~ExitWatcher() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -34,7 +34,7 @@ PauseWatcher::~PauseWatcher() {
   }
 }
 
-absl::Status PauseWatcher::Start() {
+absl::Status ExitWatcher::Start() {
   epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_.valid()) return sys::ErrnoError(errno, "epoll_create1");
   wakeup_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -49,8 +49,8 @@ absl::Status PauseWatcher::Start() {
   return absl::OkStatus();
 }
 
-absl::Status PauseWatcher::Watch(absl::string_view id, pid_t pid,
-                                 sys::UniqueFd pidfd, bool notify) {
+absl::Status ExitWatcher::Watch(absl::string_view id, pid_t pid,
+                                sys::UniqueFd pidfd, bool notify) {
   auto entry = std::make_shared<Entry>();
   entry->id = std::string(id);
   entry->pid = pid;
@@ -60,7 +60,7 @@ absl::Status PauseWatcher::Watch(absl::string_view id, pid_t pid,
   absl::MutexLock lock(&mu_);
   if (by_id_.contains(id)) {
     return absl::AlreadyExistsError(
-        absl::StrCat("watch pause of sandbox ", id, ": already watched"));
+        absl::StrCat("watch task ", id, ": already watched"));
   }
   struct epoll_event ev = {};
   ev.events = EPOLLIN;
@@ -75,8 +75,8 @@ absl::Status PauseWatcher::Watch(absl::string_view id, pid_t pid,
   return absl::OkStatus();
 }
 
-void PauseWatcher::Notify(absl::string_view id) {
-  PauseExit exit;
+void ExitWatcher::Notify(absl::string_view id) {
+  ProcessExit exit;
   {
     absl::MutexLock lock(&mu_);
     auto it = by_id_.find(id);
@@ -90,7 +90,7 @@ void PauseWatcher::Notify(absl::string_view id) {
   on_exit_(exit);
 }
 
-bool PauseWatcher::WaitForExit(absl::string_view id, absl::Duration timeout) {
+bool ExitWatcher::WaitForExit(absl::string_view id, absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   auto done = [this, &id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto it = by_id_.find(id);
@@ -99,7 +99,7 @@ bool PauseWatcher::WaitForExit(absl::string_view id, absl::Duration timeout) {
   return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
 }
 
-void PauseWatcher::Forget(absl::string_view id) {
+void ExitWatcher::Forget(absl::string_view id) {
   std::shared_ptr<Entry> entry;
   {
     absl::MutexLock lock(&mu_);
@@ -117,12 +117,12 @@ void PauseWatcher::Forget(absl::string_view id) {
   if (reaper_ != nullptr && !entry->exited) reaper_->Release(entry->pid);
 }
 
-bool PauseWatcher::IsWatched(absl::string_view id) {
+bool ExitWatcher::IsWatched(absl::string_view id) {
   absl::MutexLock lock(&mu_);
   return by_id_.contains(id);
 }
 
-void PauseWatcher::Run() {
+void ExitWatcher::Run() {
   constexpr int kMaxEvents = 32;
   struct epoll_event events[kMaxEvents];
   for (;;) {
@@ -137,7 +137,7 @@ void PauseWatcher::Run() {
   }
 }
 
-void PauseWatcher::HandleExit(int fd) {
+void ExitWatcher::HandleExit(int fd) {
   std::shared_ptr<Entry> entry;
   {
     absl::MutexLock lock(&mu_);
@@ -147,7 +147,7 @@ void PauseWatcher::HandleExit(int fd) {
     by_fd_.erase(it);
     (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
   }
-  PauseExit exit;
+  ProcessExit exit;
   exit.id = entry->id;
   exit.pid = entry->pid;
   siginfo_t info = {};
@@ -178,4 +178,4 @@ void PauseWatcher::HandleExit(int fd) {
   if (report) on_exit_(exit);
 }
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci

@@ -3,15 +3,15 @@
 // handlers").
 //
 // Thread-safe: constant data.
-#ifndef PODSANDBOX_SANDBOX_RUNTIME_TYPE_H_
-#define PODSANDBOX_SANDBOX_RUNTIME_TYPE_H_
+#ifndef PODSANDBOX_OCI_RUNTIME_TYPE_H_
+#define PODSANDBOX_OCI_RUNTIME_TYPE_H_
 
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 
 enum class RuntimeType { kRunc, kCrun, kRunsc };
 
@@ -42,6 +42,6 @@ absl::string_view RuntimeTypeName(RuntimeType type);
 absl::StatusOr<RuntimeType> ParseRuntimeType(absl::string_view name,
                                              absl::string_view field);
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci
 
-#endif  // PODSANDBOX_SANDBOX_RUNTIME_TYPE_H_
+#endif  // PODSANDBOX_OCI_RUNTIME_TYPE_H_

@@ -1,4 +1,4 @@
-#include "sandbox/runtime_cli.h"
+#include "oci/runtime_cli.h"
 
 #include <sys/stat.h>
 
@@ -12,7 +12,7 @@
 #include "sys/testing/status_matchers.h"
 #include "sys/testing/temp_dir.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 namespace {
 
 using ::podsandbox::sys::testing::IsOkAndHolds;
@@ -130,4 +130,4 @@ TEST(ParseStateTest, RuncAndRunscStates) {
 }
 
 }  // namespace
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci

@@ -1,17 +1,18 @@
-// Watches pause processes through pidfds, with one thread for all of them
-// (no monitor process per pod): when a pause exits, the watcher reaps it
-// (the daemon is a child subreaper, so each pause is its child once the
-// runtime's create returns), releases its claim in the OrphanReaper, and
-// reports the exit to a callback, within milliseconds.
+// Watches the processes OCI runtimes leave behind (a pod's pause, a
+// container's init) through pidfds, with one thread for all of them (no
+// monitor process per task): when one exits, the watcher reaps it (the
+// daemon is a child subreaper, so each is its child once the runtime's
+// create returns), releases its claim in the OrphanReaper, and reports the
+// exit to a callback, within milliseconds.
 //
-// A pause re-attached after a daemon restart is no longer our child (it
+// A process re-attached after a daemon restart is no longer our child (it
 // was re-parented when the old daemon died), so its exit is seen but its
 // status is unknown.
 //
 // Thread-safe. The callback runs on the watcher thread with no lock held;
 // it must not block for long, and must not call WaitForExit.
-#ifndef PODSANDBOX_SANDBOX_PAUSE_WATCHER_H_
-#define PODSANDBOX_SANDBOX_PAUSE_WATCHER_H_
+#ifndef PODSANDBOX_OCI_EXIT_WATCHER_H_
+#define PODSANDBOX_OCI_EXIT_WATCHER_H_
 
 #include <sys/types.h>
 
@@ -30,33 +31,33 @@
 #include "sys/sys.h"
 #include "sys/unique_fd.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 
-struct PauseExit {
+struct ProcessExit {
   std::string id;
   pid_t pid = 0;
-  // False when the pause was not our child (re-attached after a restart).
+  // False when the process was not our child (re-attached after a restart).
   bool status_known = false;
   int exit_code = -1;   // when it exited
   int term_signal = 0;  // when a signal ended it
   absl::Time time;      // when the watcher saw it
 };
 
-class PauseWatcher {
+class ExitWatcher {
  public:
-  using Callback = absl::AnyInvocable<void(const PauseExit&)>;
+  using Callback = absl::AnyInvocable<void(const ProcessExit&)>;
 
   // `reaper` may be null (no subreaper: exits are still seen, statuses
   // are not). Both must outlive the watcher.
-  PauseWatcher(sys::Sys& sys, sys::OrphanReaper* reaper, Callback on_exit);
-  ~PauseWatcher();  // stops the thread; watched processes are left alone
-  PauseWatcher(const PauseWatcher&) = delete;
-  PauseWatcher& operator=(const PauseWatcher&) = delete;
+  ExitWatcher(sys::Sys& sys, sys::OrphanReaper* reaper, Callback on_exit);
+  ~ExitWatcher();  // stops the thread; watched processes are left alone
+  ExitWatcher(const ExitWatcher&) = delete;
+  ExitWatcher& operator=(const ExitWatcher&) = delete;
 
   // Starts the watcher thread. Internal if epoll or eventfd fail.
   absl::Status Start();
 
-  // Watches the pause `pid` of sandbox `id` through `pidfd` (owned from
+  // Watches process `pid` of task `id` through `pidfd` (owned from
   // now on). With `notify` false the exit is reaped but not reported until
   // Notify(id). AlreadyExists if `id` is watched.
   absl::Status Watch(absl::string_view id, pid_t pid, sys::UniqueFd pidfd,
@@ -66,12 +67,12 @@ class PauseWatcher {
   // callback runs now, on this thread.
   void Notify(absl::string_view id) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Waits until `id`'s pause has exited and been reaped. True if it has
+  // Waits until `id`'s process has exited and been reaped. True if it has
   // (or `id` is not watched), false if `timeout` passed first.
   bool WaitForExit(absl::string_view id, absl::Duration timeout)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Stops watching `id` without reporting; a live pause is left to the
+  // Stops watching `id` without reporting; a live process is left to the
   // OrphanReaper. No-op if not watched.
   void Forget(absl::string_view id) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -85,7 +86,7 @@ class PauseWatcher {
     bool notify = false;
     bool exited = false;
     bool reported = false;
-    PauseExit exit;
+    ProcessExit exit;
   };
 
   void Run();
@@ -105,6 +106,6 @@ class PauseWatcher {
   absl::flat_hash_map<int, std::shared_ptr<Entry>> by_fd_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci
 
-#endif  // PODSANDBOX_SANDBOX_PAUSE_WATCHER_H_
+#endif  // PODSANDBOX_OCI_EXIT_WATCHER_H_

@@ -18,8 +18,8 @@
 //    (runsc above all) recognise the sandbox container.
 //
 // Pure functions of their arguments; thread-safe.
-#ifndef PODSANDBOX_SANDBOX_OCI_SPEC_H_
-#define PODSANDBOX_SANDBOX_OCI_SPEC_H_
+#ifndef PODSANDBOX_OCI_SPEC_H_
+#define PODSANDBOX_OCI_SPEC_H_
 
 #include <cstdint>
 #include <vector>
@@ -28,11 +28,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
-#include "sandbox/runtime_type.h"
-#include "sandbox/task_spec.h"
+#include "oci/runtime_type.h"
+#include "oci/task_spec.h"
 #include "userns/id_mapping.h"
 
-namespace podsandbox::sandbox {
+namespace podsandbox::oci {
 
 // The pause process's uid and gid.
 inline constexpr uint32_t kPauseId = 65535;
@@ -64,6 +64,6 @@ absl::StatusOr<uint32_t> PauseUser(const TaskSpec& spec);
 // FailedPrecondition when refused.
 absl::Status CheckOomScoreAdj(int oom_score_adj, bool has_cap_sys_resource);
 
-}  // namespace podsandbox::sandbox
+}  // namespace podsandbox::oci
 
-#endif  // PODSANDBOX_SANDBOX_OCI_SPEC_H_
+#endif  // PODSANDBOX_OCI_SPEC_H_
