@@ -50,6 +50,11 @@ class Images {
 
   absl::StatusOr<StoreUsage> Usage() const { return store_.Usage(); }
 
+  // A blob an image keeps (its config, its manifest). NotFound when absent.
+  absl::StatusOr<std::string> ReadBlob(const Digest& digest) const {
+    return store_.ReadBlob(digest);
+  }
+
  private:
   Store& store_;
   InUse in_use_;
