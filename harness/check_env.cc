@@ -221,7 +221,7 @@ Verdict ValidRequestRefused(const absl::Status& status) {
 }
 
 absl::StatusOr<PodInfo> CheckEnv::Info(const std::string& id) {
-  return client_.PodSandboxInfo(id);
+  return PodSandboxInfo(client_, id);
 }
 
 absl::StatusOr<PodInfo> CheckEnv::PauseInfo(const std::string& id) {

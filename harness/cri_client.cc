@@ -1,10 +1,8 @@
 #include "harness/cri_client.h"
 
-#include <memory>
 #include <string>
 
-#include "absl/strings/str_cat.h"
-#include "grpcpp/grpcpp.h"
+#include "cri/api.pb.h"
 #include "nlohmann/json.hpp"
 
 namespace podsandbox::harness {
@@ -12,12 +10,6 @@ namespace {
 
 namespace v1 = ::runtime::v1;
 using json = nlohmann::json;
-
-absl::Status FromGrpc(const grpc::Status& s) {
-  // grpc::StatusCode and absl::StatusCode share their numbering.
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      s.error_message());
-}
 
 std::string NetnsFromRuntimeSpec(const json& info) {
   const json* spec = &info;
@@ -64,72 +56,10 @@ absl::StatusOr<PodInfo> ParsePodInfo(absl::string_view info_json) {
   return out;
 }
 
-CriClient::CriClient(const std::string& endpoint, absl::Duration timeout)
-    : timeout_(timeout),
-      stub_(v1::RuntimeService::NewStub(
-          grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()))) {}
-
-std::unique_ptr<grpc::ClientContext> CriClient::Context() const {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
-  return context;
-}
-
-absl::StatusOr<std::string> CriClient::Version() {
-  v1::VersionRequest request;
-  request.set_version("v1");
-  v1::VersionResponse response;
-  if (grpc::Status s = stub_->Version(Context().get(), request, &response);
-      !s.ok()) {
-    return FromGrpc(s);
-  }
-  return absl::StrCat(response.runtime_name(), " ", response.runtime_version());
-}
-
-absl::StatusOr<std::string> CriClient::RunPodSandbox(
-    const v1::PodSandboxConfig& config, const std::string& runtime_handler) {
-  v1::RunPodSandboxRequest request;
-  *request.mutable_config() = config;
-  request.set_runtime_handler(runtime_handler);
-  v1::RunPodSandboxResponse response;
-  if (grpc::Status s =
-          stub_->RunPodSandbox(Context().get(), request, &response);
-      !s.ok()) {
-    return FromGrpc(s);
-  }
-  return response.pod_sandbox_id();
-}
-
-absl::Status CriClient::StopPodSandbox(const std::string& id) {
-  v1::StopPodSandboxRequest request;
-  request.set_pod_sandbox_id(id);
-  v1::StopPodSandboxResponse response;
-  return FromGrpc(stub_->StopPodSandbox(Context().get(), request, &response));
-}
-
-absl::Status CriClient::RemovePodSandbox(const std::string& id) {
-  v1::RemovePodSandboxRequest request;
-  request.set_pod_sandbox_id(id);
-  v1::RemovePodSandboxResponse response;
-  return FromGrpc(stub_->RemovePodSandbox(Context().get(), request, &response));
-}
-
-absl::StatusOr<v1::PodSandboxStatusResponse> CriClient::PodSandboxStatus(
-    const std::string& id) {
-  v1::PodSandboxStatusRequest request;
-  request.set_pod_sandbox_id(id);
-  request.set_verbose(true);
-  v1::PodSandboxStatusResponse response;
-  if (grpc::Status s =
-          stub_->PodSandboxStatus(Context().get(), request, &response);
-      !s.ok()) {
-    return FromGrpc(s);
-  }
-  return response;
-}
-
-absl::StatusOr<PodInfo> CriClient::PodSandboxInfo(const std::string& id) {
-  absl::StatusOr<v1::PodSandboxStatusResponse> status = PodSandboxStatus(id);
+absl::StatusOr<PodInfo> PodSandboxInfo(CriClient& client,
+                                       absl::string_view pod_sandbox_id) {
+  absl::StatusOr<v1::PodSandboxStatusResponse> status =
+      client.PodSandboxStatus(pod_sandbox_id, /*verbose=*/true);
   if (!status.ok()) return status.status();
   auto it = status->info().find("info");
   if (it == status->info().end()) {

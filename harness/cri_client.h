@@ -1,31 +1,32 @@
-// A small synchronous CRI v1 RuntimeService client for the harness, over a
-// unix socket, plus the parser for the PodSandboxStatus verbose "info" JSON
-// that containerd and podsandboxd both return.
+// The harness's view of a CRI endpoint: the project's one CRI client
+// (cri/client/cri_client.h) plus what the harness reads from a sandbox's
+// verbose status, the "info" JSON that containerd and podsandboxd both
+// return.
 //
-// gRPC errors become absl::Status with the same code (the numbering of the
-// two enums is identical) and the server's message, so a check can print
-// what the runtime said when it refused a request.
+// Errors are the client's: absl::Status with the gRPC code and the
+// runtime's message, so a check can print what the runtime said when it
+// refused a request.
 //
-// Thread-safety: a CriClient may be used from several threads at once (gRPC
-// stubs are thread-safe); ParsePodInfo is a pure function.
+// Thread-safety: the client may be used from several threads at once;
+// ParsePodInfo is a pure function.
 #ifndef PODSANDBOX_HARNESS_CRI_CLIENT_H_
 #define PODSANDBOX_HARNESS_CRI_CLIENT_H_
 
 #include <sys/types.h>
 
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
-#include "cri/api.grpc.pb.h"
-#include "cri/api.pb.h"
+#include "cri/client/cri_client.h"
 
 namespace podsandbox::harness {
+
+// The harness drives endpoints through the shared client; the name stays
+// so the checks read as before.
+using CriClient = ::podsandbox::cri::client::CriClient;
 
 // What a runtime reported about a sandbox's processes and namespaces in its
 // verbose status. Fields the runtime did not report stay empty.
@@ -35,7 +36,7 @@ struct PodInfo {
   std::string userns_path;   // "userNamespace.path" (podsandboxd only)
   std::string runtime_type;  // "runtimeType", e.g. io.containerd.runc.v2
   // The pod's IPs from the status itself (network.ip, additional_ips), not
-  // from "info": filled by CriClient::PodSandboxInfo, not ParsePodInfo.
+  // from "info": filled by PodSandboxInfo, not ParsePodInfo.
   std::vector<std::string> ips;
 };
 
@@ -46,37 +47,11 @@ struct PodInfo {
 // InvalidArgument when `info_json` is not a JSON object.
 absl::StatusOr<PodInfo> ParsePodInfo(absl::string_view info_json);
 
-class CriClient {
- public:
-  // `endpoint` as gRPC names it: "unix:///run/containerd/containerd.sock".
-  // Connects lazily: an unreachable endpoint shows up as Unavailable from
-  // the first call. Every call gets `timeout` as its deadline.
-  CriClient(const std::string& endpoint, absl::Duration timeout);
-
-  // The runtime's name and version, "containerd 1.6.20".
-  absl::StatusOr<std::string> Version();
-
-  // The sandbox id. The runtime's error as it returned it.
-  absl::StatusOr<std::string> RunPodSandbox(
-      const runtime::v1::PodSandboxConfig& config,
-      const std::string& runtime_handler);
-  absl::Status StopPodSandbox(const std::string& id);
-  absl::Status RemovePodSandbox(const std::string& id);
-
-  // The verbose status. NotFound for an unknown id (as the runtime says).
-  absl::StatusOr<runtime::v1::PodSandboxStatusResponse> PodSandboxStatus(
-      const std::string& id);
-
-  // The verbose status's "info", parsed, with the status's pod IPs.
-  // FailedPrecondition when the runtime returned no "info" key.
-  absl::StatusOr<PodInfo> PodSandboxInfo(const std::string& id);
-
- private:
-  std::unique_ptr<grpc::ClientContext> Context() const;
-
-  absl::Duration timeout_;
-  std::unique_ptr<runtime::v1::RuntimeService::Stub> stub_;
-};
+// The verbose status's "info", parsed, with the status's pod IPs. The
+// client's error (NotFound for an unknown id, as the runtime says);
+// FailedPrecondition when the runtime returned no "info" key.
+absl::StatusOr<PodInfo> PodSandboxInfo(CriClient& client,
+                                       absl::string_view pod_sandbox_id);
 
 }  // namespace podsandbox::harness
 

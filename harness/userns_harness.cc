@@ -67,14 +67,17 @@ int Main() {
   options.host_id_base = absl::GetFlag(FLAGS_host_id_base);
   options.rpc_timeout = absl::GetFlag(FLAGS_timeout);
   CriClient client(endpoint, options.rpc_timeout);
-  absl::StatusOr<std::string> version = client.Version();
+  absl::StatusOr<runtime::v1::VersionResponse> version = client.Version();
   if (!version.ok()) {
     fprintf(stderr, "userns_harness: %s: Version: %s\n", endpoint.c_str(),
             version.status().ToString().c_str());
     return 2;
   }
   const bool json = absl::GetFlag(FLAGS_json);
-  if (!json) printf("runtime %s at %s\n", version->c_str(), endpoint.c_str());
+  if (!json) {
+    printf("runtime %s %s at %s\n", version->runtime_name().c_str(),
+           version->runtime_version().c_str(), endpoint.c_str());
+  }
   size_t width = 0;
   for (const Check& check : *checks) {
     width = std::max(width, std::string(check.name).size());
