@@ -1,6 +1,6 @@
 // One OCI runtime binary driven through its command line: create, start,
-// state, kill, delete. Implementations: runc_runtime.h, crun_runtime.h,
-// runsc_runtime.h; make one with MakeOciRuntime (runtime_factory.h).
+// state, kill, delete. Implementations: runc_family_runtime.h (runc and
+// crun), runsc_runtime.h; make one with MakeOciRuntime (runtime_factory.h).
 //
 // Every command runs with the handler's deadline (DeadlineExceeded when it
 // passes; the runtime's process group is killed). A failing command's
