@@ -28,6 +28,7 @@
 // removed whatever failed, also after SIGINT/SIGTERM; then any pod carrying
 // this run's label (e.g. one whose RunPodSandbox timed out client-side) is
 // swept. Exit status: 0, or 1 when any RPC failed or cleanup left pods.
+#include <errno.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -37,11 +38,12 @@
 #include <fstream>
 #include <functional>
 #include <map>
-#include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -49,16 +51,14 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/cri_load_lib.h"
-#include "cri/api.grpc.pb.h"
 #include "cri/api.pb.h"
-#include "grpcpp/grpcpp.h"
+#include "cri/client/cri_client.h"
 #include "sys/file.h"
 #include "sys/real_sys.h"
 #include "sys/status.h"
@@ -86,6 +86,7 @@ namespace podsandbox::bench {
 namespace {
 
 namespace v1 = ::runtime::v1;
+using ::podsandbox::cri::client::CriClient;
 
 constexpr char kRunLabel[] = "cri-load.run";
 constexpr uint32_t kIdsPerPod = 65536;
@@ -95,45 +96,61 @@ std::atomic<bool> g_interrupted{false};
 
 void OnSignal(int) { g_interrupted.store(true); }
 
-absl::Status FromGrpc(const grpc::Status& s) {
-  if (s.ok()) return absl::OkStatus();
-  // gRPC and absl share code numbers (both are google.rpc.Code).
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      s.error_message());
-}
-
-class Client {
- public:
-  explicit Client(const std::string& endpoint)
-      : stub_(v1::RuntimeService::NewStub(grpc::CreateChannel(
-            endpoint, grpc::InsecureChannelCredentials()))) {}
-
-  // Calls `method` with the --timeout deadline. Thread-safe: the stub and
-  // channel multiplex concurrent calls.
-  template <typename Request, typename Response>
-  absl::Status Call(grpc::Status (v1::RuntimeService::Stub::*method)(
-                        grpc::ClientContext*, const Request&, Response*),
-                    const Request& request, Response* response) {
-    grpc::ClientContext context;
-    context.set_deadline(
-        absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_timeout)));
-    return FromGrpc(((*stub_).*method)(&context, request, response));
-  }
-
- private:
-  std::unique_ptr<v1::RuntimeService::Stub> stub_;
+// The command line, checked.
+struct LoadOptions {
+  std::string endpoint;
+  std::string label;
+  std::string runtime_handler;
+  int pods = 0;
+  int concurrency = 1;
+  int warmup = 0;
+  bool userns = false;
+  uint32_t userns_base = 0;
+  bool memory = false;
+  pid_t daemon_pid = 0;
+  absl::Duration timeout;
+  std::string json_path;
+  std::string tmpdir;
 };
 
-std::string NormalizeEndpoint(std::string endpoint) {
-  if (absl::StartsWith(endpoint, "/")) return absl::StrCat("unix://", endpoint);
-  return endpoint;
+// InvalidArgument naming what is missing or out of range.
+absl::StatusOr<LoadOptions> OptionsFromFlags() {
+  LoadOptions o;
+  o.endpoint = cri::client::NormalizeEndpoint(absl::GetFlag(FLAGS_endpoint));
+  o.label = absl::GetFlag(FLAGS_label).empty() ? o.endpoint
+                                               : absl::GetFlag(FLAGS_label);
+  o.runtime_handler = absl::GetFlag(FLAGS_runtime_handler);
+  o.pods = absl::GetFlag(FLAGS_pods);
+  o.concurrency = absl::GetFlag(FLAGS_concurrency);
+  o.warmup = absl::GetFlag(FLAGS_warmup);
+  o.userns = absl::GetFlag(FLAGS_userns);
+  o.userns_base = absl::GetFlag(FLAGS_userns_base);
+  o.memory = absl::GetFlag(FLAGS_memory);
+  o.daemon_pid = absl::GetFlag(FLAGS_daemon_pid);
+  o.timeout = absl::GetFlag(FLAGS_timeout);
+  o.json_path = absl::GetFlag(FLAGS_json);
+  o.tmpdir = absl::GetFlag(FLAGS_tmpdir);
+  if (o.endpoint.empty()) {
+    return absl::InvalidArgumentError("--endpoint: required");
+  }
+  if (o.pods < 1) return absl::InvalidArgumentError("--pods: must be >= 1");
+  if (o.concurrency < 1) {
+    return absl::InvalidArgumentError("--concurrency: must be >= 1");
+  }
+  if (o.memory && o.daemon_pid <= 1) {
+    return absl::InvalidArgumentError("--daemon_pid: required with --memory");
+  }
+  return o;
 }
 
-// Everything a run shares between workers.
+// Everything a run shares between workers: the client, the pods' shape and
+// the errors seen. Each RPC is timed around the client's call.
 class Load {
  public:
-  Load(Client& client, std::string run_id, std::string log_root)
+  Load(CriClient& client, const LoadOptions& options, std::string run_id,
+       std::string log_root)
       : client_(client),
+        options_(options),
         run_id_(std::move(run_id)),
         log_root_(std::move(log_root)) {}
 
@@ -156,12 +173,12 @@ class Load {
     ns->set_network(v1::POD);
     ns->set_pid(v1::POD);
     ns->set_ipc(v1::POD);
-    if (absl::GetFlag(FLAGS_userns)) {
+    if (options_.userns) {
       // Disjoint ranges, as kubelet allocates them; the warm-up pods sit
       // after the measured ones.
-      const int slot = index < 0 ? absl::GetFlag(FLAGS_pods) - index : index;
-      const uint32_t host = absl::GetFlag(FLAGS_userns_base) +
-                            static_cast<uint32_t>(slot) * kIdsPerPod;
+      const int slot = index < 0 ? options_.pods - index : index;
+      const uint32_t host =
+          options_.userns_base + static_cast<uint32_t>(slot) * kIdsPerPod;
       auto* userns = ns->mutable_userns_options();
       userns->set_mode(v1::POD);
       for (auto* m : {userns->add_uids(), userns->add_gids()}) {
@@ -175,56 +192,40 @@ class Load {
 
   // RunPodSandbox; the latency and id on success.
   absl::StatusOr<std::pair<std::string, absl::Duration>> Run(int index) {
-    v1::RunPodSandboxRequest request;
-    *request.mutable_config() = PodConfig(index);
-    request.set_runtime_handler(absl::GetFlag(FLAGS_runtime_handler));
-    v1::RunPodSandboxResponse response;
+    const v1::PodSandboxConfig config = PodConfig(index);
     const absl::Time start = absl::Now();
-    RETURN_IF_ERROR(client_.Call(&v1::RuntimeService::Stub::RunPodSandbox,
-                                 request, &response));
-    return std::make_pair(response.pod_sandbox_id(), absl::Now() - start);
+    ASSIGN_OR_RETURN(std::string id,
+                     client_.RunPodSandbox(config, options_.runtime_handler));
+    return std::make_pair(std::move(id), absl::Now() - start);
   }
 
   absl::StatusOr<absl::Duration> Stop(const std::string& id) {
-    v1::StopPodSandboxRequest request;
-    request.set_pod_sandbox_id(id);
-    v1::StopPodSandboxResponse response;
     const absl::Time start = absl::Now();
-    RETURN_IF_ERROR(client_.Call(&v1::RuntimeService::Stub::StopPodSandbox,
-                                 request, &response));
+    RETURN_IF_ERROR(client_.StopPodSandbox(id));
     return absl::Now() - start;
   }
 
   absl::StatusOr<absl::Duration> Remove(const std::string& id) {
-    v1::RemovePodSandboxRequest request;
-    request.set_pod_sandbox_id(id);
-    v1::RemovePodSandboxResponse response;
     const absl::Time start = absl::Now();
-    RETURN_IF_ERROR(client_.Call(&v1::RuntimeService::Stub::RemovePodSandbox,
-                                 request, &response));
+    RETURN_IF_ERROR(client_.RemovePodSandbox(id));
     return absl::Now() - start;
   }
 
   absl::StatusOr<pid_t> PausePid(const std::string& id) {
-    v1::PodSandboxStatusRequest request;
-    request.set_pod_sandbox_id(id);
-    request.set_verbose(true);
-    v1::PodSandboxStatusResponse response;
-    RETURN_IF_ERROR(client_.Call(&v1::RuntimeService::Stub::PodSandboxStatus,
-                                 request, &response));
+    ASSIGN_OR_RETURN(v1::PodSandboxStatusResponse status,
+                     client_.PodSandboxStatus(id, /*verbose=*/true));
     return PidFromStatusInfo(std::map<std::string, std::string>(
-        response.info().begin(), response.info().end()));
+        status.info().begin(), status.info().end()));
   }
 
   // Ids of every pod carrying this run's label.
   absl::StatusOr<std::vector<std::string>> Labelled() {
-    v1::ListPodSandboxRequest request;
-    (*request.mutable_filter()->mutable_label_selector())[kRunLabel] = run_id_;
-    v1::ListPodSandboxResponse response;
-    RETURN_IF_ERROR(client_.Call(&v1::RuntimeService::Stub::ListPodSandbox,
-                                 request, &response));
+    v1::PodSandboxFilter filter;
+    (*filter.mutable_label_selector())[kRunLabel] = run_id_;
+    ASSIGN_OR_RETURN(std::vector<v1::PodSandbox> pods,
+                     client_.ListPodSandbox(filter));
     std::vector<std::string> ids;
-    for (const v1::PodSandbox& pod : response.items()) ids.push_back(pod.id());
+    for (const v1::PodSandbox& pod : pods) ids.push_back(pod.id());
     return ids;
   }
 
@@ -242,7 +243,8 @@ class Load {
   }
 
  private:
-  Client& client_;
+  CriClient& client_;
+  const LoadOptions& options_;
   const std::string run_id_;
   const std::string log_root_;
   absl::Mutex mu_;
@@ -329,16 +331,101 @@ absl::StatusOr<MemoryReport> MeasurePods(Load& load,
   return m;
 }
 
+void InstallSignalHandlers() {
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+// Unique per run: names never collide with an earlier run's leftovers.
+std::string NewRunId() {
+  return absl::StrFormat("%x%x", absl::ToUnixMicros(absl::Now()) & 0xffffffffff,
+                         ::getpid());
+}
+
+// A private parent for the pods' log directories.
+absl::StatusOr<std::string> MakeLogRoot(const std::string& tmpdir) {
+  std::string log_root = absl::StrCat(tmpdir, "/cri-load-logs.XXXXXX");
+  if (::mkdtemp(log_root.data()) == nullptr) {
+    return sys::ErrnoError(errno, "mkdtemp %s", log_root);
+  }
+  return log_root;
+}
+
+// Phase 0: first-use costs (image unpack, plugin caches) are not what a
+// steady node pays per pod, so `count` pods run, stop and go uncounted.
+void WarmUp(Load& load, Pods& pods, int count) {
+  for (int w = 1; w <= count && !g_interrupted; ++w) {
+    absl::StatusOr<std::pair<std::string, absl::Duration>> ran = load.Run(-w);
+    if (!ran.ok()) return load.RecordError(ran.status());
+    {
+      absl::MutexLock lock(&pods.mu);
+      pods.ids.push_back(ran->first);
+    }
+    absl::Status s = load.Stop(ran->first).status();
+    if (s.ok()) s = load.Remove(ran->first).status();
+    if (!s.ok()) return load.RecordError(s);
+    absl::MutexLock lock(&pods.mu);
+    pods.removed.insert(ran->first);
+  }
+}
+
+// Phase 1: runs every pod; the phase's wall time, for pods/s.
+absl::Duration RunAll(Load& load, Pods& pods, int n, int workers) {
+  const absl::Time start = absl::Now();
+  ForEach(n, workers, [&](int i) {
+    absl::StatusOr<std::pair<std::string, absl::Duration>> ran = load.Run(i);
+    if (!ran.ok()) return load.RecordError(ran.status());
+    absl::MutexLock lock(&pods.mu);
+    pods.ids.push_back(ran->first);
+    pods.run.push_back(ran->second);
+  });
+  return absl::Now() - start;
+}
+
+// The pods that ran and were not removed (the warm-up's are).
+std::vector<std::string> LivePods(Pods& pods) {
+  absl::MutexLock lock(&pods.mu);
+  std::vector<std::string> live;
+  for (const std::string& id : pods.ids) {
+    if (!pods.removed.count(id)) live.push_back(id);
+  }
+  return live;
+}
+
+// Phase 2: stops every live pod.
+void StopAll(Load& load, Pods& pods, const std::vector<std::string>& ids,
+             int workers) {
+  ForEach(static_cast<int>(ids.size()), workers, [&](int i) {
+    absl::StatusOr<absl::Duration> took = load.Stop(ids[i]);
+    if (!took.ok()) return load.RecordError(took.status());
+    absl::MutexLock lock(&pods.mu);
+    pods.stopped.insert(ids[i]);
+    pods.stop.push_back(*took);
+  });
+}
+
+// Phase 3: removes every pod that stopped; Cleanup takes the others.
+void RemoveAll(Load& load, Pods& pods, const std::vector<std::string>& ids,
+               int workers) {
+  ForEach(static_cast<int>(ids.size()), workers, [&](int i) {
+    {
+      absl::MutexLock lock(&pods.mu);
+      if (!pods.stopped.count(ids[i])) return;
+    }
+    absl::StatusOr<absl::Duration> took = load.Remove(ids[i]);
+    if (!took.ok()) return load.RecordError(took.status());
+    absl::MutexLock lock(&pods.mu);
+    pods.removed.insert(ids[i]);
+    pods.remove.push_back(*took);
+  });
+}
+
 // Stops and removes every pod in `pods` not yet removed, then sweeps this
 // run's label. Returns how many pods could not be removed.
 int Cleanup(Load& load, Pods& pods) {
-  std::vector<std::string> left;
-  {
-    absl::MutexLock lock(&pods.mu);
-    for (const std::string& id : pods.ids) {
-      if (!pods.removed.count(id)) left.push_back(id);
-    }
-  }
+  std::vector<std::string> left = LivePods(pods);
   if (absl::StatusOr<std::vector<std::string>> labelled = load.Labelled();
       labelled.ok()) {
     for (const std::string& id : *labelled) {
@@ -365,131 +452,19 @@ int Cleanup(Load& load, Pods& pods) {
   return failed;
 }
 
-int Main() {
-  const std::string endpoint = NormalizeEndpoint(absl::GetFlag(FLAGS_endpoint));
-  const int n = absl::GetFlag(FLAGS_pods);
-  const int workers = absl::GetFlag(FLAGS_concurrency);
-  const pid_t daemon = absl::GetFlag(FLAGS_daemon_pid);
-  const bool memory = absl::GetFlag(FLAGS_memory);
-  if (endpoint.empty() || n < 1 || workers < 1 || (memory && daemon <= 1)) {
-    std::fprintf(stderr,
-                 "cri_load: need --endpoint, --pods >= 1, --concurrency >= 1 "
-                 "and, with --memory, --daemon_pid\n");
-    return 2;
-  }
-
-  struct sigaction action = {};
-  action.sa_handler = OnSignal;
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-
-  // Unique per run: names never collide with an earlier run's leftovers.
-  const std::string run_id = absl::StrFormat(
-      "%x%x", absl::ToUnixMicros(absl::Now()) & 0xffffffffff, ::getpid());
-  std::string log_root =
-      absl::StrCat(absl::GetFlag(FLAGS_tmpdir), "/cri-load-logs.XXXXXX");
-  if (::mkdtemp(log_root.data()) == nullptr) {
-    std::perror("cri_load: mkdtemp");
-    return 1;
-  }
-
-  Client client(endpoint);
-  Load load(client, run_id, log_root);
-  Pods pods;
-
+// The report from the phases' samples and the errors seen.
+RunReport MakeReport(const LoadOptions& options, Load& load, Pods& pods,
+                     absl::Duration run_wall,
+                     std::optional<MemoryReport> memory) {
   RunReport report;
-  report.label = absl::GetFlag(FLAGS_label).empty()
-                     ? endpoint
-                     : absl::GetFlag(FLAGS_label);
-  report.endpoint = endpoint;
-  report.runtime_handler = absl::GetFlag(FLAGS_runtime_handler);
-  report.userns = absl::GetFlag(FLAGS_userns);
-  report.pods = n;
-  report.concurrency = workers;
-
-  // Warm-up: first-use costs (image unpack, plugin caches) are not what a
-  // steady node pays per pod.
-  for (int w = 1; w <= absl::GetFlag(FLAGS_warmup) && !g_interrupted; ++w) {
-    absl::StatusOr<std::pair<std::string, absl::Duration>> ran = load.Run(-w);
-    if (!ran.ok()) {
-      load.RecordError(ran.status());
-      break;
-    }
-    {
-      absl::MutexLock lock(&pods.mu);
-      pods.ids.push_back(ran->first);
-    }
-    absl::Status s = load.Stop(ran->first).status();
-    if (s.ok()) s = load.Remove(ran->first).status();
-    if (!s.ok()) {
-      load.RecordError(s);
-      break;
-    }
-    absl::MutexLock lock(&pods.mu);
-    pods.removed.insert(ran->first);
-  }
-
-  int64_t daemon_before = 0;
-  if (memory && load.errors() == 0) {
-    absl::StatusOr<int64_t> kib = PssKib(daemon);
-    if (!kib.ok()) load.RecordError(kib.status());
-    daemon_before = kib.value_or(0);
-  }
-
-  if (load.errors() == 0) {
-    const absl::Time start = absl::Now();
-    ForEach(n, workers, [&](int i) {
-      absl::StatusOr<std::pair<std::string, absl::Duration>> ran = load.Run(i);
-      if (!ran.ok()) return load.RecordError(ran.status());
-      absl::MutexLock lock(&pods.mu);
-      pods.ids.push_back(ran->first);
-      pods.run.push_back(ran->second);
-    });
-    report.run_wall = absl::Now() - start;
-  }
-
-  std::vector<std::string> measured;
-  {
-    absl::MutexLock lock(&pods.mu);
-    for (const std::string& id : pods.ids) {
-      if (!pods.removed.count(id)) measured.push_back(id);
-    }
-  }
-  if (memory && load.errors() == 0 && !g_interrupted) {
-    absl::StatusOr<MemoryReport> m =
-        MeasurePods(load, measured, daemon, daemon_before);
-    if (m.ok()) {
-      report.memory = *m;
-    } else {
-      load.RecordError(m.status());
-    }
-  }
-
-  ForEach(static_cast<int>(measured.size()), workers, [&](int i) {
-    absl::StatusOr<absl::Duration> took = load.Stop(measured[i]);
-    if (!took.ok()) return load.RecordError(took.status());
-    absl::MutexLock lock(&pods.mu);
-    pods.stopped.insert(measured[i]);
-    pods.stop.push_back(*took);
-  });
-  ForEach(static_cast<int>(measured.size()), workers, [&](int i) {
-    {
-      absl::MutexLock lock(&pods.mu);
-      if (!pods.stopped.count(measured[i])) return;
-    }
-    absl::StatusOr<absl::Duration> took = load.Remove(measured[i]);
-    if (!took.ok()) return load.RecordError(took.status());
-    absl::MutexLock lock(&pods.mu);
-    pods.removed.insert(measured[i]);
-    pods.remove.push_back(*took);
-  });
-
-  const int leaked = Cleanup(load, pods);
-  sys::RealSys real_sys;
-  if (absl::Status s = sys::RemoveTree(real_sys, log_root); !s.ok()) {
-    std::fprintf(stderr, "cri_load: %s\n", s.ToString().c_str());
-  }
-
+  report.label = options.label;
+  report.endpoint = options.endpoint;
+  report.runtime_handler = options.runtime_handler;
+  report.userns = options.userns;
+  report.pods = options.pods;
+  report.concurrency = options.concurrency;
+  report.run_wall = run_wall;
+  report.memory = std::move(memory);
   {
     absl::MutexLock lock(&pods.mu);
     report.run_samples = pods.run;
@@ -504,19 +479,79 @@ int Main() {
   if (g_interrupted && report.first_error.empty()) {
     report.first_error = "interrupted";
   }
+  return report;
+}
 
+// The table on stdout; the JSON on stdout ("-") or into `json_path`.
+absl::Status WriteReport(const RunReport& report,
+                         const std::string& json_path) {
   std::fputs(FormatTable(report).c_str(), stdout);
-  const std::string json_path = absl::GetFlag(FLAGS_json);
   const std::string json = ToJson(report).dump(2) + "\n";
   if (json_path == "-") {
     std::fputs(json.c_str(), stdout);
   } else if (!json_path.empty()) {
     std::ofstream out(json_path);
     out << json;
-    if (!out) {
-      std::fprintf(stderr, "cri_load: write %s failed\n", json_path.c_str());
-      return 1;
+    if (!out) return absl::UnavailableError(absl::StrCat("write ", json_path));
+  }
+  return absl::OkStatus();
+}
+
+// The phases in order: warm-up, run all, measure memory, stop all, remove
+// all, clean up, report.
+int Main(const LoadOptions& options) {
+  InstallSignalHandlers();
+  absl::StatusOr<std::string> log_root = MakeLogRoot(options.tmpdir);
+  if (!log_root.ok()) {
+    std::fprintf(stderr, "cri_load: %s\n",
+                 log_root.status().ToString().c_str());
+    return 1;
+  }
+  CriClient client(options.endpoint, options.timeout);
+  Load load(client, options, NewRunId(), *log_root);
+  Pods pods;
+
+  WarmUp(load, pods, options.warmup);
+
+  int64_t daemon_before = 0;
+  if (options.memory && load.errors() == 0) {
+    absl::StatusOr<int64_t> kib = PssKib(options.daemon_pid);
+    if (!kib.ok()) load.RecordError(kib.status());
+    daemon_before = kib.value_or(0);
+  }
+
+  absl::Duration run_wall;
+  if (load.errors() == 0) {
+    run_wall = RunAll(load, pods, options.pods, options.concurrency);
+  }
+
+  // Measured with every pod alive, before any stops.
+  const std::vector<std::string> measured = LivePods(pods);
+  std::optional<MemoryReport> memory;
+  if (options.memory && load.errors() == 0 && !g_interrupted) {
+    absl::StatusOr<MemoryReport> m =
+        MeasurePods(load, measured, options.daemon_pid, daemon_before);
+    if (m.ok()) {
+      memory = *m;
+    } else {
+      load.RecordError(m.status());
     }
+  }
+
+  StopAll(load, pods, measured, options.concurrency);
+  RemoveAll(load, pods, measured, options.concurrency);
+
+  const int leaked = Cleanup(load, pods);
+  sys::RealSys real_sys;
+  if (absl::Status s = sys::RemoveTree(real_sys, *log_root); !s.ok()) {
+    std::fprintf(stderr, "cri_load: %s\n", s.ToString().c_str());
+  }
+
+  const RunReport report =
+      MakeReport(options, load, pods, run_wall, std::move(memory));
+  if (absl::Status s = WriteReport(report, options.json_path); !s.ok()) {
+    std::fprintf(stderr, "cri_load: %s\n", s.ToString().c_str());
+    return 1;
   }
   if (leaked > 0) {
     std::fprintf(stderr, "cri_load: %d pods could not be removed\n", leaked);
@@ -532,5 +567,11 @@ int main(int argc, char** argv) {
       "CRI load generator: cri_load --endpoint unix:///x.sock --pods N "
       "--concurrency C [--userns] [--memory --daemon_pid PID] [--json F]");
   absl::ParseCommandLine(argc, argv);
-  return podsandbox::bench::Main();
+  absl::StatusOr<podsandbox::bench::LoadOptions> options =
+      podsandbox::bench::OptionsFromFlags();
+  if (!options.ok()) {
+    std::fprintf(stderr, "cri_load: %s\n", options.status().ToString().c_str());
+    return 2;
+  }
+  return podsandbox::bench::Main(*options);
 }
