@@ -9,6 +9,8 @@
 #define TOML_HEADER_ONLY 1
 #define TOML_EXCEPTIONS 0
 
+#include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -24,6 +26,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "image/puller.h"
+#include "image/registry_hosts.h"
 #include "nlohmann/json.hpp"
 #include "oci/runtime_handler.h"
 #include "oci/runtime_type.h"
@@ -202,6 +206,66 @@ absl::Status ParseLimits(const Reader& r, const toml::table& table,
   return absl::OkStatus();
 }
 
+absl::Status ParseImages(const Reader& r, const toml::table& table,
+                         image::PullOptions* out) {
+  // Lower bounds keep a typo from making every pull fail; upper bounds
+  // from making a limit meaningless.
+  constexpr int64_t kKiB = 1024;
+  constexpr int64_t kTiB = int64_t{1} << 40;
+  for (auto&& [k, node] : table) {
+    const std::string key = absl::StrCat("images.", Str(k));
+    absl::Status s;
+    if (k == "max_manifest_bytes") {
+      s = IntegerIn(r, node, key, 4 * kKiB, int64_t{1} << 30,
+                    &out->max_manifest_bytes);
+    } else if (k == "max_config_bytes") {
+      s = IntegerIn(r, node, key, 4 * kKiB, int64_t{1} << 30,
+                    &out->max_config_bytes);
+    } else if (k == "max_image_bytes") {
+      s = IntegerIn(r, node, key, kKiB * kKiB, kTiB, &out->max_image_bytes);
+    } else if (k == "max_layer_bytes") {
+      s = IntegerIn(r, node, key, kKiB * kKiB, kTiB, &out->unpack.max_bytes);
+    } else if (k == "max_layer_entries") {
+      s = IntegerIn(r, node, key, 1, int64_t{1} << 32,
+                    &out->unpack.max_entries);
+    } else if (k == "connect_timeout") {
+      s = Set(r.Duration(node, key), &out->http.connect_timeout);
+    } else if (k == "stall_timeout") {
+      s = Set(r.Duration(node, key), &out->http.low_speed_time);
+    } else {
+      s = r.Unknown(node, key);
+    }
+    RETURN_IF_ERROR(s);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseRegistries(const Reader& r, const toml::table& table,
+                             std::map<std::string, image::HostConfig>* out) {
+  for (auto&& [host_key, host_node] : table) {
+    const std::string host = Str(host_key);
+    const std::string prefix = absl::StrCat("registries.\"", host, "\"");
+    ASSIGN_OR_RETURN(const toml::table* host_table, r.Table(host_node, prefix));
+    image::HostConfig config;
+    for (auto&& [k, node] : *host_table) {
+      const std::string key = absl::StrCat(prefix, ".", Str(k));
+      absl::Status s;
+      if (k == "mirrors") {
+        s = Set(r.Strings(node, key), &config.mirrors);
+      } else if (k == "ca_file") {
+        s = Set(r.String(node, key), &config.ca_file);
+      } else if (k == "insecure") {
+        s = Set(r.Bool(node, key), &config.insecure);
+      } else {
+        s = r.Unknown(node, key);
+      }
+      RETURN_IF_ERROR(s);
+    }
+    (*out)[host] = std::move(config);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseHandler(const Reader& r, const toml::table& table,
                           const std::string& prefix, oci::RuntimeHandler* out) {
   for (auto&& [k, node] : table) {
@@ -361,6 +425,12 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(absl::string_view text,
       absl::StatusOr<const toml::table*> t = r.Table(node, key);
       s = t.ok() ? ParseUserns(r, **t, &config.controller.userns_policy)
                  : t.status();
+    } else if (key == "images") {
+      absl::StatusOr<const toml::table*> t = r.Table(node, key);
+      s = t.ok() ? ParseImages(r, **t, &config.pull) : t.status();
+    } else if (key == "registries") {
+      absl::StatusOr<const toml::table*> t = r.Table(node, key);
+      s = t.ok() ? ParseRegistries(r, **t, &config.registries) : t.status();
     } else if (key == "runtime_handlers") {
       s = ParseHandlers(r, node, &config.controller.runtime_handlers);
     } else {
@@ -470,6 +540,25 @@ absl::Status FinalizeDaemonConfig(DaemonConfig* config) {
       handler.root = absl::StrCat(c.state_dir, "/runtime/", handler.name);
     }
   }
+  for (const auto& [host, registry] : config->registries) {
+    if (registry.ca_file.empty()) continue;
+    const std::string field = absl::StrCat("registries.\"", host, "\".ca_file");
+    RETURN_IF_ERROR(RequireAbsolute(field, registry.ca_file));
+    // Unreadable now means every pull from this host would fail later.
+    if (access(registry.ca_file.c_str(), R_OK) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": cannot read \"",
+                                                     registry.ca_file,
+                                                     "\": ", strerror(errno)));
+    }
+  }
+  RETURN_IF_ERROR(image::RegistryHosts::Create(config->registries).status());
+  if (config->pull.http.connect_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "images.connect_timeout: must be positive");
+  }
+  if (config->pull.http.low_speed_time <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("images.stall_timeout: must be positive");
+  }
   absl::StatusOr<oci::HandlerRegistry> registry = oci::HandlerRegistry::Create(
       config->controller.runtime_handlers, config->controller.default_runtime);
   if (!registry.ok()) return registry.status();
@@ -486,6 +575,12 @@ std::string DaemonConfigJson(const DaemonConfig& config) {
                         {"root", h.root},
                         {"extraArgs", h.extra_args},
                         {"timeout", absl::FormatDuration(h.timeout)}});
+  }
+  nlohmann::json registries = nlohmann::json::object();
+  for (const auto& [host, registry] : config.registries) {
+    registries[host] = {{"mirrors", registry.mirrors},
+                        {"caFile", registry.ca_file},
+                        {"insecure", registry.insecure}};
   }
   nlohmann::json json = {
       {"root", c.root_dir},
@@ -516,6 +611,17 @@ std::string DaemonConfigJson(const DaemonConfig& config) {
          c.userns_policy.allow_different_uid_gid_maps},
         {"allowOverlappingRanges", c.userns_policy.allow_overlapping_ranges}}},
       {"runtimeHandlers", handlers},
+      {"images",
+       {{"maxManifestBytes", config.pull.max_manifest_bytes},
+        {"maxConfigBytes", config.pull.max_config_bytes},
+        {"maxImageBytes", config.pull.max_image_bytes},
+        {"maxLayerBytes", config.pull.unpack.max_bytes},
+        {"maxLayerEntries", config.pull.unpack.max_entries},
+        {"connectTimeout",
+         absl::FormatDuration(config.pull.http.connect_timeout)},
+        {"stallTimeout",
+         absl::FormatDuration(config.pull.http.low_speed_time)}}},
+      {"registries", registries},
   };
   return json.dump();
 }

@@ -32,6 +32,20 @@
 //   allow_different_uid_gid_maps = false  # may gids map unlike uids?
 //   allow_overlapping_ranges = false  # may live pods share host ids?
 //
+//   [images]                          # pulls into <root>/images
+//   max_manifest_bytes = 4194304      # a manifest or index
+//   max_config_bytes = 8388608        # an image config
+//   max_image_bytes = 8589934592      # config + compressed layers, declared
+//   max_layer_bytes = 68719476736     # one layer's uncompressed tar (bombs)
+//   max_layer_entries = 1000000       # one layer's tar entries
+//   connect_timeout = "30s"           # TCP + TLS to a registry
+//   stall_timeout = "30s"             # a transfer under 1 KiB/s this long
+//
+//   [registries."registry.k8s.io"]    # per registry host, as in references
+//   mirrors = ["http://127.0.0.1:5000"]  # tried in order, then the registry
+//   ca_file = ""                      # PEM bundle for this host's TLS
+//   insecure = false                  # plain http (or unverified https)
+//
 //   [[runtime_handlers]]              # repeat per handler
 //   name = "runc"
 //   type = "runc"                     # runc, crun or runsc
@@ -53,6 +67,7 @@
 #ifndef PODSANDBOX_CRI_DAEMON_CONFIG_H_
 #define PODSANDBOX_CRI_DAEMON_CONFIG_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,6 +75,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "image/puller.h"
+#include "image/registry_hosts.h"
 #include "oci/runtime_handler.h"
 #include "sandbox/controller_options.h"
 #include "sys/log.h"
@@ -88,6 +105,12 @@ struct DaemonConfig {
   // gRPC's 4 MiB default: kubelet's own limit is 16 MiB, and a bigger
   // request is refused (RESOURCE_EXHAUSTED) before it is parsed.
   int max_request_bytes = 16 << 20;
+
+  // [registries."<host>"]: mirrors, CA file and insecure per registry host
+  // (image::RegistryHosts validates them in FinalizeDaemonConfig).
+  std::map<std::string, image::HostConfig> registries;
+  // [images]: pull size limits and registry timeouts.
+  image::PullOptions pull;
 };
 
 // What the command line sets; unset fields keep the file's value.
@@ -118,7 +141,8 @@ absl::Status ApplyOverrides(const ConfigOverrides& overrides,
 
 // Fills what depends on other values (handler roots under the state dir,
 // the default handlers when none are configured) and checks the whole:
-// absolute directories, valid handlers, a configured default_runtime.
+// absolute directories, valid handlers, a configured default_runtime,
+// registry mirrors that are http(s)://host[:port] and readable CA files.
 // InvalidArgument naming the key.
 absl::Status FinalizeDaemonConfig(DaemonConfig* config);
 

@@ -313,5 +313,104 @@ TEST(DaemonConfigTest, MaxConcurrentRunPodSandbox) {
           HasSubstr("max_concurrent_run_pod_sandbox: must be an integer")));
 }
 
+constexpr char kRegistries[] = R"toml(
+[images]
+max_manifest_bytes = 65536
+max_config_bytes = 131072
+max_image_bytes = 1073741824
+max_layer_bytes = 2147483648
+max_layer_entries = 5000
+connect_timeout = "5s"
+stall_timeout = "1m"
+
+[registries."registry.k8s.io"]
+mirrors = ["http://127.0.0.1:5000", "https://mirror.example"]
+
+[registries."127.0.0.1:5000"]
+insecure = true
+
+[registries."mirror.example"]
+ca_file = "/etc/ssl/certs/ca-certificates.crt"
+)toml";
+
+TEST(DaemonConfigTest, ParsesRegistriesAndImageLimits) {
+  ASSERT_OK_AND_ASSIGN(DaemonConfig config,
+                       ParseDaemonConfig(kRegistries, "f"));
+  EXPECT_EQ(config.pull.max_manifest_bytes, 65536);
+  EXPECT_EQ(config.pull.max_config_bytes, 131072);
+  EXPECT_EQ(config.pull.max_image_bytes, int64_t{1} << 30);
+  EXPECT_EQ(config.pull.unpack.max_bytes, uint64_t{2} << 30);
+  EXPECT_EQ(config.pull.unpack.max_entries, 5000u);
+  EXPECT_EQ(config.pull.http.connect_timeout, absl::Seconds(5));
+  EXPECT_EQ(config.pull.http.low_speed_time, absl::Minutes(1));
+  ASSERT_EQ(config.registries.size(), 3u);
+  EXPECT_THAT(config.registries["registry.k8s.io"].mirrors,
+              ElementsAre("http://127.0.0.1:5000", "https://mirror.example"));
+  EXPECT_TRUE(config.registries["127.0.0.1:5000"].insecure);
+  EXPECT_FALSE(config.registries["registry.k8s.io"].insecure);
+  EXPECT_EQ(config.registries["mirror.example"].ca_file,
+            "/etc/ssl/certs/ca-certificates.crt");
+  ASSERT_THAT(FinalizeDaemonConfig(&config), IsOk());
+  const std::string json = DaemonConfigJson(config);
+  EXPECT_THAT(json, HasSubstr("\"mirrors\":[\"http://127.0.0.1:5000\""));
+  EXPECT_THAT(json, HasSubstr("\"maxLayerEntries\":5000"));
+}
+
+TEST(DaemonConfigTest, BadRegistryAndImageValuesAreNamed) {
+  struct Case {
+    const char* toml;
+    const char* field;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"[registries.\"r.io\"]\nmirrors = \"http://m\"\n",
+            "f:2: registries.\"r.io\".mirrors: must be an array"},
+           {"[registries.\"r.io\"]\ninsecure = \"yes\"\n",
+            "f:2: registries.\"r.io\".insecure: must be true or false"},
+           {"[registries.\"r.io\"]\nmirror = []\n",
+            "f:2: registries.\"r.io\".mirror: unknown key"},
+           {"registries = 1\n", "f:1: registries: must be a table"},
+           {"[images]\nmax_manifest_bytes = 10\n",
+            "f:2: images.max_manifest_bytes: must be in ["},
+           {"[images]\nmax_layer_entries = 0\n",
+            "f:2: images.max_layer_entries: must be in ["},
+           {"[images]\nstall_timeout = \"soon\"\n",
+            "f:2: images.stall_timeout: \"soon\" is not a duration"},
+           {"[images]\nmax_blob = 1\n", "f:2: images.max_blob: unknown key"},
+       }) {
+    EXPECT_THAT(
+        ParseDaemonConfig(c.toml, "f").status(),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.field)))
+        << c.toml;
+  }
+}
+
+TEST(DaemonConfigTest, FinalizeChecksRegistries) {
+  ASSERT_OK_AND_ASSIGN(DaemonConfig config, ParseDaemonConfig(kFull, "f"));
+  config.registries["r.io"].mirrors = {"http://ok:5000", "ftp://m"};
+  EXPECT_THAT(
+      FinalizeDaemonConfig(&config),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("registries.\"r.io\".mirrors[1]: \"ftp://m\"")));
+
+  ASSERT_OK_AND_ASSIGN(config, ParseDaemonConfig(kFull, "f"));
+  config.registries["r.io"].ca_file = "ca.pem";
+  EXPECT_THAT(FinalizeDaemonConfig(&config),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("registries.\"r.io\".ca_file: \"ca.pem\" "
+                                 "must be an absolute path")));
+
+  ASSERT_OK_AND_ASSIGN(config, ParseDaemonConfig(kFull, "f"));
+  config.registries["r.io"].ca_file = "/nonexistent/ca.pem";
+  EXPECT_THAT(FinalizeDaemonConfig(&config),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("registries.\"r.io\".ca_file: cannot read")));
+
+  ASSERT_OK_AND_ASSIGN(config, ParseDaemonConfig(kFull, "f"));
+  config.pull.http.connect_timeout = absl::ZeroDuration();
+  EXPECT_THAT(FinalizeDaemonConfig(&config),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("images.connect_timeout: must be positive")));
+}
+
 }  // namespace
 }  // namespace podsandbox::cri

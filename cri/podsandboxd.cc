@@ -1,15 +1,17 @@
-// podsandboxd: serves CRI v1's RuntimeService for pod sandboxes on a unix
-// socket, over the library's sandbox::Controller, with an ImageService
-// beside it that keeps no images (clients check the connection with its
-// ImageFsInfo).
+// podsandboxd: serves CRI v1's RuntimeService for pod sandboxes, over the
+// library's sandbox::Controller, and its ImageService, over the image
+// layer (a store under <root>/images, pulls from the configured
+// registries), on one unix socket.
 //
-// Startup order matters: configuration first (a typo stops us before we
-// touch anything), then the Controller (which takes the root's lock, so a
-// second daemon on the same root stops here, before it can touch the first
-// one's socket; it also makes us a child subreaper and recovers), then the
-// socket. SIGTERM or SIGINT stops serving: in-flight RPCs finish (a
-// RunPodSandbox still reaches READY or rolls back), sandboxes keep running,
-// and the next start re-attaches them.
+// Run takes named steps, and their order matters: Configure first (a typo
+// stops us before we touch anything), then StartController (which takes
+// the root's lock, so a second daemon on the same root stops here, before
+// it can touch the first one's images or socket; it also makes us a child
+// subreaper and recovers), then OpenImageStore (collects what a pull killed
+// with the last daemon left), then Serve (the socket). SIGTERM or SIGINT
+// stops serving: in-flight RPCs finish (a RunPodSandbox still reaches READY
+// or rolls back), sandboxes keep running, and the next start re-attaches
+// them.
 #include <errno.h>
 #include <grp.h>
 #include <signal.h>
@@ -23,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -41,6 +44,10 @@
 #include "cri/runtime_service.h"
 #include "grpc/support/log.h"
 #include "grpcpp/grpcpp.h"
+#include "image/images.h"
+#include "image/puller.h"
+#include "image/registry_hosts.h"
+#include "image/store.h"
 #include "oci/runtime_type.h"
 #include "sandbox/controller.h"
 #include "sys/log.h"
@@ -244,115 +251,182 @@ RuntimeServiceOptions ServiceOptions(const DaemonConfig& config) {
   return options;
 }
 
-int Run(int argc, char** argv) {
+// ---- Start-up steps, in the order Run takes them.
+
+// Flags over the file, then what the configuration names but does not
+// give: the pause binary beside us, the socket group's gid. Touches
+// nothing; an error here is the operator's (exit status 2).
+struct Startup {
+  DaemonConfig config;
+  std::optional<gid_t> socket_gid;
+};
+
+absl::StatusOr<Startup> Configure(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "Serves the CRI v1 RuntimeService for pod sandboxes (and an\n"
-      "ImageService that keeps no images).\n"
+      "Serves CRI v1's RuntimeService for pod sandboxes and its\n"
+      "ImageService (images pulled into <root>/images).\n"
       "  podsandboxd [--config FILE] [--root DIR] [--state DIR] "
       "[--listen SOCKET] ...");
   std::vector<std::string> storage;
   std::vector<char*> args = NormalizeFlagNames(argc, argv, &storage);
   absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
 
+  Startup startup;
   absl::StatusOr<DaemonConfig> config = LoadConfig();
-  if (!config.ok()) {
-    fprintf(stderr, "podsandboxd: configuration: %s\n",
-            config.status().ToString().c_str());
-    return 2;
+  if (!config.ok()) return sys::Annotate(config.status(), "configuration");
+  startup.config = *std::move(config);
+  if (startup.config.controller.pause_binary.empty()) {
+    ASSIGN_OR_RETURN(startup.config.controller.pause_binary, FindPauseBinary());
   }
-  sys::SetMinLogLevel(config->log_level);
-  gpr_set_log_function(GrpcLog);
-  if (config->controller.pause_binary.empty()) {
-    absl::StatusOr<std::string> pause = FindPauseBinary();
-    if (!pause.ok()) {
-      fprintf(stderr, "podsandboxd: %s\n", pause.status().ToString().c_str());
-      return 2;
-    }
-    config->controller.pause_binary = *pause;
+  if (!startup.config.socket_group.empty()) {
+    ASSIGN_OR_RETURN(startup.socket_gid,
+                     ResolveGroup(startup.config.socket_group));
   }
-  std::optional<gid_t> socket_gid;
-  if (!config->socket_group.empty()) {
-    absl::StatusOr<gid_t> gid = ResolveGroup(config->socket_group);
-    if (!gid.ok()) {
-      fprintf(stderr, "podsandboxd: %s\n", gid.status().ToString().c_str());
-      return 2;
-    }
-    socket_gid = *gid;
-  }
+  return startup;
+}
 
-  // Signals go to sigwait below; block them before any thread exists so
-  // every thread inherits the mask. A client hanging up must not kill us.
+// Signals go to sigwait in WaitForStopSignal; blocked before any thread
+// exists so that every thread inherits the mask. A client hanging up must
+// not kill us.
+sigset_t BlockStopSignals() {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  return stop_signals;
+}
 
-  sys::RealSys real_sys;
-  absl::StatusOr<std::unique_ptr<sandbox::Controller>> controller =
-      sandbox::Controller::Create(real_sys, config->controller);
-  if (!controller.ok()) {
-    fprintf(stderr, "podsandboxd: start controller: %s\n",
-            controller.status().ToString().c_str());
-    return 1;
-  }
+// What the daemon runs. Members are declared in start order, so they are
+// destroyed in reverse: the server before the services, the services
+// before the controller and the image store they use.
+struct Daemon {
+  explicit Daemon(Startup startup)
+      : config(std::move(startup.config)), socket_gid(startup.socket_gid) {}
 
-  const std::string& socket_path = config->listen;
-  if (absl::Status s = MakeParentDir(socket_path); !s.ok()) {
-    fprintf(stderr, "podsandboxd: %s\n", s.ToString().c_str());
-    return 1;
-  }
-  if (absl::Status s = ClearStaleSocket(socket_path); !s.ok()) {
-    fprintf(stderr, "podsandboxd: %s\n", s.ToString().c_str());
-    return 1;
-  }
+  const DaemonConfig config;
+  const std::optional<gid_t> socket_gid;
+  sys::RealSys sys;
+  std::unique_ptr<sandbox::Controller> controller;
+  std::unique_ptr<image::Store> store;
+  std::unique_ptr<image::Images> images;
+  std::unique_ptr<image::Puller> puller;
+  std::unique_ptr<RuntimeService> runtime_service;
+  std::unique_ptr<ImageService> image_service;
+  std::unique_ptr<grpc::Server> server;
+};
 
-  // Checks the runtime and the network once before we serve (see
-  // Readiness): the first Status already tells the truth.
-  RuntimeService service(**controller, ServiceOptions(*config));
-  ImageService images;
+// Takes <root>'s lock (a second daemon on the same root stops here, before
+// it touches the first one's image store or socket), makes us a child
+// subreaper and recovers the sandboxes.
+absl::Status StartController(Daemon& d) {
+  ASSIGN_OR_RETURN(d.controller,
+                   sandbox::Controller::Create(d.sys, d.config.controller));
+  return absl::OkStatus();
+}
+
+// <root>/images, after the controller holds <root>'s lock: Init empties
+// tmp/ and collects what a pull killed with us left, which is only safe
+// while no other daemon pulls into the same store.
+absl::Status OpenImageStore(Daemon& d) {
+  d.store = std::make_unique<image::Store>(
+      d.sys, absl::StrCat(d.config.controller.root_dir, "/images"));
+  RETURN_IF_ERROR(d.store->Init());
+  d.images = std::make_unique<image::Images>(*d.store);
+  // TODO(K): issue 16: the container layer calls d.images->SetInUse with
+  // "some container's image_ref is this id", so RemoveImage refuses then.
+  ASSIGN_OR_RETURN(image::RegistryHosts hosts,
+                   image::RegistryHosts::Create(d.config.registries));
+  d.puller = std::make_unique<image::Puller>(d.sys, *d.store, std::move(hosts),
+                                             d.config.pull);
+  return absl::OkStatus();
+}
+
+// The CRI socket, owner root and mode 0660 (group socket_group). The
+// RuntimeService checks the runtime and the network once before we serve
+// (see Readiness), so the first Status already tells the truth.
+absl::Status Serve(Daemon& d) {
+  const std::string& socket_path = d.config.listen;
+  RETURN_IF_ERROR(MakeParentDir(socket_path));
+  RETURN_IF_ERROR(ClearStaleSocket(socket_path));
+  d.runtime_service =
+      std::make_unique<RuntimeService>(*d.controller, ServiceOptions(d.config));
+  d.image_service = std::make_unique<ImageService>(*d.images, *d.puller);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat("unix://", socket_path),
                            grpc::InsecureServerCredentials());
-  builder.RegisterService(&service);
-  builder.RegisterService(&images);
+  builder.RegisterService(d.runtime_service.get());
+  builder.RegisterService(d.image_service.get());
   // Explicit, not gRPC's 4 MiB default: a larger request is refused with
   // RESOURCE_EXHAUSTED before it is parsed (limits.request_bytes).
-  builder.SetMaxReceiveMessageSize(config->max_request_bytes);
+  builder.SetMaxReceiveMessageSize(d.config.max_request_bytes);
   // gRPC binds with the process umask: 0117 creates the socket 0660, so it
   // is never reachable by others, not even between bind and chmod.
   const mode_t old_umask = umask(0117);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  d.server = builder.BuildAndStart();
   umask(old_umask);
-  if (server == nullptr) {
-    fprintf(stderr, "podsandboxd: cannot listen on unix://%s\n",
-            socket_path.c_str());
-    return 1;
+  if (d.server == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on unix://", socket_path));
   }
   if (chmod(socket_path.c_str(), 0660) != 0 ||
-      (socket_gid.has_value() &&
-       chown(socket_path.c_str(), 0, *socket_gid) != 0)) {
-    fprintf(stderr, "podsandboxd: set owner and mode of %s: %s\n",
-            socket_path.c_str(), strerror(errno));
-    server->Shutdown();
-    return 1;
+      (d.socket_gid.has_value() &&
+       chown(socket_path.c_str(), 0, *d.socket_gid) != 0)) {
+    const int err = errno;
+    d.server->Shutdown();
+    return sys::ErrnoError(err, "set owner and mode of %s", socket_path);
   }
   PSB_LOG(kInfo, "podsandboxd %s serving on unix://%s (root=%s state=%s)",
-          kVersion, socket_path, config->controller.root_dir,
-          config->controller.state_dir);
+          kVersion, socket_path, d.config.controller.root_dir,
+          d.config.controller.state_dir);
+  return absl::OkStatus();
+}
 
+void WaitForStopSignal(const sigset_t& stop_signals) {
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   PSB_LOG(kInfo, "%s: stopping; sandboxes keep running",
           strsignal(signal_number));
-  // Waits for in-flight RPCs; past the deadline they are cancelled, but
-  // their work (already on the service's workers) still finishes below.
-  server->Shutdown(absl::ToChronoTime(absl::Now() + kShutdownGrace));
-  server->Wait();
-  service.Shutdown();
-  unlink(socket_path.c_str());
+}
+
+// Stops serving: in-flight RPCs get kShutdownGrace, then are cancelled,
+// but their work (already on the services' workers) still finishes: a
+// RunPodSandbox reaches READY or rolls back, a pull completes or fails.
+void Stop(Daemon& d) {
+  d.server->Shutdown(absl::ToChronoTime(absl::Now() + kShutdownGrace));
+  d.server->Wait();
+  d.runtime_service->Shutdown();
+  d.image_service->Shutdown();
+  unlink(d.config.listen.c_str());
   PSB_LOG(kInfo, "stopped");
+}
+
+int Run(int argc, char** argv) {
+  absl::StatusOr<Startup> startup = Configure(argc, argv);
+  if (!startup.ok()) {
+    fprintf(stderr, "podsandboxd: %s\n", startup.status().ToString().c_str());
+    return 2;
+  }
+  sys::SetMinLogLevel(startup->config.log_level);
+  gpr_set_log_function(GrpcLog);
+  const sigset_t stop_signals = BlockStopSignals();
+
+  Daemon daemon(*std::move(startup));
+  struct Step {
+    const char* name;
+    absl::Status (*run)(Daemon&);
+  };
+  for (const Step& step :
+       {Step{"start controller", StartController},
+        Step{"open image store", OpenImageStore}, Step{"serve", Serve}}) {
+    if (absl::Status s = step.run(daemon); !s.ok()) {
+      fprintf(stderr, "podsandboxd: %s: %s\n", step.name, s.ToString().c_str());
+      return 1;
+    }
+  }
+  WaitForStopSignal(stop_signals);
+  Stop(daemon);
   return 0;
 }
 

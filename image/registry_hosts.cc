@@ -32,13 +32,13 @@ absl::StatusOr<RegistryHosts> RegistryHosts::Create(
   for (const auto& [host, config] : hosts) {
     if (host.empty()) {
       return absl::InvalidArgumentError(
-          "registry.<host>: host name must not be empty");
+          "registries: a registry's host name must not be empty");
     }
     for (size_t i = 0; i < config.mirrors.size(); ++i) {
       absl::string_view scheme, mirror_host;
       if (!SplitUrl(config.mirrors[i], &scheme, &mirror_host)) {
         return absl::InvalidArgumentError(
-            absl::StrCat("registry.", host, ".mirrors[", i, "]: \"",
+            absl::StrCat("registries.\"", host, "\".mirrors[", i, "]: \"",
                          config.mirrors[i], "\" is not http(s)://host[:port]"));
       }
     }

@@ -41,9 +41,10 @@ class RegistryHosts {
   RegistryHosts() = default;
 
   // Validates `hosts` (keyed by registry host as in a Reference, e.g.
-  // "registry.k8s.io", "127.0.0.1:5000"). InvalidArgument naming
-  // "registry.<host>.mirrors[i]" for a mirror that is not an http(s) URL
-  // of a host, or "registry.<host>" for an empty host name.
+  // "registry.k8s.io", "127.0.0.1:5000"). InvalidArgument naming the
+  // field as podsandboxd's TOML spells it: "registries.\"<host>\".mirrors[i]"
+  // for a mirror that is not an http(s) URL of a host, "registries" for an
+  // empty host name.
   static absl::StatusOr<RegistryHosts> Create(
       std::map<std::string, HostConfig> hosts);
 

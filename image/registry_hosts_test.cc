@@ -49,7 +49,7 @@ TEST(RegistryHostsTest, RefusesBadMirrorNamingIt) {
     config["r.io"].mirrors = {"http://ok", bad};
     EXPECT_THAT(RegistryHosts::Create(std::move(config)),
                 StatusIs(absl::StatusCode::kInvalidArgument,
-                         HasSubstr("registry.r.io.mirrors[1]: ")))
+                         HasSubstr("registries.\"r.io\".mirrors[1]: ")))
         << bad;
   }
 }
