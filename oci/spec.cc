@@ -17,23 +17,6 @@ using nlohmann::json;
 constexpr size_t kMaxIdLength = 1024;
 constexpr size_t kMaxHostname = 64;  // HOST_NAME_MAX
 
-// runc's defaults: kernel interfaces a container has no business reading
-// (masked) or writing (read-only).
-const std::vector<std::string>& MaskedPaths() {
-  static const auto* paths = new std::vector<std::string>{
-      "/proc/acpi",        "/proc/asound",        "/proc/kcore",
-      "/proc/keys",        "/proc/latency_stats", "/proc/timer_list",
-      "/proc/timer_stats", "/proc/sched_debug",   "/proc/scsi",
-      "/sys/firmware"};
-  return *paths;
-}
-
-const std::vector<std::string>& ReadonlyPaths() {
-  static const auto* paths = new std::vector<std::string>{
-      "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
-  return *paths;
-}
-
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("task.", field, ": ", why));
 }
@@ -83,15 +66,39 @@ bool Maps(const std::vector<userns::IdMapping>& list, uint32_t id) {
 
 json Mount(absl::string_view destination, absl::string_view type,
            absl::string_view source, std::vector<std::string> options) {
+  return MountEntry(destination, type, source, std::move(options));
+}
+
+}  // namespace
+
+const std::vector<std::string>& DefaultMaskedPaths() {
+  static const auto* paths = new std::vector<std::string>{
+      "/proc/acpi",        "/proc/asound",        "/proc/kcore",
+      "/proc/keys",        "/proc/latency_stats", "/proc/timer_list",
+      "/proc/timer_stats", "/proc/sched_debug",   "/proc/scsi",
+      "/sys/firmware"};
+  return *paths;
+}
+
+const std::vector<std::string>& DefaultReadonlyPaths() {
+  static const auto* paths = new std::vector<std::string>{
+      "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
+  return *paths;
+}
+
+nlohmann::json MountEntry(absl::string_view destination, absl::string_view type,
+                          absl::string_view source,
+                          std::vector<std::string> options) {
   return {{"destination", destination},
           {"type", type},
           {"source", source},
           {"options", std::move(options)}};
 }
 
-json Mounts(const TaskSpec& spec) {
-  bool userns = spec.id_mappings.has_value();
-  bool host_network = spec.netns_path.empty();
+nlohmann::json KernelMounts(const KernelMountOptions& options) {
+  const userns::IdMappings* id_mappings = options.id_mappings;
+  bool userns = id_mappings != nullptr;
+  bool host_network = options.host_network;
   json mounts = json::array();
   mounts.push_back(
       Mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}));
@@ -100,9 +107,9 @@ json Mounts(const TaskSpec& spec) {
   std::vector<std::string> pts = {"nosuid", "noexec", "newinstance",
                                   "ptmxmode=0666", "mode=0620"};
   // devpts refuses a gid= that the mounting user namespace does not map.
-  if (!userns || Maps(spec.id_mappings->gids, 5)) pts.push_back("gid=5");
+  if (!userns || Maps(id_mappings->gids, 5)) pts.push_back("gid=5");
   mounts.push_back(Mount("/dev/pts", "devpts", "devpts", std::move(pts)));
-  if (spec.host_ipc) {
+  if (options.host_ipc) {
     // The host's IPC namespace: its shm and mqueue, which a pod user
     // namespace could not mount anew anyway.
     mounts.push_back(Mount("/dev/shm", "bind", "/dev/shm",
@@ -116,18 +123,29 @@ json Mounts(const TaskSpec& spec) {
     mounts.push_back(Mount("/dev/mqueue", "mqueue", "mqueue",
                            {"nosuid", "noexec", "nodev"}));
   }
-  std::string sys_access = spec.privileged ? "rw" : "ro";
+  std::string sys_access = options.privileged ? "rw" : "ro";
   if (userns && host_network) {
     // sysfs may only be mounted by a holder of CAP_SYS_ADMIN over the user
     // namespace owning the netns: here that is the host's, not the pod's.
     mounts.push_back(Mount("/sys", "bind", "/sys",
                            {"rbind", "nosuid", "noexec", "nodev",
-                            spec.privileged ? "rw" : "rro"}));
+                            options.privileged ? "rw" : "rro"}));
   } else {
     mounts.push_back(Mount("/sys", "sysfs", "sysfs",
                            {"nosuid", "noexec", "nodev", sys_access}));
   }
   return mounts;
+}
+
+namespace {
+
+json Mounts(const TaskSpec& spec) {
+  return KernelMounts({.id_mappings = spec.id_mappings.has_value()
+                                          ? &*spec.id_mappings
+                                          : nullptr,
+                       .host_network = spec.netns_path.empty(),
+                       .host_ipc = spec.host_ipc,
+                       .privileged = spec.privileged});
 }
 
 json Namespaces(const TaskSpec& spec, RuntimeType type) {
@@ -260,8 +278,8 @@ absl::StatusOr<json> BuildOciSpec(const TaskSpec& spec, RuntimeType type,
   }
   if (!spec.sysctls.empty()) linux["sysctl"] = spec.sysctls;
   if (!spec.privileged) {
-    linux["maskedPaths"] = MaskedPaths();
-    linux["readonlyPaths"] = ReadonlyPaths();
+    linux["maskedPaths"] = DefaultMaskedPaths();
+    linux["readonlyPaths"] = DefaultReadonlyPaths();
   }
 
   json config = {{"ociVersion", "1.0.2"},

@@ -39,6 +39,34 @@ inline constexpr uint32_t kPauseId = 65535;
 // Size of the pod's /dev/shm.
 inline constexpr int kShmBytes = 64 << 20;
 
+// runc's default masked paths (kernel interfaces a container has no business
+// reading) and read-only paths (nor writing). Kubernetes' defaults for
+// procMount Default are these too (plus what container/spec.h adds).
+const std::vector<std::string>& DefaultMaskedPaths();
+const std::vector<std::string>& DefaultReadonlyPaths();
+
+// One config.json mount entry.
+nlohmann::json MountEntry(absl::string_view destination, absl::string_view type,
+                          absl::string_view source,
+                          std::vector<std::string> options);
+
+struct KernelMountOptions {
+  // The mappings of the user namespace the process runs in; null: the
+  // host's.
+  const userns::IdMappings* id_mappings = nullptr;
+  bool host_network = false;
+  bool host_ipc = false;
+  bool privileged = false;
+};
+
+// The kernel filesystems of a pod's process, in mount order: /proc, /dev
+// (tmpfs), /dev/pts, /dev/shm, /dev/mqueue and /sys, with the rules the
+// file comment lists (the host's shm and mqueue with host IPC; sysfs
+// read-write only when privileged; a read-only bind of the host's /sys for
+// a user namespace with host network). The pause and every container of
+// the pod get the same; a container may replace /dev/shm by the pod's.
+nlohmann::json KernelMounts(const KernelMountOptions& options);
+
 // Checks every field of `spec`; InvalidArgument naming the field
 // ("task.cgroup_parent: must be absolute") on the first bad one.
 absl::Status ValidateTaskSpec(const TaskSpec& spec);
