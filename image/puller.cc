@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "image/digest.h"
 #include "image/reference.h"
 #include "sys/log.h"
 #include "sys/status.h"
@@ -45,6 +46,18 @@ bool TryNextEndpoint(const absl::Status& status) {
   }
 }
 
+// Who is asking, in the key of a shared pull: the sha256 of every
+// credential field, so secrets are not kept in the map's keys.
+std::string CredentialsKey(const Credentials& c) {
+  Sha256 hash;
+  for (const std::string* field : {&c.username, &c.password, &c.auth,
+                                   &c.identity_token, &c.registry_token}) {
+    hash.Update(absl::StrCat(field->size(), ":"));
+    hash.Update(*field);
+  }
+  return hash.Finish().hex;
+}
+
 }  // namespace
 
 Puller::Puller(sys::Sys& sys, Store& store, RegistryHosts hosts,
@@ -57,7 +70,8 @@ Puller::Puller(sys::Sys& sys, Store& store, RegistryHosts hosts,
 absl::StatusOr<ImageRecord> Puller::Pull(absl::string_view image,
                                          const Credentials& credentials) {
   ASSIGN_OR_RETURN(Reference ref, ParseReference(image));
-  const std::string key = ref.String();
+  const std::string key =
+      absl::StrCat(ref.String(), " ", CredentialsKey(credentials));
   std::shared_ptr<PullFlight> flight;
   bool leader = false;
   {
@@ -76,6 +90,12 @@ absl::StatusOr<ImageRecord> Puller::Pull(absl::string_view image,
     return flight->result;
   }
   flight->result = DoPull(image, credentials);
+  if (!flight->result.ok()) {
+    // DoPull's lease is gone: what it committed and nothing else uses is
+    // unreferenced now. A GC failure leaves it for the next GC (RemoveImage
+    // or the next start); the pull's own error is what the caller needs.
+    store_.CollectGarbage().IgnoreError();
+  }
   {
     absl::MutexLock lock(&mu_);
     pulls_.erase(key);

@@ -9,8 +9,16 @@
 // layer's temp directory (Store::CommitLayer). Nothing is buffered whole
 // but the manifest and the config.
 //
-// Concurrent Pulls of the same reference share one pull, and concurrent
-// pulls of images sharing a layer share its download.
+// Concurrent Pulls of the same reference with the same credentials share
+// one pull (different credentials never share a result: a pull refused
+// for one caller's credentials must not fail another's, nor one allowed
+// for a caller serve another who is not allowed); concurrent pulls of
+// images sharing a layer share its download.
+//
+// A failed pull leaves nothing: the layers it had verified and committed
+// before another layer failed are collected (Store::CollectGarbage) once
+// its lease is dropped, so unreferenced layers never count in the store's
+// usage where no RemoveImage can reach them. A retry downloads them again.
 //
 // Thread-safe.
 #ifndef PODSANDBOX_IMAGE_PULLER_H_
@@ -60,7 +68,8 @@ class Puller {
   // Unauthenticated, ...) from the last endpoint tried, annotated with the
   // mirrors' errors before it; DataLoss for content not matching its
   // digest or diff_id; ResourceExhausted past a limit. On error no image
-  // record is written and no partial layer is left.
+  // record is written and no layer of this pull is left (unless another
+  // image or pull uses it).
   absl::StatusOr<ImageRecord> Pull(absl::string_view image,
                                    const Credentials& credentials)
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -91,7 +100,8 @@ class Puller {
   std::atomic<int64_t> layer_downloads_{0};
 
   absl::Mutex mu_;
-  // Keyed by Reference::String() and by chain id hex.
+  // Keyed by Reference::String() plus a digest of the credentials, and by
+  // chain id hex.
   absl::flat_hash_map<std::string, std::shared_ptr<PullFlight>> pulls_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::shared_ptr<LayerFlight>> layers_

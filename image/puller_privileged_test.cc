@@ -10,7 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "image/digest.h"
@@ -18,6 +20,7 @@
 #include "image/puller.h"
 #include "image/registry_hosts.h"
 #include "image/store.h"
+#include "image/testing/gated_proxy.h"
 #include "image/testing/image_builder.h"
 #include "image/testing/pusher.h"
 #include "image/testing/registry.h"
@@ -306,6 +309,107 @@ TEST_F(PullerTest, TamperedBlobIsRefusedAndNothingStored) {
   EXPECT_THAT(puller.Pull(ref, {}).status(),
               StatusIs(absl::StatusCode::kDataLoss));
   ExpectNothingStored();
+}
+
+TEST_F(PullerTest, FailedPullCollectsTheLayersItVerified) {
+  // A good base and a tampered top: the base verifies and is committed
+  // before the top fails.
+  ASSERT_OK_AND_ASSIGN(std::vector<TarEntry> entries,
+                       testing::BusyboxEntries());
+  ASSERT_OK_AND_ASSIGN(BuiltLayer base,
+                       testing::MakeLayer(entries, Compression::kGzip));
+  TarEntry marker;
+  marker.path = "etc/image-name";
+  marker.data = "collected after failure";
+  ASSERT_OK_AND_ASSIGN(BuiltLayer top,
+                       testing::MakeLayer({marker}, Compression::kNone));
+  BuiltImage image = testing::MakeImage({base, top}, HostPlatform());
+  std::string ref = Push("pull/gc-after-failure", "v1", image);
+  std::string data = top.blob;
+  size_t at = data.find("collected after failure");
+  ASSERT_NE(at, std::string::npos);
+  data[at] = 'C';
+  {
+    std::ofstream f(registry_->BlobDataPath(top.digest),
+                    std::ios::binary | std::ios::trunc);
+    f << data;
+  }
+  Puller puller(*sys_, store_, InsecureHosts());
+  // The error names the top layer: the base (checked first) succeeded, so
+  // it was committed, and is gone below only because it was collected.
+  EXPECT_THAT(puller.Pull(ref, {}).status(),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr(absl::StrCat("layer ", top.digest.String()))));
+  EXPECT_EQ(puller.layer_downloads(), 2);
+  ExpectNothingStored();
+  EXPECT_THAT(Names(root_ + "/blobs/sha256"), IsEmpty());
+}
+
+// Pulls of one reference with different credentials never share a result:
+// the first (allowed) pull is held mid-layer by a proxy while the second,
+// with a wrong password, and a third, anonymous, must each get their own
+// refusal instead of waiting for, and then sharing, the first's success.
+TEST_F(PullerTest, ConcurrentPullsWithOtherCredentialsDoNotShareAResult) {
+  testing::RegistryOptions options;
+  options.username = "alice";
+  options.password = "right";
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestRegistry> registry,
+                       TestRegistry::Start(*sys_, options));
+  ASSERT_OK_AND_ASSIGN(BuiltImage image,
+                       BusyboxImage("credentials", Compression::kGzip));
+  Pusher pusher(registry->url(), registry->http_options(), "alice", "right");
+  ASSERT_OK(testing::PushImage(pusher, "pull/creds", "v1", image).status());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<testing::GatedProxy> proxy,
+                       testing::GatedProxy::Start(*sys_, registry->host(),
+                                                  image.layers[1].digest));
+  HostConfig c;
+  c.insecure = true;
+  ASSERT_OK_AND_ASSIGN(RegistryHosts hosts,
+                       RegistryHosts::Create({{proxy->host(), c}}));
+  Puller puller(*sys_, store_, std::move(hosts));
+  const std::string ref = absl::StrCat(proxy->host(), "/pull/creds:v1");
+
+  Credentials alice;
+  alice.username = "alice";
+  alice.password = "right";
+  absl::StatusOr<ImageRecord> allowed = absl::UnknownError("unrun");
+  absl::Notification allowed_done;
+  std::thread first([&] {
+    allowed = puller.Pull(ref, alice);
+    allowed_done.Notify();
+  });
+  absl::Cleanup release = [&] {
+    proxy->Release().IgnoreError();  // teardown: the assertions report
+    first.join();
+  };
+  ASSERT_OK(proxy->WaitUntilHolding(absl::Seconds(60)));
+
+  Credentials wrong = alice;
+  wrong.password = "wrong";
+  for (const Credentials& other : {wrong, Credentials()}) {
+    absl::StatusOr<ImageRecord> refused = absl::UnknownError("unrun");
+    absl::Notification done;
+    std::thread second([&] {
+      refused = puller.Pull(ref, other);
+      done.Notify();
+    });
+    // Bounded: with a shared result this pull would wait for the held one.
+    const bool answered =
+        done.WaitForNotificationWithTimeout(absl::Seconds(60));
+    if (!answered) ASSERT_OK(proxy->Release());
+    second.join();
+    EXPECT_TRUE(answered) << "the pull waited for another caller's pull";
+    EXPECT_THAT(refused.status(), StatusIs(absl::StatusCode::kUnauthenticated));
+  }
+  // Proof of overlap: both refusals came while the first was still held.
+  EXPECT_FALSE(allowed_done.HasBeenNotified());
+  EXPECT_EQ(proxy->HoldCount(), 1);
+
+  std::move(release).Invoke();
+  ASSERT_OK(allowed.status());
+  EXPECT_EQ(allowed->id, image.config_digest);
+  // The refused pulls' garbage collection left the held pull's layers.
+  ExpectUnpacked(*allowed, "credentials");
 }
 
 TEST_F(PullerTest, UnreachableRegistryIsUnavailable) {

@@ -418,6 +418,8 @@ absl::Status Store::RemoveImage(const Digest& id) {
   return CollectGarbage();
 }
 
+// Moves unreferenced, unheld layers and blobs into tmp/ under the lock,
+// then removes them without it.
 absl::Status Store::CollectGarbage() {
   ASSIGN_OR_RETURN(std::vector<std::string> blobs,
                    sys::ListDir(root_ + "/blobs/sha256"));

@@ -129,6 +129,12 @@ class Store {
 
   absl::StatusOr<StoreUsage> Usage() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Removes every layer and blob that no record references and no Lease
+  // holds: what a failed pull committed (its verified layers) before it
+  // failed. RemoveImage and Init call it too. An error leaves the rest for
+  // the next call.
+  absl::Status CollectGarbage() ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   struct LayerUsage {
     uint64_t bytes = 0;
@@ -143,9 +149,6 @@ class Store {
   absl::Status WriteAtomically(const std::string& path, absl::string_view data);
   // A fresh name in tmp/ (lock-free: callable with or without mu_).
   std::string TempPath(absl::string_view what);
-  // Moves unreferenced, unheld layers and blobs into tmp/ under the lock,
-  // then removes them without it.
-  absl::Status CollectGarbage() ABSL_LOCKS_EXCLUDED(mu_);
   void Release(const std::vector<Digest>& digests) ABSL_LOCKS_EXCLUDED(mu_);
 
   sys::Sys& sys_;
