@@ -72,7 +72,7 @@ RuntimeCli::RuntimeCli(sys::Sys& sys, RuntimeHandler handler,
       handler_(std::move(handler)),
       not_found_markers_(std::move(not_found_markers)) {}
 
-absl::StatusOr<std::string> RuntimeCli::Run(const RuntimeCall& call) const {
+sys::Command RuntimeCli::CommandFor(const RuntimeCall& call) const {
   sys::Command command;
   command.path = handler_.path;
   command.args = {handler_.path, "--root", handler_.root};
@@ -86,7 +86,25 @@ absl::StatusOr<std::string> RuntimeCli::Run(const RuntimeCall& call) const {
   command.env = {
       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
   command.output_file = call.output_file;
+  command.stdout_fd = call.stdout_fd;
+  command.stderr_fd = call.stderr_fd;
+  command.stdin_data = call.stdin_data;
   command.timeout = handler_.timeout;
+  return command;
+}
+
+absl::StatusOr<sys::SubprocessResult> RuntimeCli::RunRaw(
+    const RuntimeCall& call, size_t output_limit,
+    absl::Duration timeout) const {
+  sys::Command command = CommandFor(call);
+  command.output_limit = output_limit;
+  if (timeout > absl::ZeroDuration()) command.timeout = timeout;
+  return sys::Annotate(sys::RunSubprocess(sys_, command),
+                       absl::StrCat(handler_.name, " ", call.op, " ", call.id));
+}
+
+absl::StatusOr<std::string> RuntimeCli::Run(const RuntimeCall& call) const {
+  sys::Command command = CommandFor(call);
   std::string what = absl::StrCat(handler_.name, " ", call.op, " ", call.id);
   ASSIGN_OR_RETURN(sys::SubprocessResult result,
                    sys::Annotate(sys::RunSubprocess(sys_, command), what));

@@ -13,8 +13,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "oci/runtime.h"
 #include "oci/runtime_handler.h"
+#include "sys/subprocess.h"
 #include "sys/sys.h"
 
 namespace podsandbox::oci {
@@ -31,6 +33,12 @@ struct RuntimeCall {
   std::string output_file;
   // A log the runtime writes (log.json); its messages explain a failure.
   std::string log_file;
+  // The runtime's stdout and stderr when >= 0 (see sys::Command): a
+  // container's FIFOs at create, which the container inherits.
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  // Written to the runtime's stdin (`update --resources -`).
+  std::string stdin_data;
 };
 
 class RuntimeCli {
@@ -49,6 +57,14 @@ class RuntimeCli {
   // "<runtime> <op> <id>: <the runtime's message>".
   absl::StatusOr<std::string> Run(const RuntimeCall& call) const;
 
+  // Runs `call` and returns how it ended, whatever its exit code, keeping
+  // at most `output_limit` bytes of each stream, with `timeout` instead of
+  // the handler's when non-zero: for `exec`, whose command's exit code is a
+  // result. Errors: the subprocess's (DeadlineExceeded, FailedPrecondition).
+  absl::StatusOr<sys::SubprocessResult> RunRaw(const RuntimeCall& call,
+                                               size_t output_limit,
+                                               absl::Duration timeout) const;
+
   // The commands that runc, crun and runsc take with the same arguments
   // (the OCI runtime command line): `start`, `state` (parsed), `kill` and
   // `delete --force`. Errors as Run's.
@@ -62,6 +78,8 @@ class RuntimeCli {
   static absl::StatusOr<RuntimeState> ParseState(absl::string_view json_text);
 
  private:
+  sys::Command CommandFor(const RuntimeCall& call) const;
+
   sys::Sys& sys_;
   const RuntimeHandler handler_;
   const std::vector<std::string> not_found_markers_;

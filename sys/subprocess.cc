@@ -301,11 +301,15 @@ absl::StatusOr<SubprocessResult> RunSubprocess(Sys& sys,
     err_read = std::move(err.read);
     err_write = std::move(err.write);
   }
+  int child_stdout = out_write.get();
   int child_stderr = err_write.valid() ? err_write.get() : out_write.get();
+  // A caller's fd replaces a stream; its pipe then sees only EOF.
+  if (command.stdout_fd >= 0) child_stdout = command.stdout_fd;
+  if (command.stderr_fd >= 0) child_stderr = command.stderr_fd;
 
   Spawner spawner;
   RETURN_IF_ERROR(
-      spawner.Configure(stdin_fd.get(), out_write.get(), child_stderr));
+      spawner.Configure(stdin_fd.get(), child_stdout, child_stderr));
   ASSIGN_OR_RETURN(pid_t pid, spawner.Spawn(sys, command));
   // The child holds its own copies now; ours would keep the pipes open.
   stdin_fd.reset();

@@ -38,6 +38,11 @@ struct Command {
   // for a runtime's create, whose container process inherits them and lives
   // on after the runtime exits.
   std::string output_file;
+  // When >= 0, the child's stdout (stderr) is a dup of this fd, which the
+  // caller keeps owning, and that stream is not captured: a container's
+  // FIFOs, which its runtime's create hands on to the container.
+  int stdout_fd = -1;
+  int stderr_fd = -1;
   // After this, the whole process group is killed with SIGKILL.
   absl::Duration timeout = absl::Minutes(1);
   // Bytes kept of each of stdout and stderr; the rest is read and dropped.

@@ -174,6 +174,30 @@ TEST_F(SubprocessTest, OutputFileReceivesBothStreams) {
   EXPECT_EQ(std::string(buf, n), "a\nb\n");
 }
 
+TEST_F(SubprocessTest, CallersFdsReplaceEachStream) {
+  int out[2], err[2];
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(err, O_CLOEXEC), 0);
+  UniqueFd out_read(out[0]), out_write(out[1]);
+  UniqueFd err_read(err[0]), err_write(err[1]);
+  Command c = Shell("echo a; echo b >&2");
+  c.stdout_fd = out_write.get();
+  ASSERT_OK_AND_ASSIGN(SubprocessResult r, RunSubprocess(sys_, c));
+  EXPECT_TRUE(r.success());
+  EXPECT_EQ(r.stdout_data, "");
+  EXPECT_EQ(r.stderr_data, "b\n");
+  c.stdout_fd = -1;
+  c.stderr_fd = err_write.get();
+  ASSERT_OK_AND_ASSIGN(r, RunSubprocess(sys_, c));
+  EXPECT_EQ(r.stdout_data, "a\n");
+  EXPECT_EQ(r.stderr_data, "");
+  char buf[16] = {};
+  EXPECT_EQ(::read(out_read.get(), buf, sizeof(buf)), 2);
+  EXPECT_EQ(std::string(buf, 2), "a\n");
+  EXPECT_EQ(::read(err_read.get(), buf, sizeof(buf)), 2);
+  EXPECT_EQ(std::string(buf, 2), "b\n");
+}
+
 // A hung program whose grandchild holds the output pipe: the deadline kills
 // the whole process group, grandchild included, and returns.
 TEST_F(SubprocessTest, DeadlineKillsTheWholeGroup) {
