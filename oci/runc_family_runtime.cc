@@ -22,7 +22,7 @@ RuncFamilyRuntime::RuncFamilyRuntime(sys::Sys& sys, RuntimeHandler handler)
       cli_(sys, std::move(handler), traits_.not_found_markers) {}
 
 absl::Status RuncFamilyRuntime::CheckSupported(const TaskSpec& spec) {
-  return CheckHandlerSupports(handler(), spec);
+  return CheckCanRun(PodNeedsOf(spec));
 }
 
 absl::Status RuncFamilyRuntime::Create(const CreateRequest& request) {

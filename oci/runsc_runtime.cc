@@ -1,15 +1,17 @@
 #include "oci/runsc_runtime.h"
 
-#include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
+#include <string>
+#include <thread>
 #include <utility>
 
-#include "absl/strings/match.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
-#include "netns/in_netns.h"
-#include "netns/namespace_file.h"
+#include "absl/synchronization/mutex.h"
 #include "sys/status.h"
 
 namespace podsandbox::oci {
@@ -18,21 +20,43 @@ namespace {
 // runsc decides "root network namespace" by this file's existence.
 constexpr char kRootNetnsProbe[] = "/proc/sys/net/core/rmem_default";
 
-// Whether runsc would take the netns at `netns_path` for the host's.
-absl::StatusOr<bool> RunscSeesRootNetns(sys::Sys& sys,
-                                        absl::string_view netns_path) {
-  ASSIGN_OR_RETURN(sys::UniqueFd netns, netns::OpenNamespace(sys, netns_path));
-  bool visible = false;
-  // /proc/sys/net shows the netns of the thread that looks.
-  RETURN_IF_ERROR(netns::RunInNetns(sys, netns.get(), [&]() -> absl::Status {
-    if (::access(kRootNetnsProbe, F_OK) == 0) {
-      visible = true;
-    } else if (errno != ENOENT) {
-      return sys::ErrnoError(errno, "access %s", kRootNetnsProbe);
+// Whether kRootNetnsProbe shows in a network namespace other than the
+// host's. A kernel property (newer kernels namespace the file), so one
+// throwaway netns tells for all: a thread unshares one (unshare(2) of
+// CLONE_NEWNET moves only the calling thread), looks (/proc/sys/net shows
+// the looking thread's netns), and ends, and the netns ends with it.
+absl::StatusOr<bool> ProbeShowsInEveryNetns(sys::Sys& sys) {
+  absl::StatusOr<bool> shows = absl::InternalError("probe did not run");
+  std::thread probe([&sys, &shows] {
+    if (sys::SysResult r = sys.Unshare(CLONE_NEWNET); !r.ok()) {
+      shows = sys::ErrnoError(r.err, "unshare a network namespace to probe %s",
+                              kRootNetnsProbe);
+    } else if (::access(kRootNetnsProbe, F_OK) == 0) {
+      shows = true;
+    } else if (errno == ENOENT) {
+      shows = false;
+    } else {
+      shows = sys::ErrnoError(errno, "access %s", kRootNetnsProbe);
     }
-    return absl::OkStatus();
-  }));
-  return visible;
+  });
+  probe.join();
+  return shows;
+}
+
+ABSL_CONST_INIT absl::Mutex probe_mu(absl::kConstInit);
+std::optional<bool> shows_in_every_netns ABSL_GUARDED_BY(probe_mu);
+
+// ProbeShowsInEveryNetns, kept once known (an error is not kept). Two
+// first callers may both probe: cheaper than holding the lock across it.
+absl::StatusOr<bool> ShowsInEveryNetns(sys::Sys& sys) {
+  {
+    absl::MutexLock lock(&probe_mu);
+    if (shows_in_every_netns.has_value()) return *shows_in_every_netns;
+  }
+  ASSIGN_OR_RETURN(bool shows, ProbeShowsInEveryNetns(sys));
+  absl::MutexLock lock(&probe_mu);
+  shows_in_every_netns = shows;
+  return shows;
 }
 
 }  // namespace
@@ -52,11 +76,11 @@ RunscRuntime::Network RunscRuntime::NetworkMode() const {
   return mode;
 }
 
-absl::Status RunscRuntime::CheckSupported(const TaskSpec& spec) {
-  RETURN_IF_ERROR(CheckHandlerSupports(handler(), spec));
+absl::Status RunscRuntime::CheckCanRun(const PodNeeds& pod) {
+  RETURN_IF_ERROR(CheckHandlerSupports(handler(), pod));
   std::string who =
       absl::StrCat("runtime handler \"", handler().name, "\" (runsc)");
-  if (spec.id_mappings.has_value()) {
+  if (pod.user_namespace) {
     return absl::FailedPreconditionError(absl::StrCat(
         who,
         ": pods with a user namespace are not supported (runsc cannot join "
@@ -67,7 +91,7 @@ absl::Status RunscRuntime::CheckSupported(const TaskSpec& spec) {
       return absl::FailedPreconditionError(absl::StrCat(
           who, ": runs with --network=none, which gives a pod no network"));
     case Network::kHost:
-      if (!spec.netns_path.empty()) {
+      if (pod.own_netns) {
         return absl::FailedPreconditionError(absl::StrCat(
             who,
             ": runs with --network=host, so it can only run host-network "
@@ -77,13 +101,13 @@ absl::Status RunscRuntime::CheckSupported(const TaskSpec& spec) {
     case Network::kSandbox:
       break;
   }
-  if (spec.netns_path.empty()) {
+  if (!pod.own_netns) {
     return absl::FailedPreconditionError(
         absl::StrCat(who,
                      ": a host-network pod needs a handler with "
                      "--network=host in its extra_args"));
   }
-  ASSIGN_OR_RETURN(bool root_like, RunscSeesRootNetns(sys_, spec.netns_path));
+  ASSIGN_OR_RETURN(bool root_like, ShowsInEveryNetns(sys_));
   if (root_like) {
     return absl::FailedPreconditionError(absl::StrCat(
         who, ": this kernel shows ", kRootNetnsProbe,
@@ -92,6 +116,10 @@ absl::Status RunscRuntime::CheckSupported(const TaskSpec& spec) {
         "with network enabled in root network namespace\""));
   }
   return absl::OkStatus();
+}
+
+absl::Status RunscRuntime::CheckSupported(const TaskSpec& spec) {
+  return CheckCanRun(PodNeedsOf(spec));
 }
 
 absl::Status RunscRuntime::Create(const CreateRequest& request) {

@@ -6,8 +6,8 @@
 //  - pods with their own netns need --network=sandbox, and that runsc
 //    decides it is in the host's netns whenever
 //    /proc/sys/net/core/rmem_default exists, which newer kernels show in
-//    every netns: start then always fails. CheckSupported probes exactly
-//    that in the pod's netns and refuses up front;
+//    every netns: start then always fails. CheckCanRun probes exactly that,
+//    once per process, in a throwaway netns, and refuses up front;
 //  - user namespaces: runsc cannot join one by path (its Go process is
 //    multithreaded), and creating one from mappings fails here with "error
 //    converting mounts: operation not permitted", so any pod with a user
@@ -32,6 +32,7 @@ class RunscRuntime : public OciRuntime {
 
   // oci::OciRuntime
   const RuntimeHandler& handler() const override { return cli_.handler(); }
+  absl::Status CheckCanRun(const PodNeeds& pod) override;
   absl::Status CheckSupported(const TaskSpec& spec) override;
   absl::Status Create(const CreateRequest& request) override;
   absl::Status Start(absl::string_view id) override { return cli_.Start(id); }

@@ -52,8 +52,19 @@ class OciRuntime {
 
   virtual const RuntimeHandler& handler() const = 0;
 
-  // What this runtime, on this host, cannot run, beyond the capability
-  // table (CheckHandlerSupports): FailedPrecondition, with no side effect.
+  // Whether this runtime, on this host, can run a pod with these needs:
+  // FailedPrecondition naming the handler when not. Needs no pin, path or
+  // sandbox id, so the controller calls it (through CheckCanRun in
+  // runtime_factory.h) while validating a request, before its first side
+  // effect. The capability table (CheckHandlerSupports) unless a driver
+  // refuses more.
+  virtual absl::Status CheckCanRun(const PodNeeds& pod) {
+    return CheckHandlerSupports(handler(), pod);
+  }
+
+  // The same for a full spec, at the pause task's start: CheckCanRun of the
+  // spec's needs and whatever else the spec shows. FailedPrecondition,
+  // with no side effect.
   virtual absl::Status CheckSupported(const TaskSpec& spec) = 0;
 
   // `runtime create`: the container exists, its process waits for Start.

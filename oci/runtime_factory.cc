@@ -17,4 +17,9 @@ std::unique_ptr<OciRuntime> MakeOciRuntime(sys::Sys& sys,
   return std::make_unique<RuncFamilyRuntime>(sys, handler);  // unreachable
 }
 
+absl::Status CheckCanRun(sys::Sys& sys, const RuntimeHandler& handler,
+                         const PodNeeds& pod) {
+  return MakeOciRuntime(sys, handler)->CheckCanRun(pod);
+}
+
 }  // namespace podsandbox::oci

@@ -16,6 +16,15 @@ namespace podsandbox::oci {
 std::unique_ptr<OciRuntime> MakeOciRuntime(sys::Sys& sys,
                                            const RuntimeHandler& handler);
 
+// Whether `handler` can run a pod with these needs, from the pod's config
+// alone: every refusal of the handler's driver (OciRuntime::CheckCanRun).
+// FailedPrecondition naming the handler. Makes no pin and needs no path;
+// the only syscalls are runsc's probe of a throwaway network namespace
+// (runsc_runtime.h), made once per process and for a runsc handler with a
+// pod network only. Call while validating a request.
+absl::Status CheckCanRun(sys::Sys& sys, const RuntimeHandler& handler,
+                         const PodNeeds& pod);
+
 }  // namespace podsandbox::oci
 
 #endif  // PODSANDBOX_OCI_RUNTIME_FACTORY_H_

@@ -93,9 +93,21 @@ absl::StatusOr<const RuntimeHandler*> HandlerRegistry::Resolve(
                    "\" (configured: ", absl::StrJoin(known, ", "), ")"));
 }
 
+PodNeeds PodNeedsOf(const TaskSpec& spec) {
+  return {/*own_netns=*/!spec.netns_path.empty(),
+          /*user_namespace=*/spec.id_mappings.has_value()};
+}
+
 absl::Status CheckHandlerSupports(const RuntimeHandler& handler,
                                   const TaskSpec& spec) {
-  if (spec.id_mappings.has_value() && !spec.userns_path.empty() &&
+  return CheckHandlerSupports(handler, PodNeedsOf(spec));
+}
+
+absl::Status CheckHandlerSupports(const RuntimeHandler& handler,
+                                  const PodNeeds& pod) {
+  // Only a pod with its own netns has a user namespace pinned by us (it
+  // owns that netns); with host network the runtime creates the userns.
+  if (pod.user_namespace && pod.own_netns &&
       !CapabilitiesOf(handler.type).joins_userns_by_path) {
     return absl::FailedPreconditionError(absl::StrCat(
         "runtime handler \"", handler.name, "\" (",

@@ -67,9 +67,26 @@ class HandlerRegistry {
   size_t default_index_;
 };
 
-// Whether `handler`'s runtime type can run `spec` at all, from the
+// What a pod asks of its runtime, known from its config alone, before any
+// namespace, pin or path exists.
+struct PodNeeds {
+  // A network namespace of its own; false means the host's network.
+  bool own_netns = false;
+  // A user namespace (ID mappings). With own_netns the runtime joins the
+  // one we pin, by path; with host network it creates one itself.
+  bool user_namespace = false;
+};
+
+// The needs a TaskSpec states (netns_path set, id_mappings present).
+PodNeeds PodNeedsOf(const TaskSpec& spec);
+
+// Whether `handler`'s runtime type can run such a pod at all, from the
 // capability table: FailedPrecondition for a pod that joins a user
-// namespace by path on a runtime that cannot. Call before any side effect.
+// namespace by path on a runtime that cannot. Pure; call before any side
+// effect. A driver's own refusals come on top: see CheckCanRun
+// (runtime_factory.h).
+absl::Status CheckHandlerSupports(const RuntimeHandler& handler,
+                                  const PodNeeds& pod);
 absl::Status CheckHandlerSupports(const RuntimeHandler& handler,
                                   const TaskSpec& spec);
 

@@ -18,6 +18,8 @@
 #include "gtest/gtest.h"
 #include "netns/namespaces.h"
 #include "nlohmann/json.hpp"
+#include "oci/runtime_handler.h"
+#include "oci/runtime_type.h"
 #include "sandbox/controller.h"
 #include "sys/file.h"
 #include "sys/real_sys.h"
@@ -361,6 +363,57 @@ TEST_F(ValidationTest, AFullNodeRefusesOneMoreSandbox) {
   ASSERT_OK_AND_ASSIGN(
       id, controller_->RunPodSandbox(HostNetworkPod("second", kMappings), ""));
   ASSERT_OK(controller_->RemovePodSandbox(id));
+}
+
+// runsc runs host-network pods only here. A pod with a network of its own
+// is refused from its config alone (oci::CheckCanRun), before namespaces,
+// pins or CNI ADD: before, runsc said so only when the pause started.
+TEST_F(ValidationTest, RunscRefusesAPodNetworkBeforeAnySideEffect) {
+  ControllerOptions options = Options();
+  oci::RuntimeHandler runc;
+  runc.name = "runc";
+  runc.type = oci::RuntimeType::kRunc;
+  runc.path = "/usr/sbin/runc";
+  oci::RuntimeHandler host_runsc;
+  host_runsc.name = "gvisor";
+  host_runsc.type = oci::RuntimeType::kRunsc;
+  host_runsc.path = "/usr/bin/runsc";
+  host_runsc.extra_args = {"--network=host"};
+  oci::RuntimeHandler sandbox_runsc = host_runsc;
+  sandbox_runsc.name = "gvisor-sandbox";
+  sandbox_runsc.extra_args = {};
+  options.runtime_handlers = {runc, host_runsc, sandbox_runsc};
+  ASSERT_OK(Start(std::move(options)));
+
+  PodConfig pod = Pod("netns");
+  pod.namespaces.userns = {};
+  sys::HostSnapshot before = sys::HostSnapshot::Take(Watched());
+  sys_.Reset();
+  EXPECT_THAT(controller_->RunPodSandbox(pod, "gvisor"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("runtime handler \"gvisor\" (runsc): runs "
+                                 "with --network=host, so it can only run "
+                                 "host-network pods")));
+  // No call through sys::Sys: no namespace, pin, file, plugin or runtime.
+  for (int c = 0; c < sys::kSysCallCount; ++c) {
+    SysCall call = static_cast<SysCall>(c);
+    if (call == SysCall::kWaitid) continue;  // the orphan reaper's own
+    EXPECT_EQ(sys_.count(call), 0) << sys::SysCallName(call);
+  }
+  // In --network=sandbox mode runsc mistakes every netns on this kernel for
+  // the host's; the one probe that tells is of a throwaway netns, which
+  // leaves nothing behind either.
+  EXPECT_THAT(controller_->RunPodSandbox(pod, "gvisor-sandbox"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("in every network namespace")));
+  EXPECT_LE(sys_.count(SysCall::kUnshare), 1);
+  for (SysCall call : {SysCall::kMount, SysCall::kMkdir, SysCall::kOpen,
+                       SysCall::kClone, SysCall::kPosixSpawn}) {
+    EXPECT_EQ(sys_.count(call), 0) << sys::SysCallName(call);
+  }
+  EXPECT_EQ(
+      sys::DescribeDifferences(before, sys::HostSnapshot::Take(Watched())), "");
+  EXPECT_THAT(controller_->ListPodSandbox({}), IsEmpty());
 }
 
 // runc enters the rootfs under the state directory as the pod's root: a
