@@ -1,0 +1,283 @@
+#include "cri/ctl/pod_verbs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "nlohmann/json.hpp"
+#include "sys/status.h"
+
+namespace podsandbox::cri::ctl {
+namespace {
+
+namespace v1 = ::runtime::v1;
+using json = nlohmann::json;
+
+// The full id a (possibly abbreviated) id names; see the header.
+absl::StatusOr<std::string> ResolveId(CriClient& client,
+                                      const std::string& id) {
+  ASSIGN_OR_RETURN(std::vector<v1::PodSandbox> all, client.ListPodSandbox());
+  std::string found;
+  for (const v1::PodSandbox& pod : all) {
+    if (pod.id() == id) return id;
+    if (!absl::StartsWith(pod.id(), id)) continue;
+    if (!found.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("id prefix ", id, " is ambiguous"));
+    }
+    found = pod.id();
+  }
+  return found.empty() ? id : found;
+}
+
+std::string Ago(int64_t created_at_ns) {
+  const absl::Duration age = absl::Now() - absl::FromUnixNanos(created_at_ns);
+  if (age < absl::Minutes(1)) {
+    return absl::StrCat(absl::ToInt64Seconds(age), " seconds ago");
+  }
+  if (age < absl::Hours(1)) {
+    return absl::StrCat(absl::ToInt64Minutes(age), " minutes ago");
+  }
+  return absl::StrCat(absl::ToInt64Hours(age), " hours ago");
+}
+
+// The server-side part of `pods`' filters: state and labels.
+v1::PodSandboxFilter ServerFilter(const PodsOptions& options) {
+  v1::PodSandboxFilter filter;
+  if (options.state == "ready") {
+    filter.mutable_state()->set_state(v1::SANDBOX_READY);
+  } else if (options.state == "notready") {
+    filter.mutable_state()->set_state(v1::SANDBOX_NOTREADY);
+  }
+  for (const std::string& label : options.labels) {
+    std::pair<std::string, std::string> kv =
+        absl::StrSplit(label, absl::MaxSplits('=', 1));
+    (*filter.mutable_label_selector())[kv.first] = kv.second;
+  }
+  return filter;
+}
+
+// The client-side part: id prefix, name and namespace substrings.
+bool Selected(const v1::PodSandbox& pod, const PodsOptions& options) {
+  return absl::StartsWith(pod.id(), options.id) &&
+         absl::StrContains(pod.metadata().name(), options.name) &&
+         absl::StrContains(pod.metadata().namespace_(), options.pod_namespace);
+}
+
+void WritePodsTable(const std::vector<v1::PodSandbox>& pods,
+                    const PodsOptions& options, std::ostream& out) {
+  const int id_width = options.no_trunc ? 64 : 13;
+  out << absl::StrFormat("%-*s  %-16s  %-8s  %-24s  %-16s  %-7s  %s\n",
+                         id_width, "POD ID", "CREATED", "STATE", "NAME",
+                         "NAMESPACE", "ATTEMPT", "RUNTIME");
+  for (const v1::PodSandbox& pod : pods) {
+    out << absl::StrFormat(
+        "%-*s  %-16s  %-8s  %-24s  %-16s  %-7u  %s\n", id_width,
+        ShortId(pod.id(), options.no_trunc), Ago(pod.created_at()),
+        pod.state() == v1::SANDBOX_READY ? "Ready" : "NotReady",
+        pod.metadata().name(), pod.metadata().namespace_(),
+        pod.metadata().attempt(), pod.runtime_handler());
+  }
+}
+
+// crictl's inspectp table: the status's identity and network as lines.
+void WriteInspectTable(const v1::PodSandboxStatus& status, std::ostream& out) {
+  out << "ID: " << status.id() << "\n"
+      << "Name: " << status.metadata().name() << "\n"
+      << "UID: " << status.metadata().uid() << "\n"
+      << "Namespace: " << status.metadata().namespace_() << "\n"
+      << "Attempt: " << status.metadata().attempt() << "\n"
+      << "Status: "
+      << (status.state() == v1::SANDBOX_READY ? "SANDBOX_READY"
+                                              : "SANDBOX_NOTREADY")
+      << "\n"
+      << "Created: "
+      << absl::FormatTime(absl::FromUnixNanos(status.created_at())) << "\n";
+  if (!status.network().ip().empty()) {
+    std::vector<std::string> ips = {status.network().ip()};
+    for (const v1::PodIP& ip : status.network().additional_ips()) {
+      ips.push_back(ip.ip());
+    }
+    out << "IP Addresses: " << absl::StrJoin(ips, ", ") << "\n";
+  }
+  const std::map<std::string, std::string> labels(status.labels().begin(),
+                                                  status.labels().end());
+  if (!labels.empty()) out << "Labels:\n";
+  for (const auto& [key, value] : labels) {
+    out << "\t" << key << " -> " << value << "\n";
+  }
+  const std::map<std::string, std::string> annotations(
+      status.annotations().begin(), status.annotations().end());
+  if (!annotations.empty()) out << "Annotations:\n";
+  for (const auto& [key, value] : annotations) {
+    out << "\t" << key << " -> " << value << "\n";
+  }
+}
+
+}  // namespace
+
+absl::Status Version(CriClient& client, std::ostream& out) {
+  ASSIGN_OR_RETURN(v1::VersionResponse version, client.Version());
+  out << "Version:  " << version.version() << "\n"
+      << "RuntimeName:  " << version.runtime_name() << "\n"
+      << "RuntimeVersion:  " << version.runtime_version() << "\n"
+      << "RuntimeApiVersion:  " << version.runtime_api_version() << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status Info(CriClient& client, OutputFormat format, std::ostream& out) {
+  ASSIGN_OR_RETURN(v1::StatusResponse response,
+                   client.Status(/*verbose=*/true));
+  json info = json::object();
+  info["status"] = ProtoToJson(response.status());
+  json handlers = json::array();
+  for (const v1::RuntimeHandler& h : response.runtime_handlers()) {
+    handlers.push_back(ProtoToJson(h));
+  }
+  info["runtimeHandlers"] = handlers;
+  for (const auto& [key, value] : response.info()) info[key] = InfoValue(value);
+  WriteStructured(info, format, out);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::PodSandboxConfig> ReadPodConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("open ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  v1::PodSandboxConfig config;
+  if (auto parsed =
+          google::protobuf::util::JsonStringToMessage(text.str(), &config);
+      !parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("parse ", path, ": ", std::string(parsed.message())));
+  }
+  return config;
+}
+
+absl::Status Runp(CriClient& client, const RunpOptions& options,
+                  std::ostream& out) {
+  ASSIGN_OR_RETURN(v1::PodSandboxConfig config,
+                   ReadPodConfig(options.pod_config_path));
+  ASSIGN_OR_RETURN(std::string id,
+                   client.RunPodSandbox(config, options.runtime_handler));
+  out << id << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status Stopp(CriClient& client, const std::vector<std::string>& ids,
+                   std::ostream& out) {
+  for (const std::string& arg : ids) {
+    ASSIGN_OR_RETURN(std::string id, ResolveId(client, arg));
+    RETURN_IF_ERROR(client.StopPodSandbox(id));
+    out << "Stopped sandbox " << id << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Rmp(CriClient& client, const RmpOptions& options,
+                 std::ostream& out) {
+  std::vector<std::string> ids = options.ids;
+  if (options.all) {
+    ASSIGN_OR_RETURN(std::vector<v1::PodSandbox> pods, client.ListPodSandbox());
+    for (const v1::PodSandbox& pod : pods) ids.push_back(pod.id());
+  }
+  for (const std::string& arg : ids) {
+    // --all's ids come from the list itself: no prefix to resolve.
+    ASSIGN_OR_RETURN(std::string id, options.all
+                                         ? absl::StatusOr<std::string>(arg)
+                                         : ResolveId(client, arg));
+    RETURN_IF_ERROR(client.RemovePodSandbox(id));
+    out << "Removed sandbox " << id << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Inspectp(CriClient& client, const std::vector<std::string>& ids,
+                      OutputFormat format, std::ostream& out) {
+  for (const std::string& arg : ids) {
+    ASSIGN_OR_RETURN(std::string id, ResolveId(client, arg));
+    ASSIGN_OR_RETURN(v1::PodSandboxStatusResponse response,
+                     client.PodSandboxStatus(id, /*verbose=*/true));
+    if (format == OutputFormat::kTable) {
+      WriteInspectTable(response.status(), out);
+      continue;
+    }
+    json inspect = json::object();
+    inspect["status"] = ProtoToJson(response.status());
+    for (const auto& [key, value] : response.info()) {
+      inspect[key] = InfoValue(value);
+    }
+    WriteStructured(inspect, format, out);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Pods(CriClient& client, const PodsOptions& options,
+                  std::ostream& out) {
+  ASSIGN_OR_RETURN(std::vector<v1::PodSandbox> all,
+                   client.ListPodSandbox(ServerFilter(options)));
+  std::vector<v1::PodSandbox> pods;
+  for (v1::PodSandbox& pod : all) {
+    if (Selected(pod, options)) pods.push_back(std::move(pod));
+  }
+  std::stable_sort(pods.begin(), pods.end(),
+                   [](const v1::PodSandbox& a, const v1::PodSandbox& b) {
+                     return a.created_at() > b.created_at();
+                   });
+  if (options.last > 0 && pods.size() > static_cast<size_t>(options.last)) {
+    pods.resize(options.last);
+  }
+  if (options.quiet) {
+    for (const v1::PodSandbox& pod : pods) out << pod.id() << "\n";
+    return absl::OkStatus();
+  }
+  if (options.format == OutputFormat::kTable) {
+    WritePodsTable(pods, options, out);
+    return absl::OkStatus();
+  }
+  v1::ListPodSandboxResponse listed;
+  for (const v1::PodSandbox& pod : pods) *listed.add_items() = pod;
+  WriteStructured(ProtoToJson(listed), options.format, out);
+  return absl::OkStatus();
+}
+
+absl::Status NsOwner(const std::string& netns_path, std::ostream& out) {
+  const int netns = open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (netns < 0) return sys::ErrnoError(errno, "open %s", netns_path);
+  const int userns = ioctl(netns, NS_GET_USERNS);
+  const int err = errno;
+  close(netns);
+  if (userns < 0) return sys::ErrnoError(err, "NS_GET_USERNS %s", netns_path);
+  char link[64];
+  const std::string fd_path = absl::StrCat("/proc/self/fd/", userns);
+  const ssize_t n = readlink(fd_path.c_str(), link, sizeof(link) - 1);
+  const int readlink_err = errno;
+  close(userns);
+  if (n < 0) return sys::ErrnoError(readlink_err, "readlink user ns fd");
+  out << std::string(link, n) << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace podsandbox::cri::ctl
