@@ -134,16 +134,20 @@ class PodsandboxdTest : public PodsandboxdTestBase {
   }
 };
 
-TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
+// The socket: 0660, owned by root; SIGTERM removes it.
+TEST_F(PodsandboxdTest, SocketIsRootsMode0660AndGoesWithSigterm) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
-
-  // The socket: 0660, owned by root.
   struct stat st;
   ASSERT_EQ(stat(socket().c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0660u);
   EXPECT_EQ(st.st_uid, 0u);
+  StopDaemon(SIGTERM);
+  EXPECT_NE(access(socket().c_str(), F_OK), 0);
+}
 
+TEST_F(PodsandboxdTest, VersionStatusAndRuntimeConfig) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
   {
     v1::VersionRequest request;
     request.set_version("v1");
@@ -198,39 +202,44 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
     EXPECT_THAT(bad.error_message(),
                 HasSubstr("runtime_config.network_config.pod_cidr"));
   }
+}
 
-  // Bad input, each named.
-  {
-    v1::RunPodSandboxRequest request;
-    v1::RunPodSandboxResponse response;
-    grpc::Status s =
-        runtime_service().RunPodSandbox(RpcContext().get(), request, &response);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_THAT(s.error_message(), HasSubstr("config"));
+TEST_F(PodsandboxdTest, BadRunPodSandboxRequestsAreRefusedNamingTheField) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  v1::RunPodSandboxRequest request;
+  v1::RunPodSandboxResponse response;
+  grpc::Status s =
+      runtime_service().RunPodSandbox(RpcContext().get(), request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("config"));
 
-    *request.mutable_config() = PodConfig("bad", false);
-    request.mutable_config()
-        ->mutable_linux()
-        ->mutable_security_context()
-        ->mutable_namespace_options()
-        ->set_network(static_cast<v1::NamespaceMode>(9));
-    s = runtime_service().RunPodSandbox(RpcContext().get(), request, &response);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_THAT(s.error_message(), HasSubstr("namespace_options.network"));
+  *request.mutable_config() = PodConfig("bad", false);
+  request.mutable_config()
+      ->mutable_linux()
+      ->mutable_security_context()
+      ->mutable_namespace_options()
+      ->set_network(static_cast<v1::NamespaceMode>(9));
+  s = runtime_service().RunPodSandbox(RpcContext().get(), request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("namespace_options.network"));
 
-    *request.mutable_config() = PodConfig("", false);
-    s = runtime_service().RunPodSandbox(RpcContext().get(), request, &response);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_THAT(s.error_message(), HasSubstr("config.metadata.name"));
+  *request.mutable_config() = PodConfig("", false);
+  s = runtime_service().RunPodSandbox(RpcContext().get(), request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("config.metadata.name"));
 
-    *request.mutable_config() = PodConfig("badhandler", false);
-    request.set_runtime_handler("/usr/bin/evil");
-    s = runtime_service().RunPodSandbox(RpcContext().get(), request, &response);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_THAT(s.error_message(), HasSubstr("runtime_handler"));
-  }
+  *request.mutable_config() = PodConfig("badhandler", false);
+  request.set_runtime_handler("/usr/bin/evil");
+  s = runtime_service().RunPodSandbox(RpcContext().get(), request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("runtime_handler"));
+  EXPECT_TRUE(ListPods().empty());
+}
 
-  // Happy path: run, status, list, stop, remove.
+// Run, status (verbose and terse), list with each filter, stop and remove
+// (both idempotent), and the RPC's log line.
+TEST_F(PodsandboxdTest, PodLifecycleOverTheSocket) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
   const std::string id = Run(PodConfig("happy", false));
   ASSERT_EQ(id.size(), 64u);
   v1::PodSandboxStatusResponse status;
@@ -284,7 +293,17 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
   EXPECT_TRUE(RemovePod(id).ok());  // idempotent
   EXPECT_TRUE(ListPods().empty());
 
-  // Unknown ids: Status is NOT_FOUND, Stop and Remove succeed.
+  // One log line per RPC: method, pod, code, duration.
+  StopDaemon(SIGTERM);
+  EXPECT_THAT(DaemonLog(), HasSubstr(absl::StrCat("rpc=RunPodSandbox pod=", id,
+                                                  " code=OK duration=")));
+}
+
+// Unknown ids: Status is NOT_FOUND, Stop and Remove succeed; an empty id
+// is refused naming the field.
+TEST_F(PodsandboxdTest, UnknownPodIds) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  v1::PodSandboxStatusResponse status;
   const std::string unknown(64, 'f');
   grpc::Status s = Status(unknown, &status);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
@@ -293,8 +312,15 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
   s = Status("", &status);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("pod_sandbox_id"));
+  StopDaemon(SIGTERM);
+  EXPECT_THAT(DaemonLog(), HasSubstr("rpc=PodSandboxStatus pod=" + unknown +
+                                     " code=NOT_FOUND"));
+}
 
-  // Container RPCs: UNIMPLEMENTED, naming the RPC.
+// Container RPCs: UNIMPLEMENTED, naming the RPC.
+TEST_F(PodsandboxdTest, ContainerRpcsAreUnimplementedNamingThemselves) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  grpc::Status s;
   {
     v1::CreateContainerResponse response;
     s = runtime_service().CreateContainer(RpcContext().get(), {}, &response);
@@ -330,35 +356,36 @@ TEST_F(PodsandboxdTest, EveryRpcOverTheSocket) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
     EXPECT_THAT(s.error_message(), HasSubstr("GetContainerEvents"));
   }
+  StopDaemon(SIGTERM);
+  EXPECT_THAT(DaemonLog(),
+              HasSubstr("rpc=CreateContainer pod= code=UNIMPLEMENTED"));
+}
 
-  // The ImageService on the same socket: ImageFsInfo, the connection check
-  // of crictl, critest and kubelet, is OK and empty; the rest UNIMPLEMENTED.
-  {
-    std::unique_ptr<v1::ImageService::Stub> images =
-        v1::ImageService::NewStub(channel());
-    v1::ImageFsInfoResponse fs_info;
-    s = images->ImageFsInfo(RpcContext().get(), {}, &fs_info);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    EXPECT_EQ(fs_info.image_filesystems_size(), 0);
-    v1::PullImageResponse pulled;
-    s = images->PullImage(RpcContext().get(), {}, &pulled);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_THAT(s.error_message(), HasSubstr("PullImage"));
-    EXPECT_THAT(s.error_message(), HasSubstr("keeps no images"));
-  }
-
-  // One log line per RPC: method, pod, code, duration.
+// The ImageService on the same socket: ImageFsInfo (the connection check
+// of crictl, critest and kubelet) reports the store under <root>/images;
+// requests are validated.
+TEST_F(PodsandboxdTest, ImageServiceOnTheSameSocket) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  std::unique_ptr<v1::ImageService::Stub> images =
+      v1::ImageService::NewStub(channel());
+  v1::ImageFsInfoResponse fs_info;
+  grpc::Status s = images->ImageFsInfo(RpcContext().get(), {}, &fs_info);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(fs_info.image_filesystems_size(), 1);
+  EXPECT_EQ(fs_info.image_filesystems(0).fs_id().mountpoint(),
+            root() + "/images");
+  EXPECT_TRUE(fs_info.image_filesystems(0).has_used_bytes());
+  v1::PullImageResponse pulled;
+  s = images->PullImage(RpcContext().get(), {}, &pulled);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("image.image"));
+  v1::ListImagesResponse listed;
+  ASSERT_TRUE(images->ListImages(RpcContext().get(), {}, &listed).ok());
+  EXPECT_EQ(listed.images_size(), 0);
   StopDaemon(SIGTERM);
   const std::string log = DaemonLog();
-  EXPECT_THAT(log, HasSubstr(absl::StrCat("rpc=RunPodSandbox pod=", id,
-                                          " code=OK duration=")));
-  EXPECT_THAT(log, HasSubstr("rpc=PodSandboxStatus pod=" + unknown +
-                             " code=NOT_FOUND"));
-  EXPECT_THAT(log, HasSubstr("rpc=CreateContainer pod= code=UNIMPLEMENTED"));
   EXPECT_THAT(log, HasSubstr("rpc=ImageFsInfo pod= code=OK duration="));
-  EXPECT_THAT(log, HasSubstr("rpc=PullImage pod= code=UNIMPLEMENTED"));
-  // SIGTERM removes the socket.
-  EXPECT_NE(access(socket().c_str(), F_OK), 0);
+  EXPECT_THAT(log, HasSubstr("rpc=PullImage pod= code=INVALID_ARGUMENT"));
 }
 
 TEST_F(PodsandboxdTest, PodsandboxctlEndToEnd) {

@@ -43,6 +43,13 @@ constexpr const char* kKept[] = {
     "root/sandboxes",
     "root/cni",
     "root/cni/results",
+    // The image store's empty layout: a test that pulls removes its images.
+    "root/images",
+    "root/images/blobs",
+    "root/images/blobs/sha256",
+    "root/images/layers",
+    "root/images/images",
+    "root/images/tmp",
     "run",
     "run/podsandboxd.sock",
     "run/bundles",
