@@ -31,7 +31,6 @@
 #include "nlohmann/json.hpp"
 #include "oci/runtime_handler.h"
 #include "oci/runtime_type.h"
-#include "sandbox/validation.h"
 #include "sys/log.h"
 #include "sys/status.h"
 #include "toml++/toml.h"
@@ -349,14 +348,6 @@ absl::Status RequireAbsolute(absl::string_view field, absl::string_view path) {
       absl::StrCat(field, ": \"", path, "\" must be an absolute path"));
 }
 
-// The first of `candidates` that is an executable file.
-std::string FirstExecutable(const std::vector<std::string>& candidates) {
-  for (const std::string& path : candidates) {
-    if (access(path.c_str(), X_OK) == 0) return path;
-  }
-  return "";
-}
-
 }  // namespace
 
 absl::StatusOr<DaemonConfig> ParseDaemonConfig(absl::string_view text,
@@ -487,13 +478,6 @@ absl::Status FinalizeDaemonConfig(DaemonConfig* config) {
   if (!c.pause_binary.empty()) {
     RETURN_IF_ERROR(RequireAbsolute("pause_binary", c.pause_binary));
   }
-  if (std::string why =
-          sandbox::UncleanPathReason(c.pod_limits.cgroup_parent_prefix);
-      !why.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cgroup_parent_prefix: \"",
-                     c.pod_limits.cgroup_parent_prefix, "\" ", why));
-  }
   if (c.cni_bin_dirs.empty()) {
     return absl::InvalidArgumentError("cni.bin_dirs: must not be empty");
   }
@@ -503,42 +487,6 @@ absl::Status FinalizeDaemonConfig(DaemonConfig* config) {
   }
   if (c.cni_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("cni.timeout: must be positive");
-  }
-  if (config->controller.runtime_handlers.empty()) {
-    // Only binaries at their packaged paths: a handler is never resolved
-    // on PATH (docs/design.md, "Runtime handlers").
-    struct Known {
-      const char* name;
-      oci::RuntimeType type;
-      std::vector<std::string> paths;
-    };
-    for (const Known& known : std::vector<Known>{
-             {"runc",
-              oci::RuntimeType::kRunc,
-              {"/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc"}},
-             {"crun",
-              oci::RuntimeType::kCrun,
-              {"/usr/bin/crun", "/usr/local/bin/crun"}}}) {
-      std::string path = FirstExecutable(known.paths);
-      if (path.empty()) continue;
-      oci::RuntimeHandler handler;
-      handler.name = known.name;
-      handler.type = known.type;
-      handler.path = std::move(path);
-      config->controller.runtime_handlers.push_back(std::move(handler));
-    }
-    if (config->controller.runtime_handlers.empty()) {
-      return absl::InvalidArgumentError(
-          "runtime_handlers: none configured and neither runc nor crun is "
-          "installed");
-    }
-  }
-  for (oci::RuntimeHandler& handler : config->controller.runtime_handlers) {
-    // Each handler's state under ours: a second daemon with another state
-    // dir never sees, or garbage-collects, this one's containers.
-    if (handler.root.empty()) {
-      handler.root = absl::StrCat(c.state_dir, "/runtime/", handler.name);
-    }
   }
   for (const auto& [host, registry] : config->registries) {
     if (registry.ca_file.empty()) continue;
@@ -559,10 +507,9 @@ absl::Status FinalizeDaemonConfig(DaemonConfig* config) {
   if (config->pull.http.low_speed_time <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("images.stall_timeout: must be positive");
   }
-  absl::StatusOr<oci::HandlerRegistry> registry = oci::HandlerRegistry::Create(
-      config->controller.runtime_handlers, config->controller.default_runtime);
-  if (!registry.ok()) return registry.status();
-  return absl::OkStatus();
+  // The controller's own defaults and checks (handlers, their roots, the
+  // cgroup prefix): one place for both, sandbox::CompleteControllerOptions.
+  return sandbox::CompleteControllerOptions(c).status();
 }
 
 std::string DaemonConfigJson(const DaemonConfig& config) {

@@ -30,6 +30,7 @@
 #include "sys/real_sys.h"
 #include "sys/status.h"
 #include "sys/subprocess.h"
+#include "sys/testing/fault_loop.h"
 #include "sys/testing/faulty_sys.h"
 #include "sys/testing/leak_check.h"
 #include "sys/testing/status_matchers.h"
@@ -214,44 +215,34 @@ TEST_F(NamespacesTest, ListNamesSeesPins) {
 TEST_F(NamespacesTest, EveryFailingSyscallLeavesNothing) {
   for (const userns::IdMappings* mappings :
        {&kOneRange, (const userns::IdMappings*)nullptr}) {
-    sys_.Reset();
-    ASSERT_OK(factory_.Create("probe", mappings).status());
-    std::array<int, sys::kSysCallCount> counts;
-    for (int c = 0; c < sys::kSysCallCount; ++c) {
-      counts[c] = sys_.count(static_cast<SysCall>(c));
-    }
+    sys::CallCounts counts = sys::CountCalls(
+        sys_, [&] { ASSERT_OK(factory_.Create("probe", mappings).status()); });
     ASSERT_OK(factory_.Remove("probe"));
-    std::vector<std::pair<SysCall, int>> faults;
-    for (int c = 0; c < sys::kSysCallCount; ++c) {
-      for (int n = 1; n <= counts[c]; ++n) {
-        faults.push_back({static_cast<SysCall>(c), n});
-      }
-    }
     // The loop must at least cover the clone, the pin's file and its mount.
     ASSERT_GE(counts[static_cast<int>(SysCall::kClone)], 1);
     ASSERT_GE(counts[static_cast<int>(SysCall::kOpen)], 1);
     ASSERT_GE(counts[static_cast<int>(SysCall::kMount)], 1);
     sys::HostSnapshot before = sys::HostSnapshot::Take({dir_.path()});
-    for (const auto& [call, nth] : faults) {
-      SCOPED_TRACE(absl::StrCat(sys::SysCallName(call), " #", nth,
-                                mappings ? " with userns" : " without userns"));
-      sys_.Reset();
-      sys_.FailNth(call, nth, EIO);
-      absl::StatusOr<PinnedNamespaces> ns = factory_.Create("faulty", mappings);
-      sys_.Reset();
-      if (ns.ok()) {
-        // Only the helper's teardown may absorb a fault: its kill (it also
-        // exits when its hold pipe closes) and its reaping (retried). Then
-        // the result must be complete and removable.
-        bool teardown = call == SysCall::kWaitid ||
-                        (call == SysCall::kPidfdSendSignal && nth == 2);
-        EXPECT_TRUE(teardown) << "succeeded despite the fault";
-        ASSERT_OK(factory_.Remove("faulty"));
-      }
-      EXPECT_EQ(sys::DescribeDifferences(
-                    before, sys::HostSnapshot::Take({dir_.path()})),
-                "");
-    }
+    SCOPED_TRACE(mappings ? "with userns" : "without userns");
+    absl::StatusOr<PinnedNamespaces> ns;
+    sys::ForEachFault(
+        sys_, counts, EIO,
+        [&](const sys::Fault&) { ns = factory_.Create("faulty", mappings); },
+        [&](const sys::Fault& fault) {
+          if (ns.ok()) {
+            // Only the helper's teardown may absorb a fault: its kill (it
+            // also exits when its hold pipe closes) and its reaping
+            // (retried). Then the result must be complete and removable.
+            bool teardown =
+                fault.call == SysCall::kWaitid ||
+                (fault.call == SysCall::kPidfdSendSignal && fault.nth == 2);
+            EXPECT_TRUE(teardown) << "succeeded despite the fault";
+            ASSERT_OK(factory_.Remove("faulty"));
+          }
+          EXPECT_EQ(sys::DescribeDifferences(
+                        before, sys::HostSnapshot::Take({dir_.path()})),
+                    "");
+        });
   }
 }
 

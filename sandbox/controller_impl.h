@@ -7,9 +7,16 @@
 // `mu`, which guards its record and is only held to copy or change it.
 // Status and List take `mu_` and each `mu` briefly, never `op_mu`, so they
 // never wait for an exec. Lock order: op_mu, then mu_, then mu.
+//
+// One class, its parts in files named after them: controller_impl.cc
+// (start, record helpers, RunPodSandbox's refusals and name reservation),
+// run_pipeline.cc (the step list, each step's act and undo),
+// stop_remove.cc, status_list.cc and recovery.cc (restart recovery and
+// orphan collection).
 #ifndef PODSANDBOX_SANDBOX_CONTROLLER_IMPL_H_
 #define PODSANDBOX_SANDBOX_CONTROLLER_IMPL_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,12 +24,14 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 #include "cni/executor.h"
 #include "netns/libnl_netlink.h"
 #include "netns/namespaces.h"
 #include "oci/runtime_handler.h"
+#include "sandbox/cleanup_stack.h"
 #include "sandbox/controller.h"
 #include "sandbox/name_registry.h"
 #include "sandbox/pause_task.h"
@@ -116,8 +125,35 @@ class ControllerImpl : public Controller {
   absl::StatusOr<std::string> CreateSandbox(const PodConfig& config,
                                             const oci::RuntimeHandler& handler,
                                             const std::string& id);
+  // RunPodSandbox's steps in order (run_pipeline.cc); each finished step's
+  // undo is on `undo` when it returns, whatever it returns.
   absl::Status RunPipeline(Sandbox& sandbox, const oci::RuntimeHandler& handler,
-                           class CleanupStack& undo);
+                           CleanupStack& undo);
+
+  // What a pipeline step learned (pins, IPs, the pause's pid), applied to
+  // the record in memory once the step is done.
+  using Learned = std::function<void(SandboxRecord&)>;
+  // One step: journal `step`, run `act`, then FinishStep.
+  absl::Status RunStep(Sandbox& sandbox, CleanupStack& undo, Step step,
+                       absl::FunctionRef<absl::StatusOr<Learned>()> act);
+  // A step whose act succeeded: push its undo (UndoStep), record what it
+  // learned, report it done. Returns `learned`'s error otherwise.
+  absl::Status FinishStep(Sandbox& sandbox, CleanupStack& undo, Step step,
+                          absl::StatusOr<Learned> learned);
+  // The steps' acts, in pipeline order.
+  absl::StatusOr<Learned> PinNamespaces(Sandbox& sandbox);
+  absl::Status BringUpLoopback(Sandbox& sandbox);
+  // CNI ADD of the sandbox's attachment, as a call that may run on a
+  // thread of its own; NetworkLearned takes its outcome.
+  absl::AnyInvocable<absl::StatusOr<cni::Result>()> AddNetwork(
+      Sandbox& sandbox);
+  static absl::StatusOr<Learned> NetworkLearned(
+      absl::StatusOr<cni::Result> added);
+  absl::StatusOr<Learned> WriteFiles(Sandbox& sandbox);
+  absl::StatusOr<Learned> StartPause(
+      Sandbox& sandbox, const oci::RuntimeHandler& handler,
+      absl::FunctionRef<absl::Status()> before_start);
+  absl::Status MarkReady(Sandbox& sandbox);
 
   // The idempotent undo of each step, shared by rollback, Stop, Remove and
   // recovery.
@@ -135,6 +171,14 @@ class ControllerImpl : public Controller {
   // Stop with the lock held. With `force_network`, a CNI DEL that failed
   // kMaxFailedCniDeletes times is given up on.
   absl::Status StopLocked(Sandbox& sandbox, bool force_network);
+  // Stop's parts, in order (stop_remove.cc). The pause's kill, as a call
+  // that may run beside DeleteNetwork; PauseKilled takes its outcome.
+  absl::AnyInvocable<absl::Status()> KillPause(const SandboxRecord& record);
+  absl::Status PauseKilled(Sandbox& sandbox, const SandboxRecord& record,
+                           absl::Status killed);
+  absl::Status DeleteNetwork(Sandbox& sandbox, const SandboxRecord& record,
+                             bool force_network);
+  absl::Status UnpinNamespaces(Sandbox& sandbox, const SandboxRecord& record);
   // Remove with the lock held: Stop (giving up a failing CNI DEL), then
   // the task, the pod files, the record and the reservations.
   absl::Status RemoveLocked(Sandbox& sandbox);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "oci/runtime_handler.h"
 #include "sandbox/pod_config.h"
@@ -35,6 +36,10 @@ struct ControllerOptions {
   // the pod allow it (see RunPipeline); start still waits for ADD.
   bool overlap_network_with_create = true;
 
+  // Run the pause's kill beside CNI DEL on Stop (see StopLocked and
+  // docs/design.md); the namespaces are unpinned after both.
+  bool overlap_kill_with_network_delete = true;
+
   // Our static pause binary; copied into a read-only rootfs under
   // state_dir that every sandbox shares.
   std::string pause_binary;
@@ -55,6 +60,20 @@ struct ControllerOptions {
   // The pause process's oom_score_adj; this VM refuses negative values.
   int oom_score_adj = 0;
 };
+
+// The runtimes a controller uses when none is configured: runc, then
+// crun, each only where its package installs it (never looked up on PATH).
+std::vector<oci::RuntimeHandler> InstalledRuntimeHandlers();
+
+// The one place the defaults left to a controller are filled in and its
+// options checked, for Controller::Create and podsandboxd's configuration
+// alike: with no runtime handler, InstalledRuntimeHandlers(); each
+// handler's root, if empty, under state_dir. Then the handlers' registry.
+// InvalidArgument naming the field (root_dir, state_dir,
+// pod_limits.cgroup_parent_prefix, max_sandboxes, stop_grace_period,
+// runtime_handlers...). Idempotent.
+absl::StatusOr<oci::HandlerRegistry> CompleteControllerOptions(
+    ControllerOptions& options);
 
 }  // namespace podsandbox::sandbox
 

@@ -42,6 +42,7 @@
 #include "sys/status.h"
 #include "sys/subprocess.h"
 #include "sys/testing/capture_stderr.h"
+#include "sys/testing/fault_loop.h"
 #include "sys/testing/faulty_sys.h"
 #include "sys/testing/leak_check.h"
 #include "sys/testing/status_matchers.h"
@@ -629,24 +630,22 @@ void ControllerTest::RunFaultLoop(const PodConfig& config) {
   // The first run makes what outlives pods (the state subdirectories, the
   // bridge), so it makes more calls; the next two must agree, or the
   // counts predict nothing.
-  std::array<std::array<int, sys::kSysCallCount>, 3> probes;
-  for (std::array<int, sys::kSysCallCount>& counts : probes) {
+  std::array<sys::CallCounts, 3> probes;
+  for (sys::CallCounts& counts : probes) {
     ASSERT_OK(Start(sys_));
-    sys_.Reset();
-    ASSERT_OK_AND_ASSIGN(std::string id,
-                         controller_->RunPodSandbox(config, ""));
-    for (int c = 0; c < sys::kSysCallCount; ++c) {
-      counts[c] = sys_.count(static_cast<SysCall>(c));
-    }
+    std::string id;
+    counts = sys::CountCalls(sys_, [&] {
+      absl::StatusOr<std::string> run = controller_->RunPodSandbox(config, "");
+      ASSERT_OK(run.status());
+      id = *run;
+    });
     ASSERT_OK(controller_->RemovePodSandbox(id));
   }
-  const std::array<int, sys::kSysCallCount>& counts = probes[2];
-  int total = 0;
+  const sys::CallCounts& counts = probes[2];
   for (int c = 0; c < sys::kSysCallCount; ++c) {
     ASSERT_EQ(probes[1][c], counts[c])
         << sys::SysCallName(static_cast<SysCall>(c))
         << " calls differ between two identical runs";
-    total += counts[c];
   }
   for (SysCall call : {SysCall::kOpen, SysCall::kMount, SysCall::kClone,
                        SysCall::kPipe2, SysCall::kPosixSpawn}) {
@@ -661,38 +660,31 @@ void ControllerTest::RunFaultLoop(const PodConfig& config) {
   const std::vector<std::string> watched = Watched();
   sys::HostSnapshot before = sys::HostSnapshot::Take(watched);
   const std::string eio = std::strerror(EIO);
-  int fired = 0;
-  for (int c = 0; c < sys::kSysCallCount; ++c) {
-    SysCall call = static_cast<SysCall>(c);
-    for (int nth = 1; nth <= counts[c]; ++nth) {
-      SCOPED_TRACE(absl::StrCat(sys::SysCallName(call), " #", nth));
-      ASSERT_OK(Start(sys_));
-      sys_.Reset();
-      sys_.FailNth(call, nth, EIO);
-      absl::StatusOr<std::string> id = controller_->RunPodSandbox(config, "");
-      int fired_here = sys_.fired(call);
-      int made = sys_.count(call);
-      sys_.Reset();
-      SCOPED_TRACE(id.status().ToString());
-      EXPECT_EQ(fired_here, 1) << "the fault fired nowhere";
-      fired += fired_here;
-      if (const AbsorbedFault* absorbed = FindAbsorbed(call, nth)) {
-        EXPECT_OK(id.status());
-        EXPECT_EQ(made, counts[c] + absorbed->extra_calls);
-        if (id.ok()) {
-          EXPECT_THAT(controller_->PodSandboxStatus(*id, false),
-                      IsOkAndHolds(::testing::Field(&SandboxStatus::state,
-                                                    SandboxState::kReady)));
+  absl::StatusOr<std::string> id;
+  sys::ForEachFault(
+      sys_, counts, EIO,
+      // A fresh controller per run: see above.
+      [&](const sys::Fault&) { ASSERT_OK(Start(sys_)); },
+      [&](const sys::Fault&) { id = controller_->RunPodSandbox(config, ""); },
+      [&](const sys::Fault& fault) {
+        SCOPED_TRACE(id.status().ToString());
+        if (const AbsorbedFault* absorbed =
+                FindAbsorbed(fault.call, fault.nth)) {
+          EXPECT_OK(id.status());
+          EXPECT_EQ(fault.made, counts[static_cast<int>(fault.call)] +
+                                    absorbed->extra_calls);
+          if (id.ok()) {
+            EXPECT_THAT(controller_->PodSandboxStatus(*id, false),
+                        IsOkAndHolds(::testing::Field(&SandboxStatus::state,
+                                                      SandboxState::kReady)));
+          }
+        } else {
+          EXPECT_THAT(std::string(id.status().message()), HasSubstr(eio));
         }
-      } else {
-        EXPECT_THAT(std::string(id.status().message()), HasSubstr(eio));
-      }
-      if (id.ok()) EXPECT_OK(controller_->RemovePodSandbox(*id));
-      EXPECT_THAT(controller_->ListPodSandbox({}), IsEmpty());
-      EXPECT_EQ(SettledDifferences(before, watched), "");
-    }
-  }
-  EXPECT_EQ(fired, total);
+        if (id.ok()) EXPECT_OK(controller_->RemovePodSandbox(*id));
+        EXPECT_THAT(controller_->ListPodSandbox({}), IsEmpty());
+        EXPECT_EQ(SettledDifferences(before, watched), "");
+      });
 }
 
 TEST_F(ControllerTest, EveryFailingSyscallRollsBackWithOverlappedAdd) {

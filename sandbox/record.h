@@ -23,12 +23,35 @@
 
 namespace podsandbox::sandbox {
 
-// Pipeline steps, in order, as journalled.
+// Pipeline steps, as journalled (sandbox/run_pipeline.cc runs them). Each
+// says what it does; its undo (ControllerImpl::UndoStep, the one function
+// rollback, Stop, Remove and recovery share; "already gone" is success);
+// and what restart recovery does with it: a record still creating has
+// every journalled step undone, newest first; a ready or not-ready record
+// keeps its resources for Stop and Remove; and what no record names at all
+// is collected as an orphan (CollectOrphans).
 enum class Step {
-  kNamespaces,  // user namespace + pinned netns
-  kNetwork,     // lo up + CNI ADD
-  kPodFiles,    // hostname, resolv.conf, hosts
-  kTask,        // pause task create + start
+  // The pod's user namespace (if it has one) and its netns, made by one
+  // cloned helper and bind-mounted on <state>/ns/{userns,netns}/<id>; lo
+  // brought up inside. Undo: unmount and remove both pins. Orphans: pins
+  // with no record, removed after the CNI DELs (plugins need the netns).
+  kNamespaces,
+  // CNI ADD of eth0 in the pinned netns; its result cached durably under
+  // <root>/cni before ADD returns. Undo: CNI DEL with the cached result
+  // (also when the netns is gone), which releases the IPAM lease. Orphans:
+  // cache entries with no record, DELed.
+  kNetwork,
+  // <state>/pods/<id>/{hostname,resolv.conf,hosts}; after kNetwork (hosts
+  // names the pod's IPs), so when ADD overlaps the runtime's create it is
+  // journalled after kTask, between create and start. Undo: remove the
+  // directory. Orphans: directories with no record, removed.
+  kPodFiles,
+  // The pause: bundle under <state>/bundles/<id>, runtime create, start,
+  // pidfd watch. Undo: runtime delete --force (kills a live pause), wait
+  // for its exit, remove the bundle. Recovery of a ready record re-attaches
+  // the pause by pid and start time, or marks the sandbox not ready when it
+  // is gone. Orphans: bundles with no record, deleted with every handler.
+  kTask,
 };
 
 absl::string_view StepName(Step step);
