@@ -22,15 +22,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
@@ -40,8 +38,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cri/daemon_config.h"
+#include "cri/daemon_flags.h"
 #include "cri/image_service.h"
 #include "cri/runtime_service.h"
+#include "cri/version/version.h"
 #include "grpc/support/log.h"
 #include "grpcpp/grpcpp.h"
 #include "image/images.h"
@@ -54,33 +54,10 @@
 #include "sys/real_sys.h"
 #include "sys/status.h"
 
-// Every flag but --config overrides the file's value when given.
-ABSL_FLAG(std::string, config, "", "TOML configuration file");
-ABSL_FLAG(std::optional<std::string>, root, std::nullopt,
-          "persistent state directory (default /var/lib/podsandbox)");
-ABSL_FLAG(std::optional<std::string>, state, std::nullopt,
-          "volatile state directory, on tmpfs (default /run/podsandbox)");
-ABSL_FLAG(std::optional<std::string>, listen, std::nullopt,
-          "unix socket to serve on (default "
-          "/run/podsandbox/podsandboxd.sock)");
-ABSL_FLAG(std::optional<std::string>, socket_group, std::nullopt,
-          "group (name or gid) owning the socket (default root)");
-ABSL_FLAG(std::optional<std::string>, cni_conf_dir, std::nullopt,
-          "CNI network configuration directory (default /etc/cni/net.d)");
-ABSL_FLAG(std::optional<std::string>, cni_bin_dir, std::nullopt,
-          "colon-separated CNI plugin directories (default "
-          "/opt/cni/bin:/usr/lib/cni)");
-ABSL_FLAG(std::optional<std::string>, default_runtime, std::nullopt,
-          "runtime handler for requests that name none (default runc)");
-ABSL_FLAG(std::optional<std::string>, pause_binary, std::nullopt,
-          "the static pause binary (default: the one built beside us)");
-ABSL_FLAG(std::optional<std::string>, log_level, std::nullopt,
-          "debug, info, warning or error (default info)");
-
 namespace podsandbox::cri {
 namespace {
 
-constexpr char kVersion[] = "0.1.0";
+using version::kVersion;
 // Workers for StopPodSandbox and RemovePodSandbox. Most of a worker's time
 // is spent waiting for the OCI runtime (up to stop_grace_period) or a CNI
 // DEL, so this bounds parallel teardowns (a node drain), not CPU use.
@@ -88,31 +65,6 @@ constexpr char kVersion[] = "0.1.0";
 constexpr int kStopRemoveWorkers = 16;
 // How long SIGTERM waits for in-flight RPCs before cancelling them.
 constexpr absl::Duration kShutdownGrace = absl::Seconds(60);
-
-// absl flags are C identifiers; the documented spelling is --cni-conf-dir.
-// Turns "--cni-conf-dir=x" into "--cni_conf_dir=x" (the name part only).
-std::vector<char*> NormalizeFlagNames(int argc, char** argv,
-                                      std::vector<std::string>* storage) {
-  storage->reserve(argc);
-  std::vector<char*> out;
-  bool flags_done = false;
-  for (int i = 0; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (i > 0 && !flags_done && absl::StartsWith(arg, "--")) {
-      if (arg == "--") {
-        flags_done = true;
-      } else {
-        const size_t end = std::min(arg.find('='), arg.size());
-        for (size_t j = 2; j < end; ++j) {
-          if (arg[j] == '-') arg[j] = '_';
-        }
-      }
-    }
-    storage->push_back(std::move(arg));
-    out.push_back(storage->back().data());
-  }
-  return out;
-}
 
 void GrpcLog(gpr_log_func_args* args) {
   switch (args->severity) {
@@ -128,24 +80,14 @@ void GrpcLog(gpr_log_func_args* args) {
   }
 }
 
-absl::StatusOr<DaemonConfig> LoadConfig() {
+absl::StatusOr<DaemonConfig> LoadConfig(const DaemonFlags& flags) {
   DaemonConfig config;
-  if (const std::string path = absl::GetFlag(FLAGS_config); !path.empty()) {
-    absl::StatusOr<DaemonConfig> loaded = LoadDaemonConfig(path);
+  if (!flags.config_path.empty()) {
+    absl::StatusOr<DaemonConfig> loaded = LoadDaemonConfig(flags.config_path);
     if (!loaded.ok()) return loaded.status();
     config = *std::move(loaded);
   }
-  ConfigOverrides flags;
-  flags.root = absl::GetFlag(FLAGS_root);
-  flags.state = absl::GetFlag(FLAGS_state);
-  flags.listen = absl::GetFlag(FLAGS_listen);
-  flags.socket_group = absl::GetFlag(FLAGS_socket_group);
-  flags.cni_conf_dir = absl::GetFlag(FLAGS_cni_conf_dir);
-  flags.cni_bin_dirs = absl::GetFlag(FLAGS_cni_bin_dir);
-  flags.default_runtime = absl::GetFlag(FLAGS_default_runtime);
-  flags.pause_binary = absl::GetFlag(FLAGS_pause_binary);
-  flags.log_level = absl::GetFlag(FLAGS_log_level);
-  RETURN_IF_ERROR(ApplyOverrides(flags, &config));
+  RETURN_IF_ERROR(ApplyOverrides(flags.overrides, &config));
   RETURN_IF_ERROR(FinalizeDaemonConfig(&config));
   return config;
 }
@@ -261,18 +203,9 @@ struct Startup {
   std::optional<gid_t> socket_gid;
 };
 
-absl::StatusOr<Startup> Configure(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "Serves CRI v1's RuntimeService for pod sandboxes and its\n"
-      "ImageService (images pulled into <root>/images).\n"
-      "  podsandboxd [--config FILE] [--root DIR] [--state DIR] "
-      "[--listen SOCKET] ...");
-  std::vector<std::string> storage;
-  std::vector<char*> args = NormalizeFlagNames(argc, argv, &storage);
-  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
-
+absl::StatusOr<Startup> Configure(const DaemonFlags& flags) {
   Startup startup;
-  absl::StatusOr<DaemonConfig> config = LoadConfig();
+  absl::StatusOr<DaemonConfig> config = LoadConfig(flags);
   if (!config.ok()) return sys::Annotate(config.status(), "configuration");
   startup.config = *std::move(config);
   if (startup.config.controller.pause_binary.empty()) {
@@ -403,7 +336,10 @@ void Stop(Daemon& d) {
 }
 
 int Run(int argc, char** argv) {
-  absl::StatusOr<Startup> startup = Configure(argc, argv);
+  const DaemonCommandLine command_line =
+      ParseDaemonFlags(argc, argv, std::cout, std::cerr);
+  if (!command_line.flags.has_value()) return command_line.exit_code;
+  absl::StatusOr<Startup> startup = Configure(*command_line.flags);
   if (!startup.ok()) {
     fprintf(stderr, "podsandboxd: %s\n", startup.status().ToString().c_str());
     return 2;
