@@ -4,6 +4,7 @@
 #ifndef PODSANDBOX_OCI_RUNTIME_FACTORY_H_
 #define PODSANDBOX_OCI_RUNTIME_FACTORY_H_
 
+#include <functional>
 #include <memory>
 
 #include "oci/runtime.h"
@@ -15,6 +16,11 @@ namespace podsandbox::oci {
 // `sys` must outlive the driver. Cheap: no process is started.
 std::unique_ptr<OciRuntime> MakeOciRuntime(sys::Sys& sys,
                                            const RuntimeHandler& handler);
+
+// Makes the driver for a handler: MakeOciRuntime bound to a Sys, or a test's
+// fake (oci/testing/fake_oci_runtime.h).
+using OciRuntimeMaker =
+    std::function<std::unique_ptr<OciRuntime>(const RuntimeHandler& handler)>;
 
 // Whether `handler` can run a pod with these needs, from the pod's config
 // alone: every refusal of the handler's driver (OciRuntime::CheckCanRun).

@@ -66,6 +66,12 @@ PauseTask::PauseTask(sys::Sys& sys, sys::OrphanReaper* reaper, Options options,
 
 absl::Status PauseTask::Init() { return watcher_.Start(); }
 
+std::unique_ptr<oci::OciRuntime> PauseTask::MakeRuntime(
+    const oci::RuntimeHandler& handler) {
+  if (options_.make_runtime) return options_.make_runtime(handler);
+  return oci::MakeOciRuntime(sys_, handler);
+}
+
 absl::StatusOr<PauseProcess> PauseTask::Start(
     const oci::TaskSpec& spec, const oci::RuntimeHandler& handler,
     absl::string_view bundle_dir) {
@@ -77,7 +83,7 @@ absl::StatusOr<PauseProcess> PauseTask::Start(
     absl::string_view bundle_dir,
     absl::FunctionRef<absl::Status()> before_start) {
   // Everything that can refuse the request does so before any side effect.
-  std::unique_ptr<oci::OciRuntime> runtime = oci::MakeOciRuntime(sys_, handler);
+  std::unique_ptr<oci::OciRuntime> runtime = MakeRuntime(handler);
   ASSIGN_OR_RETURN(nlohmann::json config,
                    oci::BuildOciSpec(spec, handler.type, options_.rootfs));
   RETURN_IF_ERROR(runtime->CheckSupported(spec));
@@ -184,7 +190,7 @@ bool PauseTask::WaitStopped(oci::OciRuntime& runtime, absl::string_view id,
 
 absl::Status PauseTask::Stop(const oci::RuntimeHandler& handler,
                              absl::string_view id, absl::Duration grace) {
-  std::unique_ptr<oci::OciRuntime> runtime = oci::MakeOciRuntime(sys_, handler);
+  std::unique_ptr<oci::OciRuntime> runtime = MakeRuntime(handler);
   absl::Status term = runtime->Kill(id, SIGTERM);
   if (absl::IsNotFound(term)) return absl::OkStatus();
   // Other kill errors ("container not running") are judged by whether the
@@ -205,7 +211,7 @@ absl::Status PauseTask::Stop(const oci::RuntimeHandler& handler,
 absl::Status PauseTask::Delete(const oci::RuntimeHandler& handler,
                                absl::string_view id,
                                absl::string_view bundle_dir) {
-  std::unique_ptr<oci::OciRuntime> runtime = oci::MakeOciRuntime(sys_, handler);
+  std::unique_ptr<oci::OciRuntime> runtime = MakeRuntime(handler);
   absl::Status s = runtime->Delete(id);
   if (!s.ok() && !absl::IsNotFound(s)) return s;
   // delete --force has killed a running pause; let the watcher reap it

@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/functional/function_ref.h"
@@ -31,6 +32,7 @@
 #include "absl/time/time.h"
 #include "oci/exit_watcher.h"
 #include "oci/runtime.h"
+#include "oci/runtime_factory.h"
 #include "oci/runtime_handler.h"
 #include "oci/task_spec.h"
 #include "sys/orphan_reaper.h"
@@ -59,6 +61,9 @@ class PauseTask {
     std::string rootfs;
     // How long Stop waits after SIGKILL before giving up.
     absl::Duration kill_wait = absl::Seconds(10);
+    // Makes the driver for a handler. Empty: oci::MakeOciRuntime. Tests
+    // without root pass a fake's (oci/testing/fake_oci_runtime.h).
+    oci::OciRuntimeMaker make_runtime;
   };
 
   // `reaper` may be null (tests without a subreaper): exits are still
@@ -113,6 +118,8 @@ class PauseTask {
   // it, else by polling the runtime's state. True if it exited in time.
   bool WaitStopped(oci::OciRuntime& runtime, absl::string_view id,
                    absl::Duration timeout);
+  std::unique_ptr<oci::OciRuntime> MakeRuntime(
+      const oci::RuntimeHandler& handler);
 
   sys::Sys& sys_;
   sys::OrphanReaper* const reaper_;
