@@ -11,8 +11,10 @@ Input: one directory per run, bench/results/<run-id>/, written by
 scripts/bench: meta.json (machine, versions, command, seed, load order,
 "complete") and one cri_load JSON report per load,
 <side>.<mode>.r<round>.json (side: podsandboxd, podsandboxd-userns,
-containerd; mode: seq, conc). Runs whose meta.json is not complete are
-listed and left out.
+containerd; mode: seq, conc), plus, when the run's meta.json lists
+"pull" in "parts", one bench/pull_load JSON report per side and pull
+round, <side>.pull.r<round>.json (side: podsandboxd, containerd). Runs
+whose meta.json is not complete are listed and left out.
 
 Statistics: latency percentiles pool every round's samples of a run and
 use the nearest rank (as cri_load does), with the sample count beside
@@ -36,6 +38,11 @@ SIDES = [OURS, USERNS, PEER]
 SIDE_TITLES = {OURS: "podsandboxd", USERNS: "podsandboxd + userns",
                PEER: "containerd 1.6"}
 MODES = ["seq", "conc"]
+PULL = "pull"
+PULL_SIDES = [OURS, PEER]
+# The images issue's goal: podsandboxd's pull p50 at most this times
+# containerd's.
+PULL_GOAL = 0.7
 RPCS = [("run", "RunPodSandbox"), ("stop", "StopPodSandbox"),
         ("remove", "RemovePodSandbox")]
 QUANTILES = [50, 95, 99]
@@ -75,6 +82,8 @@ def load_runs(results_dir):
                 loads.setdefault((side, mode), []).append(json.load(f))
         run = {"id": os.path.basename(run_dir), "meta": meta, "loads": loads}
         expected = len(SIDES) * len(MODES) * meta.get("rounds", 0)
+        if meta.get("pull"):
+            expected += len(PULL_SIDES) * meta["pull"]["rounds"]
         got = sum(len(v) for v in loads.values())
         run["load_count"], run["expected_loads"] = got, expected
         if meta.get("complete") and got == expected:
@@ -109,6 +118,71 @@ def summarize(reports):
             "rounds": len(mem),
         }
     return out
+
+
+def summarize_pulls(reports):
+    """Pooled pull statistics of one side over a run's pull rounds."""
+    pulls = [x for r in reports for x in r["samples_ms"]["pull"]]
+    removes = [x for r in reports for x in r["samples_ms"]["remove"]]
+    out = {"errors": sum(r["errors"] for r in reports),
+           "rounds": len(reports), "n": len(pulls),
+           "pull": {q: percentile(pulls, q) for q in (50, 95)},
+           "max": max(pulls) if pulls else float("nan"),
+           "remove_p50": percentile(removes, 50)}
+    mem = [r["memory"] for r in reports if "memory" in r]
+    if mem:
+        growth = [m["daemon_peak_kib"] - m["daemon_before_kib"] for m in mem]
+        out["growth"] = (statistics.median(growth), min(growth), max(growth))
+    return out
+
+
+def pull_table(run, stats):
+    meta = run["meta"]
+    pull = meta["pull"]
+    built = pull.get("built") or {}
+    mb = built.get("compressed_bytes", 0) / 1e6
+    layers = "; ".join(l["packages"] for l in built.get("layers", []))
+    rows = [f"#### Image pull: {pull['image']}", "",
+            f"{mb:.1f} MB compressed in {len(built.get('layers', []))} gzip "
+            f"layers ({layers}), from a docker-registry on loopback; "
+            f"{pull['rounds']} rounds of {pull['pulls']} cold pulls per "
+            "daemon, each after a RemoveImage, after one warm-up pull.", "",
+            "| metric | " + " | ".join(SIDE_TITLES[s] for s in PULL_SIDES) +
+            " | ratio |",
+            "|---|" + "---:|" * (len(PULL_SIDES) + 1)]
+    get = {s: stats.get(s) for s in PULL_SIDES}
+    if not all(get.values()):
+        return rows + ["| (missing loads) |" + " |" * (len(PULL_SIDES) + 1),
+                       ""]
+    a, c = get[OURS], get[PEER]
+    rows.append("| PullImage samples (n) | " +
+                " | ".join(str(get[s]["n"]) for s in PULL_SIDES) + " | |")
+    for q in (50, 95):
+        rows.append(f"| PullImage p{q} (ms) | " +
+                    " | ".join(f"{get[s]['pull'][q]:.0f}"
+                               for s in PULL_SIDES) +
+                    f" | {ratio(a['pull'][q], c['pull'][q]):.2f}x |")
+    rows.append("| PullImage max (ms) | " +
+                " | ".join(f"{get[s]['max']:.0f}" for s in PULL_SIDES) +
+                f" | {ratio(a['max'], c['max']):.2f}x |")
+    rows.append("| RemoveImage p50 (ms) | " +
+                " | ".join(f"{get[s]['remove_p50']:.1f}"
+                           for s in PULL_SIDES) +
+                f" | {ratio(a['remove_p50'], c['remove_p50']):.2f}x |")
+    if all("growth" in get[s] for s in PULL_SIDES):
+        rows.append("| daemon PSS growth at its peak during a pull (KiB), "
+                    "median of rounds (range) | " +
+                    " | ".join(fmt_range(get[s]["growth"], 0)
+                               for s in PULL_SIDES) +
+                    f" | {ratio(a['growth'][0], c['growth'][0]):.2f}x |")
+    rows.append("| RPC errors | " +
+                " | ".join(str(get[s]["errors"]) for s in PULL_SIDES) +
+                " | |")
+    goal = ratio(a["pull"][50], c["pull"][50])
+    rows += ["", f"Goal: podsandboxd's pull p50 at most {PULL_GOAL}x "
+             f"containerd's; measured {goal:.2f}x "
+             f"({'met' if goal <= PULL_GOAL else 'not met'}).", ""]
+    return rows
 
 
 def fmt_ms(value, n, q):
@@ -178,7 +252,12 @@ def small(stats):
 
 def run_section(run):
     meta = run["meta"]
-    stats = {key: summarize(reports) for key, reports in run["loads"].items()}
+    parts = meta.get("parts", ["pods"])
+    stats = {key: summarize(reports) for key, reports in run["loads"].items()
+             if key[1] in MODES}
+    pull_stats = {side: summarize_pulls(reports)
+                  for (side, mode), reports in run["loads"].items()
+                  if mode == PULL}
     m = meta["machine"]
     title = f"### Run {run['id']}"
     lines = [title, ""]
@@ -208,24 +287,37 @@ def run_section(run):
         f"{meta.get('compilation_mode', 'opt')}`",
         f"- CNI plugins of both daemons from `{meta['cni_bin_dir']}`; both "
         f"daemons' root and state directories on `{meta['work_fs']}`",
-        f"- {meta['rounds']} round{'s' if meta['rounds'] != 1 else ''}; "
-        f"the six loads of each round in a random "
-        f"order (seed {meta['seed']}; orders below)",
     ]
-    check = meta["containerd_userns_check"]
-    ignored = check["uid_map"].split() == ["0", "0", "4294967295"]
-    lines.append(
-        f"- containerd and user namespaces: a pod asking for "
-        f"{check['request']} got a pause with uid_map \"{check['uid_map']}\""
-        + (" (the request was ignored: its pods are not isolated)"
-           if ignored else ""))
+    if "pods" in parts:
+        lines.append(
+            f"- {meta['rounds']} round{'s' if meta['rounds'] != 1 else ''}; "
+            f"the six loads of each round in a random "
+            f"order (seed {meta['seed']}; orders below)")
+        check = meta["containerd_userns_check"]
+        ignored = check["uid_map"].split() == ["0", "0", "4294967295"]
+        lines.append(
+            f"- containerd and user namespaces: a pod asking for "
+            f"{check['request']} got a pause with uid_map "
+            f"\"{check['uid_map']}\""
+            + (" (the request was ignored: its pods are not isolated)"
+               if ignored else ""))
     lines.append("")
-    for mode in MODES:
-        lines += mode_table(run, mode, stats)
-    lines += ["<details><summary>Load order per round</summary>", ""]
-    for i, order in enumerate(meta["order"], 1):
-        lines.append(f"{i}. " + ", ".join(order))
-    lines += ["", "</details>", ""]
+    if "pods" in parts:
+        for mode in MODES:
+            lines += mode_table(run, mode, stats)
+    if "pull" in parts:
+        lines += pull_table(run, pull_stats)
+    if "pods" in parts:
+        lines += ["<details><summary>Load order per round</summary>", ""]
+        for i, order in enumerate(meta["order"], 1):
+            lines.append(f"{i}. " + ", ".join(order))
+        lines += ["", "</details>", ""]
+    if "pull" in parts:
+        lines += ["<details><summary>Pull order per round</summary>", ""]
+        for i, order in enumerate(meta["pull"]["order"], 1):
+            lines.append(f"{i}. " + ", ".join(order))
+        lines += ["", "</details>", ""]
+    stats.update({(side, PULL): v for side, v in pull_stats.items()})
     return lines, stats
 
 
@@ -256,6 +348,14 @@ def across_runs(summaries):
     row("host memory per pod",
         lambda s, side: ratio(s[(side, "seq")]["mem"]["per_pod"][0],
                               s[(PEER, "seq")]["mem"]["per_pod"][0]))
+    pull_cells = []
+    for _, s in summaries:
+        try:
+            pull_cells.append(f"{ratio(s[(OURS, PULL)]['pull'][50], s[(PEER, PULL)]['pull'][50]):.2f}x")
+        except (KeyError, TypeError):
+            pull_cells.append("n/a")
+    rows.append("| PullImage p50 (podsandboxd / containerd) | " +
+                " | ".join(pull_cells) + " |")
     return rows + [""]
 
 
@@ -301,6 +401,17 @@ METHOD = """\
   writes to both. How much that costs depends on the file system the
   daemons' directories are on, recorded per run above (on tmpfs it costs
   nothing).
+- **Pulls.** `bench/pull_load` against each daemon's ImageService, the
+  same image from the same registry process on loopback, plain http, no
+  auth: a RemoveImage, then a timed PullImage (manifest, config, every
+  layer downloaded, verified and unpacked; both daemons return only when
+  the image is usable), then a timed RemoveImage, per sample. Both
+  daemons' stores are under the run's work directory (file system above).
+  The memory figure is the daemon's PSS sampled every 20 ms during each
+  pull, peak minus idle: a daemon that streams layers stays near idle,
+  one that buffers grows by them. containerd keeps each compressed layer
+  in its content store beside the unpacked snapshot (its default);
+  podsandboxd keeps only the unpacked layer, so it writes less.
 """
 
 
@@ -308,7 +419,7 @@ def render(results_dir):
     complete, incomplete = load_runs(results_dir)
     lines = [
         "# podsandboxd vs containerd: RunPodSandbox latency, throughput, "
-        "memory", "",
+        "memory, image pull", "",
         "Generated by `bench/make_results.py` from the raw `bench/cri_load` "
         "reports kept under `bench/results/`; do not edit by hand. "
         "`scripts/bench` (run as root) measures a new run, writes its raw "
