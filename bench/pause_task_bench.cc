@@ -23,8 +23,8 @@
 #include "nlohmann/json.hpp"
 #include "oci/runtime_handler.h"
 #include "oci/spec.h"
-#include "sandbox/pause/rootfs.h"
 #include "sandbox/pause_task.h"
+#include "sandbox/testing/pause_task_env.h"
 #include "sys/cgroup_layout.h"
 #include "sys/file.h"
 #include "sys/orphan_reaper.h"
@@ -46,17 +46,11 @@ const char* const kRuntimes[] = {"/usr/sbin/runc", "/usr/bin/crun"};
 struct Env {
   sys::RealSys sys;
   std::string dir = absl::StrCat("/run/psb-bench-pause-", ::getpid());
-  sys::OrphanReaper reaper{sys};
-  PauseTask task{sys, &reaper, {dir + "/rootfs"}, [](const auto&) {}};
-  bool ok = false;
+  sandbox::testing::PauseTaskEnv pause{sys, dir, nullptr, absl::Seconds(1)};
+  PauseTask& task = pause.task();
+  sys::OrphanReaper& reaper = pause.reaper();
+  bool ok = pause.PrepareRootfs().ok() && pause.Start().ok();
 
-  Env() {
-    ok = sys::MakeDirs(sys, dir, 0755).ok() &&
-         sandbox::pause::EnsurePauseRootfs(sys, dir + "/rootfs",
-                                           "sandbox/pause/pause")
-             .ok() &&
-         reaper.Start().ok() && task.Init().ok();
-  }
   ~Env() {
     (void)sys::RemoveTree(sys, dir);
     // The runtimes make /psb-bench in every hierarchy of this host's

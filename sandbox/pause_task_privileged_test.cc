@@ -14,18 +14,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "netns/namespace_file.h"
 #include "netns/namespaces.h"
 #include "oci/runtime_handler.h"
-#include "sandbox/pause/rootfs.h"
 #include "sandbox/pause_task.h"
+#include "sandbox/testing/pause_task_env.h"
 #include "sys/cgroup_layout.h"
 #include "sys/file.h"
-#include "sys/orphan_reaper.h"
 #include "sys/proc.h"
 #include "sys/real_sys.h"
 #include "sys/testing/leak_check.h"
@@ -105,8 +103,7 @@ class PauseTaskTest : public sys::LeakCheckedTest,
                       public ::testing::WithParamInterface<RuntimeParam> {
  protected:
   void SetUp() override {
-    ASSERT_OK(pause::EnsurePauseRootfs(real_, rootfs_.Sub("rootfs"),
-                                       "sandbox/pause/pause"));
+    ASSERT_OK(env_.PrepareRootfs());
     handler_.name = "test";
     handler_.type = GetParam().type;
     handler_.path = GetParam().path;
@@ -118,9 +115,8 @@ class PauseTaskTest : public sys::LeakCheckedTest,
     // Every sandbox cgroup below the parent, not only the parent itself.
     WatchCgroup(cgroup_parent_);
     LeakCheckedTest::SetUp();
-    ASSERT_OK(reaper_.Start());
+    ASSERT_OK(env_.Start());
     ASSERT_OK(factory_.Init());
-    ASSERT_OK(task_.Init());
   }
 
   void CleanUpTestFixtures() override {
@@ -142,12 +138,7 @@ class PauseTaskTest : public sys::LeakCheckedTest,
   }
 
   oci::TaskSpec Spec(const std::string& id) {
-    oci::TaskSpec spec;
-    spec.sandbox_id = id;
-    spec.pod_name = "pause-test";
-    spec.pod_namespace = "default";
-    spec.pod_uid = "uid-1";
-    spec.hostname = "pause-test";
+    oci::TaskSpec spec = testing::PauseTaskEnv::Spec(id, "pause-test");
     spec.cgroup_parent = cgroup_parent_;
     return spec;
   }
@@ -155,12 +146,7 @@ class PauseTaskTest : public sys::LeakCheckedTest,
   std::string Bundle(const std::string& id) { return bundles_.Sub(id); }
 
   std::vector<oci::ProcessExit> Exits(size_t n, absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return exits_.size() >= n;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
-    return exits_;
+    return env_.Exits(n, timeout);
   }
 
   sys::RealSys real_;
@@ -170,17 +156,9 @@ class PauseTaskTest : public sys::LeakCheckedTest,
   sys::TempDir pins_;
   std::string cgroup_parent_ = absl::StrCat("/psb-test-", ::getpid());
   oci::RuntimeHandler handler_;
-  sys::OrphanReaper reaper_{real_, absl::Milliseconds(100)};
+  testing::PauseTaskEnv env_{real_, rootfs_.path()};
+  PauseTask& task_ = env_.task();
   netns::NamespaceFactory factory_{real_, pins_.path()};
-  absl::Mutex mu_;
-  std::vector<oci::ProcessExit> exits_ ABSL_GUARDED_BY(mu_);
-  PauseTask task_{real_,
-                  &reaper_,
-                  {rootfs_.Sub("rootfs")},
-                  [this](const oci::ProcessExit& exit) {
-                    absl::MutexLock lock(&mu_);
-                    exits_.push_back(exit);
-                  }};
 };
 
 TEST_P(PauseTaskTest, UsernsPodSeesItsMapsSysfsAndThePinnedNetns) {

@@ -9,14 +9,12 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "netns/namespaces.h"
 #include "oci/runtime_handler.h"
-#include "sandbox/pause/rootfs.h"
 #include "sandbox/pause_task.h"
-#include "sys/orphan_reaper.h"
+#include "sandbox/testing/pause_task_env.h"
 #include "sys/real_sys.h"
 #include "sys/testing/leak_check.h"
 #include "sys/testing/status_matchers.h"
@@ -40,15 +38,13 @@ class RunscTest : public sys::LeakCheckedTest {
  protected:
   void SetUp() override {
     ASSERT_TRUE(Exists(kRunsc)) << kRunsc << " missing: run scripts/setup";
-    ASSERT_OK(pause::EnsurePauseRootfs(real_, rootfs_.Sub("rootfs"),
-                                       "sandbox/pause/pause"));
+    ASSERT_OK(env_.PrepareRootfs());
     WatchDirectory(state_.path());
     WatchDirectory(bundles_.path());
     WatchDirectory(pins_.path());
     LeakCheckedTest::SetUp();
-    ASSERT_OK(reaper_.Start());
+    ASSERT_OK(env_.Start());
     ASSERT_OK(factory_.Init());
-    ASSERT_OK(task_.Init());
   }
 
   void CleanUpTestFixtures() override {
@@ -68,13 +64,7 @@ class RunscTest : public sys::LeakCheckedTest {
   }
 
   oci::TaskSpec Spec(const std::string& id) {
-    oci::TaskSpec spec;
-    spec.sandbox_id = id;
-    spec.pod_name = "runsc-test";
-    spec.pod_namespace = "default";
-    spec.pod_uid = "uid-1";
-    spec.hostname = "runsc-test";
-    return spec;
+    return testing::PauseTaskEnv::Spec(id, "runsc-test");
   }
 
   std::string id_ = absl::StrCat("psb-runsc-", ::getpid());
@@ -84,17 +74,9 @@ class RunscTest : public sys::LeakCheckedTest {
   sys::TempDir state_{"/tmp"};
   sys::TempDir pins_;
   std::string bundle_ = bundles_.Sub(id_);
-  sys::OrphanReaper reaper_{real_, absl::Milliseconds(100)};
+  testing::PauseTaskEnv env_{real_, rootfs_.path()};
+  PauseTask& task_ = env_.task();
   netns::NamespaceFactory factory_{real_, pins_.path()};
-  absl::Mutex mu_;
-  std::vector<oci::ProcessExit> exits_ ABSL_GUARDED_BY(mu_);
-  PauseTask task_{real_,
-                  &reaper_,
-                  {rootfs_.Sub("rootfs")},
-                  [this](const oci::ProcessExit& exit) {
-                    absl::MutexLock lock(&mu_);
-                    exits_.push_back(exit);
-                  }};
 };
 
 // What works: a host-network pod on a --network=host handler.
