@@ -1,5 +1,6 @@
 #include "oci/runtime_factory.h"
 
+#include "oci/builtin_runtime.h"
 #include "oci/runc_family_runtime.h"
 #include "oci/runsc_runtime.h"
 
@@ -13,6 +14,8 @@ std::unique_ptr<OciRuntime> MakeOciRuntime(sys::Sys& sys,
       return std::make_unique<RuncFamilyRuntime>(sys, handler);
     case RuntimeType::kRunsc:
       return std::make_unique<RunscRuntime>(sys, handler);
+    case RuntimeType::kBuiltin:
+      return std::make_unique<BuiltinRuntime>(sys, handler);
   }
   return std::make_unique<RuncFamilyRuntime>(sys, handler);  // unreachable
 }

@@ -30,7 +30,12 @@ absl::Status ValidateHandler(size_t i, const RuntimeHandler& h) {
   if (!ValidName(h.name)) {
     return Invalid(i, "name", "must be [A-Za-z0-9._-]+, not . or ..");
   }
-  if (h.path.empty() || h.path[0] != '/') {
+  if (h.type == RuntimeType::kBuiltin) {
+    // The daemon itself starts the pause: there is no binary to name.
+    if (!h.path.empty()) {
+      return Invalid(i, "path", "must be unset on a builtin handler");
+    }
+  } else if (h.path.empty() || h.path[0] != '/') {
     return Invalid(i, "path", "must be absolute");
   }
   if (h.root.empty() || h.root[0] != '/') {

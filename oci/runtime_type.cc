@@ -11,6 +11,11 @@ const RuntimeCapabilities& CapabilitiesOf(RuntimeType type) {
   static constexpr RuntimeCapabilities kCrun = {
       /*joins_userns_by_path=*/true, NetnsReadyBy::kCreate,
       /*runc_options=*/false, /*writes_state_json=*/false};
+  // The built-in launcher joins the pinned namespaces itself, like runc,
+  // and writes the pod's sysctls before the pause runs.
+  static constexpr RuntimeCapabilities kBuiltin = {
+      /*joins_userns_by_path=*/true, NetnsReadyBy::kCreate,
+      /*runc_options=*/false, /*writes_state_json=*/false};
   static constexpr RuntimeCapabilities kRunsc = {
       /*joins_userns_by_path=*/false, NetnsReadyBy::kStart,
       /*runc_options=*/false, /*writes_state_json=*/false};
@@ -21,6 +26,8 @@ const RuntimeCapabilities& CapabilitiesOf(RuntimeType type) {
       return kCrun;
     case RuntimeType::kRunsc:
       return kRunsc;
+    case RuntimeType::kBuiltin:
+      return kBuiltin;
   }
   return kRunc;  // unreachable: the switch covers every enumerator
 }
@@ -33,6 +40,8 @@ absl::string_view RuntimeTypeName(RuntimeType type) {
       return "crun";
     case RuntimeType::kRunsc:
       return "runsc";
+    case RuntimeType::kBuiltin:
+      return "builtin";
   }
   return "unknown";
 }
@@ -42,8 +51,10 @@ absl::StatusOr<RuntimeType> ParseRuntimeType(absl::string_view name,
   if (name == "runc") return RuntimeType::kRunc;
   if (name == "crun") return RuntimeType::kCrun;
   if (name == "runsc") return RuntimeType::kRunsc;
-  return absl::InvalidArgumentError(absl::StrCat(
-      field, ": unknown runtime type \"", name, "\" (runc, crun or runsc)"));
+  if (name == "builtin") return RuntimeType::kBuiltin;
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": unknown runtime type \"", name,
+                   "\" (runc, crun, runsc or builtin)"));
 }
 
 }  // namespace podsandbox::oci

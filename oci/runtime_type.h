@@ -13,7 +13,9 @@
 
 namespace podsandbox::oci {
 
-enum class RuntimeType { kRunc, kCrun, kRunsc };
+// kBuiltin is no binary: podsandboxd starts the pause itself
+// (oci/builtin_runtime.h).
+enum class RuntimeType { kRunc, kCrun, kRunsc, kBuiltin };
 
 // When the pod's network namespace must be fully configured (CNI ADD done).
 enum class NetnsReadyBy { kCreate, kStart };
@@ -35,7 +37,7 @@ struct RuntimeCapabilities {
 
 const RuntimeCapabilities& CapabilitiesOf(RuntimeType type);
 
-// "runc", "crun" or "runsc".
+// "runc", "crun", "runsc" or "builtin".
 absl::string_view RuntimeTypeName(RuntimeType type);
 
 // Parses a type name. InvalidArgument naming `field` for anything else.

@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "sys/raw_syscall.h"
+
 namespace podsandbox::sys {
 namespace {
 
@@ -85,6 +87,19 @@ SysResult RealSys::Setresuid(uid_t ruid, uid_t euid, uid_t suid) {
 SysResult RealSys::Clone(int (*fn)(void*), void* stack_top, int flags,
                          void* arg, int* pidfd) {
   return FromReturn(::clone(fn, stack_top, flags, arg, pidfd));
+}
+
+SysResult RealSys::Clone3(struct clone_args* args, size_t size,
+                          int (*fn)(void*), void* arg) {
+  long pid = ::syscall(SYS_clone3, args, size);
+  if (pid == 0) {
+    // The child: a copy of a possibly multithreaded process, so nothing
+    // but `fn` (which must be async-signal-safe) and a raw exit, which
+    // skips atexit handlers and stdio flushes that belong to the parent.
+    RawSyscall3(SYS_exit, fn(arg), 0, 0);
+    __builtin_unreachable();
+  }
+  return FromReturn(pid);
 }
 
 SysResult RealSys::PosixSpawn(const char* path,

@@ -27,6 +27,8 @@ class RealSys : public Sys {
   SysResult Setresuid(uid_t ruid, uid_t euid, uid_t suid) override;
   SysResult Clone(int (*fn)(void*), void* stack_top, int flags, void* arg,
                   int* pidfd) override;
+  SysResult Clone3(struct clone_args* args, size_t size, int (*fn)(void*),
+                   void* arg) override;
   SysResult PosixSpawn(const char* path,
                        const posix_spawn_file_actions_t* actions,
                        const posix_spawnattr_t* attr, char* const argv[],

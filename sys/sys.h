@@ -21,6 +21,7 @@
 
 struct open_how;
 struct mount_attr;
+struct clone_args;
 
 namespace podsandbox::sys {
 
@@ -73,6 +74,13 @@ class Sys {
   // the child's pid.
   virtual SysResult Clone(int (*fn)(void*), void* stack_top, int flags,
                           void* arg, int* pidfd) = 0;
+  // See clone3(2), without CLONE_VM and with no stack (args->stack 0): the
+  // child runs on a copy of the caller's memory and stack. In the child,
+  // `fn(arg)` runs and the child exits with its result (a raw exit: the
+  // call never returns there). `args` points to a struct clone_args of
+  // `size` bytes. On success `value` is the child's pid.
+  virtual SysResult Clone3(struct clone_args* args, size_t size,
+                           int (*fn)(void*), void* arg) = 0;
   // See posix_spawn(3). On success `value` is the child's pid.
   virtual SysResult PosixSpawn(const char* path,
                                const posix_spawn_file_actions_t* actions,

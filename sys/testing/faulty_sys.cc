@@ -16,7 +16,7 @@ absl::string_view SysCallName(SysCall call) {
       "Mkdirat",      "Mknodat",    "Fchownat",
       "Fchmodat",     "Linkat",     "Symlinkat",
       "Fsetxattr",    "Utimensat",  "OpenTree",
-      "MountSetattr", "MoveMount"};
+      "MountSetattr", "MoveMount",  "Clone3"};
   return kNames[static_cast<int>(call)];
 }
 
@@ -143,6 +143,12 @@ SysResult FaultySys::Clone(int (*fn)(void*), void* stack_top, int flags,
                            void* arg, int* pidfd) {
   if (auto fault = Intercept(SysCall::kClone)) return *fault;
   return real_.Clone(fn, stack_top, flags, arg, pidfd);
+}
+
+SysResult FaultySys::Clone3(struct clone_args* args, size_t size,
+                            int (*fn)(void*), void* arg) {
+  if (auto fault = Intercept(SysCall::kClone3)) return *fault;
+  return real_.Clone3(args, size, fn, arg);
 }
 
 SysResult FaultySys::PosixSpawn(const char* path,

@@ -60,8 +60,9 @@ enum class SysCall {
   kOpenTree,
   kMountSetattr,
   kMoveMount,
+  kClone3,
 };
-inline constexpr int kSysCallCount = static_cast<int>(SysCall::kMoveMount) + 1;
+inline constexpr int kSysCallCount = static_cast<int>(SysCall::kClone3) + 1;
 
 absl::string_view SysCallName(SysCall call);
 
@@ -102,6 +103,8 @@ class FaultySys : public Sys {
   SysResult Setresuid(uid_t ruid, uid_t euid, uid_t suid) override;
   SysResult Clone(int (*fn)(void*), void* stack_top, int flags, void* arg,
                   int* pidfd) override;
+  SysResult Clone3(struct clone_args* args, size_t size, int (*fn)(void*),
+                   void* arg) override;
   SysResult PosixSpawn(const char* path,
                        const posix_spawn_file_actions_t* actions,
                        const posix_spawnattr_t* attr, char* const argv[],
