@@ -58,6 +58,7 @@ const CLI::Validator kUserPassword(
 CLI::Option* AddOutput(CLI::App* verb, std::string* format,
                        std::vector<std::string> formats) {
   return verb->add_option("-o,--output", *format, "Output format")
+      ->type_name("FORMAT")
       ->transform(CLI::IsMember(std::move(formats), CLI::ignore_case))
       ->capture_default_str();
 }
@@ -109,7 +110,8 @@ std::vector<Verb> AddVerbs(CLI::App& app, Flags& f) {
                    "PodSandboxConfig as protobuf JSON (crictl's pod file)")
       ->required();
   runp->add_option("-r,--runtime", f.runp.runtime_handler,
-                   "Runtime handler to use (default: the runtime's)");
+                   "Runtime handler to use (default: the runtime's)")
+      ->type_name("HANDLER");
   verbs.push_back({runp, [&f](CriClient& c, std::ostream& out) {
                      return Runp(c, f.runp, out);
                    }});
@@ -150,11 +152,15 @@ std::vector<Verb> AddVerbs(CLI::App& app, Flags& f) {
 
   CLI::App* pods = app.add_subcommand("pods", "List pod sandboxes");
   pods->add_flag("-q,--quiet", f.pods.quiet, "Only display pod sandbox IDs");
-  pods->add_option("--id", f.pods.id, "Filter by pod sandbox ID (a prefix)");
-  pods->add_option("--name", f.pods.name, "Filter by pod name (a substring)");
+  pods->add_option("--id", f.pods.id, "Filter by pod sandbox ID (a prefix)")
+      ->type_name("ID");
+  pods->add_option("--name", f.pods.name, "Filter by pod name (a substring)")
+      ->type_name("NAME");
   pods->add_option("--namespace", f.pods.pod_namespace,
-                   "Filter by pod namespace (a substring)");
+                   "Filter by pod namespace (a substring)")
+      ->type_name("NAMESPACE");
   pods->add_option("-s,--state", f.pods.state, "Filter by pod state")
+      ->type_name("STATE")
       ->transform(CLI::IsMember({"ready", "notready"}, CLI::ignore_case));
   pods->add_option("--label", f.pods.labels,
                    "Filter by label; repeat for several (all must match)")
@@ -162,6 +168,7 @@ std::vector<Verb> AddVerbs(CLI::App& app, Flags& f) {
       ->allow_extra_args(false)
       ->type_name("KEY=VALUE");
   pods->add_option("-n,--last", f.pods.last, "Show only the N newest pods")
+      ->type_name("N")
       ->check(CLI::NonNegativeNumber);
   pods->add_flag_function(
       "-l,--latest", [&f](int64_t) { f.pods.last = 1; },
@@ -180,11 +187,14 @@ std::vector<Verb> AddVerbs(CLI::App& app, Flags& f) {
                        "Registry credentials, USERNAME:PASSWORD")
           ->check(kUserPassword)
           ->type_name("USERNAME:PASSWORD");
-  CLI::Option* auth = pull->add_option(
-      "--auth", f.pull.auth, "Registry auth: base64 of USERNAME:PASSWORD");
+  CLI::Option* auth =
+      pull->add_option("--auth", f.pull.auth,
+                       "Registry auth: base64 of USERNAME:PASSWORD")
+          ->type_name("BASE64");
   creds->excludes(auth);
   pull->add_option("-p,--pod-config", f.pull.pod_config_path,
-                   "The pod's PodSandboxConfig JSON, for the runtime");
+                   "The pod's PodSandboxConfig JSON, for the runtime")
+      ->type_name("FILE");
   verbs.push_back({pull, [&f](CriClient& c, std::ostream& out) {
                      return Pull(c, f.pull, out);
                    }});
@@ -251,7 +261,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   app.add_option("--endpoint,--runtime-endpoint", f.endpoint,
                  absl::StrCat("CRI endpoint, unix:///path or /path (default ",
                               kDefaultEndpoint, ")"))
-      ->envname("PODSANDBOX_ENDPOINT");
+      ->envname("PODSANDBOX_ENDPOINT")
+      ->type_name("ENDPOINT");
   app.add_option("-t,--timeout", f.timeout,
                  "Deadline of each RPC (runp waits for CNI and the runtime)")
       ->check(kDuration)
