@@ -34,6 +34,7 @@
 #include "sandbox/cleanup_stack.h"
 #include "sandbox/controller.h"
 #include "sandbox/name_registry.h"
+#include "sandbox/overlap.h"
 #include "sandbox/pause_task.h"
 #include "sandbox/range_registry.h"
 #include "sandbox/record.h"
@@ -143,10 +144,14 @@ class ControllerImpl : public Controller {
   // The steps' acts, in pipeline order.
   absl::StatusOr<Learned> PinNamespaces(Sandbox& sandbox);
   absl::Status BringUpLoopback(Sandbox& sandbox);
-  // CNI ADD of the sandbox's attachment, as a call that may run on a
-  // thread of its own; NetworkLearned takes its outcome.
-  absl::AnyInvocable<absl::StatusOr<cni::Result>()> AddNetwork(
-      Sandbox& sandbox);
+  // The network step: journalled, then CNI ADD of the sandbox's attachment
+  // started, on a thread of its own when `concurrent`; its outcome, taken
+  // by Join or when the NetworkStep goes, finishes the step (FinishStep of
+  // NetworkLearned). `sandbox` and `undo` outlive the NetworkStep.
+  using NetworkStep = Overlap<absl::StatusOr<cni::Result>>;
+  absl::StatusOr<std::unique_ptr<NetworkStep>> StartNetwork(Sandbox& sandbox,
+                                                            CleanupStack& undo,
+                                                            bool concurrent);
   static absl::StatusOr<Learned> NetworkLearned(
       absl::StatusOr<cni::Result> added);
   absl::StatusOr<Learned> WriteFiles(Sandbox& sandbox);

@@ -170,6 +170,8 @@ class ControllerTest : public sys::LeakCheckedTest {
     o.pause_binary = "sandbox/pause/pause";
     o.stop_grace_period = absl::Seconds(2);
     o.overlap_network_with_create = overlap_network_with_create_;
+    o.overlap_kill_with_network_delete = overlap_kill_with_network_delete_;
+    o.runtime_handlers = runtime_handlers_;
     // Every pod here maps kMappings; the refusal of overlapping ranges has
     // its own test (validation_privileged_test).
     o.userns_policy.allow_overlapping_ranges = true;
@@ -308,6 +310,8 @@ class ControllerTest : public sys::LeakCheckedTest {
   std::string root_, state_, conf_dir_, ipam_dir_, ip_forward_;
   std::unique_ptr<Controller> controller_;
   bool overlap_network_with_create_ = true;
+  bool overlap_kill_with_network_delete_ = true;
+  std::vector<oci::RuntimeHandler> runtime_handlers_;  // empty: the default
 };
 
 TEST_F(ControllerTest, UserNamespacedPodRunsStopsAndIsRemoved) {
@@ -425,6 +429,81 @@ TEST_F(ControllerTest, NetworkBeforeCreateRunsToo) {
                          controller_->PodSandboxStatus(id, false));
     EXPECT_THAT(status.ip, StartsWith(kSubnetPrefix));
     ASSERT_OK(controller_->RemovePodSandbox(id));
+  }
+}
+
+// The pause's kill fails (a runc whose kill fails while a marker file
+// exists) beside CNI DEL on Stop: Stop returns the kill's error, the pause
+// survives, and the namespaces stay. With the overlap, DEL has run beside
+// the kill: lease, cache entry and eth0 are gone, so the survivor has no
+// address to use (docs/design.md, "Overlap of the pause's kill and CNI
+// DEL"); without it, DEL waits for the kill, so all three stay. Either way
+// the next Stop finishes and Remove leaves nothing (the fixture checks).
+TEST_F(ControllerTest, KillFailingBesideCniDelLeavesThePauseWithoutANetwork) {
+  const std::string fail_kill = dir_.Sub("fail-kill");
+  const std::string runc = dir_.Sub("runc-failing-kill");
+  ASSERT_OK(sys::WriteFileAtomically(
+      real_, runc,
+      absl::StrCat("#!/bin/sh\n"
+                   "for a in \"$@\"; do\n"
+                   "  if [ \"$a\" = kill ] && [ -e ",
+                   fail_kill,
+                   " ]; then\n"
+                   "    echo 'fake kill failure' >&2; exit 1\n"
+                   "  fi\n"
+                   "done\n"
+                   "exec /usr/sbin/runc \"$@\"\n"),
+      0755));
+  oci::RuntimeHandler handler;
+  handler.name = "runc";
+  handler.type = oci::RuntimeType::kRunc;
+  handler.path = runc;
+  runtime_handlers_ = {handler};
+  auto leases = [this] {
+    std::vector<std::string> out;
+    for (const std::string& name : sys::ListDir(ipam_dir_ + "/psbtest")
+                                       .value_or(std::vector<std::string>())) {
+      if (absl::StartsWith(name, kSubnetPrefix)) out.push_back(name);
+    }
+    return out;
+  };
+  for (bool overlap : {true, false}) {
+    SCOPED_TRACE(overlap ? "kill beside DEL" : "kill, then DEL");
+    overlap_kill_with_network_delete_ = overlap;
+    ASSERT_OK(Start(sys_));
+    ASSERT_OK_AND_ASSIGN(std::string id,
+                         controller_->RunPodSandbox(Pod("killfail", true), ""));
+    const Inspected pod = Inspect(id);
+    ASSERT_GT(pod.pid, 0);
+    const std::string cache =
+        absl::StrCat(root_, "/cni/results/psbtest-", id, "-eth0");
+    const std::string net_dev = absl::StrCat("/proc/", pod.pid, "/net/dev");
+    ASSERT_THAT(leases(), SizeIs(1));
+    ASSERT_THAT(sys::ReadFile(net_dev), IsOkAndHolds(HasSubstr("eth0:")));
+
+    ASSERT_OK(sys::WriteFileAtomically(real_, fail_kill, "", 0644));
+    absl::Status stopped = controller_->StopPodSandbox(id);
+    EXPECT_FALSE(stopped.ok());
+    EXPECT_THAT(std::string(stopped.message()), HasSubstr("fake kill failure"));
+    EXPECT_EQ(::kill(pod.pid, 0), 0) << "the pause should have survived";
+    EXPECT_EQ(::access(pod.netns.c_str(), F_OK), 0) << "netns unpinned";
+    if (overlap) {
+      EXPECT_THAT(leases(), IsEmpty());
+      EXPECT_NE(::access(cache.c_str(), F_OK), 0);
+      EXPECT_THAT(sys::ReadFile(net_dev),
+                  IsOkAndHolds(::testing::Not(HasSubstr("eth0:"))));
+    } else {
+      EXPECT_THAT(leases(), SizeIs(1));
+      EXPECT_EQ(::access(cache.c_str(), F_OK), 0);
+      EXPECT_THAT(sys::ReadFile(net_dev), IsOkAndHolds(HasSubstr("eth0:")));
+    }
+
+    ASSERT_EQ(::unlink(fail_kill.c_str()), 0);
+    EXPECT_OK(controller_->StopPodSandbox(id));
+    EXPECT_NE(::kill(pod.pid, 0), 0);
+    EXPECT_THAT(leases(), IsEmpty());
+    EXPECT_OK(controller_->RemovePodSandbox(id));
+    EXPECT_THAT(controller_->ListPodSandbox({}), IsEmpty());
   }
 }
 

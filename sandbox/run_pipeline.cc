@@ -107,23 +107,16 @@ absl::Status ControllerImpl::RunPipeline(Sandbox& sandbox,
     return RunStep(sandbox, undo, s, act);
   };
 
-  std::optional<Overlap<absl::StatusOr<cni::Result>>> network;
+  std::unique_ptr<NetworkStep> network;  // CNI ADD, maybe beside create
   if (with_network) {
     RETURN_IF_ERROR(
         step(Step::kNamespaces, [&] { return PinNamespaces(sandbox); }));
     RETURN_IF_ERROR(BringUpLoopback(sandbox));
-    // The one step whose act overlaps the next: journalled here, finished
-    // when its outcome is taken (Join, or `network`'s end).
-    RETURN_IF_ERROR(Journal(sandbox, Step::kNetwork, /*durable=*/false));
-    network.emplace(overlap, AddNetwork(sandbox),
-                    [&](absl::StatusOr<cni::Result> added) {
-                      return FinishStep(sandbox, undo, Step::kNetwork,
-                                        NetworkLearned(std::move(added)));
-                    });
+    ASSIGN_OR_RETURN(network, StartNetwork(sandbox, undo, overlap));
   }
-  // The hosts file names the pod's IPs: after ADD.
+  // The hosts file names the pod's IPs: ADD's outcome first.
   auto network_then_pod_files = [&]() -> absl::Status {
-    if (network.has_value()) RETURN_IF_ERROR(network->Join());
+    if (network != nullptr) RETURN_IF_ERROR(network->Join());
     return step(Step::kPodFiles, [&] { return WriteFiles(sandbox); });
   };
   if (!overlap) RETURN_IF_ERROR(network_then_pod_files());
@@ -191,13 +184,24 @@ absl::Status ControllerImpl::BringUpLoopback(Sandbox& sandbox) {
       "bring up lo");
 }
 
-absl::AnyInvocable<absl::StatusOr<cni::Result>()> ControllerImpl::AddNetwork(
-    Sandbox& sandbox) {
-  // Runs on the overlap's thread: it takes the attachment by value and
-  // touches nothing of the sandbox's.
-  return [this, attachment = AttachmentFor(Snapshot(sandbox))] {
-    return cni_.Add(attachment);
-  };
+absl::StatusOr<std::unique_ptr<ControllerImpl::NetworkStep>>
+ControllerImpl::StartNetwork(Sandbox& sandbox, CleanupStack& undo,
+                             bool concurrent) {
+  // The one step whose act may overlap the next: journalled here, finished
+  // (FinishStep) when its outcome is taken, by Join or at the latest when
+  // the NetworkStep goes.
+  RETURN_IF_ERROR(Journal(sandbox, Step::kNetwork, /*durable=*/false));
+  // ADD takes the attachment by value and touches nothing of the
+  // sandbox's: it may run on a thread of its own.
+  return std::make_unique<NetworkStep>(
+      concurrent,
+      [this, attachment = AttachmentFor(Snapshot(sandbox))] {
+        return cni_.Add(attachment);
+      },
+      [this, &sandbox, &undo](absl::StatusOr<cni::Result> added) {
+        return FinishStep(sandbox, undo, Step::kNetwork,
+                          NetworkLearned(std::move(added)));
+      });
 }
 
 absl::StatusOr<ControllerImpl::Learned> ControllerImpl::NetworkLearned(
