@@ -27,6 +27,7 @@
 #include "sys/log.h"
 #include "sys/real_sys.h"
 #include "sys/status.h"
+#include "sys/testing/leak_check.h"
 #include "sys/testing/status_matchers.h"
 #include "sys/testing/temp_dir.h"
 
@@ -71,10 +72,10 @@ absl::StatusOr<BuiltImage> BusyboxImage(absl::string_view tag,
   return testing::MakeImage({base, top}, HostPlatform());
 }
 
-// Not sys::LeakCheckedTest: its process snapshot records the state of the
-// suite's docker-registry child (R vs S), which changes while it serves, and
-// reports it as leaked. What a pull may leave (tmp/) is checked here.
-class PullerTest : public ::testing::Test {
+// The suite's docker-registry is in both snapshots of each test's leak
+// check (processes are compared without their R/S state); what a pull may
+// leave in the store (tmp/) is checked here, in FindLeftovers.
+class PullerTest : public sys::LeakCheckedTest {
  protected:
   static void SetUpTestSuite() {
     absl::StatusOr<std::unique_ptr<TestRegistry>> r =
@@ -88,12 +89,16 @@ class PullerTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    ASSERT_EQ(::geteuid(), 0u) << "unpacking needs root";
+    ASSERT_NO_FATAL_FAILURE(sys::LeakCheckedTest::SetUp());
     ASSERT_THAT(store_.Init(), IsOk());
   }
 
-  void TearDown() override {
-    EXPECT_THAT(Names(root_ + "/tmp"), IsEmpty()) << "temp files left";
+  std::string FindLeftovers() override {
+    std::string out;
+    for (const std::string& name : Names(root_ + "/tmp")) {
+      absl::StrAppend(&out, "temp file ", root_, "/tmp/", name, "\n");
+    }
+    return out;
   }
 
   // Pushes `image` as <host>/<repo>:<tag>; returns the reference.
