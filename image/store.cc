@@ -6,6 +6,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 #include <utility>
@@ -337,6 +338,21 @@ absl::Status Store::PutImage(const ImageRecord& record) {
   stored.created = absl::Now();
   if (auto it = images_.find(record.id.hex); it != images_.end()) {
     stored.created = it->second.created;
+    // The same image pulled by another name keeps the names it had (the
+    // first ones first), as docker's and containerd's image stores do:
+    // pulling x:1 and then x:2 of one image lists both tags.
+    auto merge = [](const std::vector<std::string>& had,
+                    const std::vector<std::string>& adding) {
+      std::vector<std::string> out = had;
+      for (const std::string& name : adding) {
+        if (std::find(out.begin(), out.end(), name) == out.end()) {
+          out.push_back(name);
+        }
+      }
+      return out;
+    };
+    stored.repo_tags = merge(it->second.repo_tags, record.repo_tags);
+    stored.repo_digests = merge(it->second.repo_digests, record.repo_digests);
   }
   // Tags move from other images first: a crash in between leaves the tag
   // on no image (a re-pull restores it), never on two.

@@ -109,10 +109,12 @@ class Store {
   // <root>/layers/<hex>/diff: the overlay lower dir.
   std::string LayerPath(const Digest& chain_id) const;
 
-  // Images. PutImage stores `record` (replacing one with the same id; its
-  // `created` is kept) and takes its repo tags away from any other image,
-  // as `docker tag` does. FailedPrecondition when a layer or blob it
-  // references is missing; InvalidArgument for an empty id.
+  // Images. PutImage stores `record`; over an existing record with the
+  // same id it keeps that record's `created` and adds its repo tags and
+  // digests to the new ones (one image pulled by two tags has both). Its
+  // repo tags are taken away from any other image, as `docker tag` does.
+  // FailedPrecondition when a layer or blob it references is missing;
+  // InvalidArgument for an empty id.
   absl::Status PutImage(const ImageRecord& record) ABSL_LOCKS_EXCLUDED(mu_);
   // Finds an image by "sha256:<hex>" or "<hex>" id, a repo tag or repo
   // digest as stored (full references: the caller normalises), or an id

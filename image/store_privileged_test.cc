@@ -181,6 +181,23 @@ TEST_F(StoreTest, TagMovesToTheNewestImage) {
   EXPECT_EQ(found.layers, std::vector<Digest>{base_});
 }
 
+TEST_F(StoreTest, SameImageByAnotherNameKeepsBothNames) {
+  ASSERT_OK_AND_ASSIGN(ImageRecord first,
+                       AddImage("same", {base_}, {"docker.io/library/x:1"}));
+  ASSERT_OK_AND_ASSIGN(ImageRecord stored, store_.Resolve(first.id.String()));
+  ImageRecord again = first;
+  again.repo_tags = {"docker.io/library/x:2"};
+  again.repo_digests = {"docker.io/library/x@sha256:" + std::string(64, 'b')};
+  ASSERT_THAT(store_.PutImage(again), IsOk());
+  ASSERT_OK_AND_ASSIGN(ImageRecord found, store_.Resolve(first.id.String()));
+  EXPECT_EQ(found.repo_tags,
+            (std::vector<std::string>{"docker.io/library/x:1",
+                                      "docker.io/library/x:2"}));
+  EXPECT_EQ(found.repo_digests.size(), first.repo_digests.size() + 1);
+  EXPECT_EQ(found.created, stored.created);
+  ASSERT_THAT(store_.Resolve("docker.io/library/x:1").status(), IsOk());
+}
+
 TEST_F(StoreTest, PutImageRefusesMissingLayersAndBlobs) {
   ImageRecord r;
   r.id = Sha256Of("config");
