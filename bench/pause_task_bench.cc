@@ -1,6 +1,7 @@
 // Our pause task against the runtime binary run by hand on the same bundle:
-// create+start, and kill+delete, for runc and crun. The difference is our
-// overhead (spec, bundle, pid file, pidfd, watcher, rollback bookkeeping).
+// create+start, and kill+delete, for runc and crun (and ours alone for
+// builtin, which starts the pause without a runtime binary). The difference is
+// our overhead (spec, bundle, pid file, pidfd, watcher, rollback bookkeeping).
 // Host-network pods without a user namespace, so namespaces cost nothing
 // here (bench/namespaces_bench measures them). Needs root.
 //
@@ -40,7 +41,11 @@ using oci::TaskSpec;
 using sandbox::PauseProcess;
 using sandbox::PauseTask;
 
-const char* const kRuntimes[] = {"/usr/sbin/runc", "/usr/bin/crun"};
+// By benchmark argument: runc, crun, and builtin (the daemon starts the
+// pause itself: no binary, and no by-hand counterpart).
+const char* const kRuntimes[] = {"/usr/sbin/runc", "/usr/bin/crun", ""};
+const RuntimeType kTypes[] = {RuntimeType::kRunc, RuntimeType::kCrun,
+                              RuntimeType::kBuiltin};
 
 // Shared by every benchmark: one subreaper, one rootfs, one task.
 struct Env {
@@ -70,7 +75,7 @@ Env& env() { return *g_env; }
 RuntimeHandler Handler(int64_t index) {
   RuntimeHandler h;
   h.path = kRuntimes[index];
-  h.type = index == 0 ? RuntimeType::kRunc : RuntimeType::kCrun;
+  h.type = kTypes[index];
   h.name = std::string(oci::RuntimeTypeName(h.type));
   h.root = absl::StrCat(env().dir, "/state-", h.name);
   return h;
@@ -257,9 +262,14 @@ void Runtimes(benchmark::internal::Benchmark* b) {
   b->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(30);
 }
 
-BENCHMARK(BM_CreateStart_Ours)->Apply(Runtimes);
+void RuntimesAndBuiltin(benchmark::internal::Benchmark* b) {
+  b->ArgName("runc_crun_builtin")->Arg(0)->Arg(1)->Arg(2);
+  b->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(30);
+}
+
+BENCHMARK(BM_CreateStart_Ours)->Apply(RuntimesAndBuiltin);
 BENCHMARK(BM_CreateStart_ByHand)->Apply(Runtimes);
-BENCHMARK(BM_KillDelete_Ours)->Apply(Runtimes);
+BENCHMARK(BM_KillDelete_Ours)->Apply(RuntimesAndBuiltin);
 BENCHMARK(BM_KillDelete_ByHand)->Apply(Runtimes);
 
 }  // namespace

@@ -208,6 +208,8 @@ absl::Status ControllerImpl::NetworkReady() { return cni_.Ready(); }
 
 absl::Status ControllerImpl::RuntimeReady() {
   const oci::RuntimeHandler& handler = handlers_.default_handler();
+  // builtin runs no binary: the daemon itself starts the pause.
+  if (handler.type == oci::RuntimeType::kBuiltin) return absl::OkStatus();
   // `--version` is the one command runc, crun and runsc all take without a
   // container: it proves the binary is there, executable and runs, which
   // is what a request for the default handler needs first.
