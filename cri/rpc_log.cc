@@ -1,11 +1,13 @@
 #include "cri/rpc_log.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "metrics/registry.h"
 #include "sys/log.h"
 
 namespace podsandbox::cri {
@@ -20,16 +22,27 @@ constexpr size_t kMaxLoggedMessage = 1024;
 void LogRpc(absl::string_view method, absl::string_view pod, absl::Time start,
             const absl::Status& status) {
   const absl::Duration took = absl::Now() - start;
-  const std::string safe_pod = sys::LogSafe(pod);
-  if (status.ok()) {
-    PSB_LOG(kInfo, "rpc=%s pod=%s code=OK duration=%s", method, safe_pod,
-            absl::FormatDuration(took));
-  } else {
-    PSB_LOG(kInfo, "rpc=%s pod=%s code=%s duration=%s error=%s", method,
-            safe_pod, absl::StatusCodeToString(status.code()),
-            absl::FormatDuration(took),
-            sys::LogSafe(status.message(), kMaxLoggedMessage));
+  const std::string code = absl::StatusCodeToString(status.code());
+  // Labels are the method (one of the services' names) and the code (one
+  // of 17): never the pod, which a client picks.
+  static metrics::HistogramFamily& rpc_seconds =
+      metrics::DefaultRegistry().Histogram(
+          "podsandbox_rpc_duration_seconds",
+          "CRI RPCs served, by method and gRPC status code, from receipt to "
+          "answer.",
+          {"method", "code"}, metrics::LatencyBuckets());
+  rpc_seconds.Observe({std::string(method), code}, absl::ToDoubleSeconds(took));
+  std::vector<sys::LogField> fields = {
+      {"rpc", std::string(method)},
+      {"pod", sys::LogSafe(pod)},
+      {"code", code},
+      {"duration", absl::FormatDuration(took)},
+  };
+  if (!status.ok()) {
+    fields.emplace_back("error",
+                        sys::LogSafe(status.message(), kMaxLoggedMessage));
   }
+  PSB_LOG_FIELDS(kInfo, fields);
 }
 
 }  // namespace podsandbox::cri

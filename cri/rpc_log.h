@@ -12,7 +12,14 @@
 // (pod at 256 bytes, the message at 1024), so a client cannot forge or
 // flood log lines.
 //
-// Thread-safe: logging is.
+// In JSON (--log-format json) the same fields are keys of the line's
+// object: {"time":...,"level":"info","source":...,"rpc":"RunPodSandbox",
+// "pod":...,"code":"OK","duration":"1.2s"}.
+//
+// Each call also observes podsandbox_rpc_duration_seconds{method,code}
+// (metrics/registry.h): every RPC passes here.
+//
+// Thread-safe: logging and metrics are.
 #ifndef PODSANDBOX_CRI_RPC_LOG_H_
 #define PODSANDBOX_CRI_RPC_LOG_H_
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "sys/testing/capture_stderr.h"
 
 namespace podsandbox::sys {
@@ -62,6 +63,50 @@ TEST(LogTest, AWholeMessageIsCapped) {
   EXPECT_THAT(out, EndsWith(std::string(100, 'y') + "...(5 more bytes)\n"));
   std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
   EXPECT_THAT(lines, SizeIs(1));
+}
+
+TEST(LogFormatTest, Parses) {
+  LogFormat format = LogFormat::kText;
+  EXPECT_TRUE(ParseLogFormat("json", &format));
+  EXPECT_EQ(format, LogFormat::kJson);
+  EXPECT_TRUE(ParseLogFormat("TEXT", &format));
+  EXPECT_EQ(format, LogFormat::kText);
+  EXPECT_FALSE(ParseLogFormat("yaml", &format));
+}
+
+// JSON lines: one object per line with time, level, source and msg; a
+// message with a newline or bytes that are not UTF-8 still gives exactly
+// one parseable line.
+TEST(LogFormatTest, JsonLinesParseOnePerLine) {
+  SetLogFormat(LogFormat::kJson);
+  std::string out = CaptureStderr([] {
+    PSB_LOG(kWarning, "pod=%s", "web\nforged");
+    PSB_LOG(kInfo, "bytes %s", std::string("\xff\xfe ok", 5));
+    PSB_LOG_FIELDS(kError, {{"rpc", "Version"}, {"code", "OK"}});
+  });
+  SetLogFormat(LogFormat::kText);
+  std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
+  ASSERT_THAT(lines, SizeIs(3)) << out;
+  nlohmann::json first = nlohmann::json::parse(lines[0], nullptr, false);
+  ASSERT_FALSE(first.is_discarded()) << lines[0];
+  EXPECT_EQ(first["level"], "warning");
+  EXPECT_THAT(first["source"].get<std::string>(), HasSubstr("log_test.cc:"));
+  EXPECT_EQ(first["msg"], "pod=web\\nforged");
+  EXPECT_THAT(first["time"].get<std::string>(), EndsWith("Z"));
+  EXPECT_FALSE(nlohmann::json::parse(lines[1], nullptr, false).is_discarded())
+      << lines[1];
+  nlohmann::json fields = nlohmann::json::parse(lines[2], nullptr, false);
+  EXPECT_EQ(fields["level"], "error");
+  EXPECT_EQ(fields["rpc"], "Version");
+  EXPECT_EQ(fields["code"], "OK");
+  EXPECT_FALSE(fields.contains("msg"));
+}
+
+TEST(LogFormatTest, FieldsInTextReadAsKeyValuePairs) {
+  std::string out = CaptureStderr([] {
+    PSB_LOG_FIELDS(kInfo, {{"rpc", "Version"}, {"code", "OK"}});
+  });
+  EXPECT_THAT(out, HasSubstr("] rpc=Version code=OK\n"));
 }
 
 }  // namespace
