@@ -3,6 +3,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "metrics/registry.h"
 #include "sys/json_fields.h"
 #include "sys/status.h"
 #include "sys/subprocess.h"
@@ -73,7 +76,18 @@ absl::StatusOr<std::string> ExecPlugin(sys::Sys& sys, const PluginCall& call) {
   command.stdin_data = call.stdin_data;
   command.timeout = call.timeout;
   command.output_limit = kPluginOutputLimit;
+  const absl::Time start = absl::Now();
   absl::StatusOr<sys::SubprocessResult> r = RunSubprocess(sys, command);
+  // Every exec, whatever its outcome: a plugin that hangs until its
+  // timeout is what this histogram exists to show.
+  static metrics::HistogramFamily& exec_seconds =
+      metrics::DefaultRegistry().Histogram(
+          "podsandbox_cni_plugin_exec_duration_seconds",
+          "CNI plugin executions, by plugin binary and CNI_COMMAND, from exec "
+          "to exit.",
+          {"plugin", "command"}, metrics::LatencyBuckets());
+  exec_seconds.Observe({std::string(PluginName(call.path)), call.command},
+                       absl::ToDoubleSeconds(absl::Now() - start));
   if (!r.ok()) return sys::Annotate(r.status(), what);
   if (!r->success()) return PluginFailure(what, *r);
   if (r->output_truncated) {

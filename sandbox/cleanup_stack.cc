@@ -1,6 +1,7 @@
 #include "sandbox/cleanup_stack.h"
 
 #include "absl/strings/str_cat.h"
+#include "metrics/registry.h"
 #include "sys/log.h"
 
 namespace podsandbox::sandbox {
@@ -23,9 +24,17 @@ std::vector<std::pair<std::string, absl::Status>> CleanupStack::RunAll() {
   while (!steps_.empty()) {
     Step step = std::move(steps_.back());
     steps_.pop_back();
-    if (absl::Status s = step.undo(); !s.ok()) {
-      failures.emplace_back(std::move(step.name), std::move(s));
-    }
+    // Step names are our own literals (StepName, PauseTask's), so the
+    // label set stays small.
+    static metrics::CounterFamily& rollback_steps =
+        metrics::DefaultRegistry().Counter(
+            "podsandbox_rollback_steps_total",
+            "Undo steps run by a rollback (a failed RunPodSandbox, a pause "
+            "task's start, restart recovery), by step and outcome.",
+            {"step", "outcome"});
+    absl::Status s = step.undo();
+    rollback_steps.Add({step.name, s.ok() ? "ok" : "failed"});
+    if (!s.ok()) failures.emplace_back(std::move(step.name), std::move(s));
   }
   return failures;
 }

@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "metrics/registry.h"
 #include "sys/testing/status_matchers.h"
 
 namespace podsandbox::sandbox {
@@ -76,6 +77,26 @@ TEST_F(CleanupStackTest, UnwindRunsEachUndoOnce) {
   (void)stack.Unwind(absl::InternalError("x"));
   (void)stack.Unwind(absl::InternalError("y"));
   EXPECT_THAT(ran_, ElementsAre("a"));
+}
+
+TEST_F(CleanupStackTest, CountsEachUndoRunByStepAndOutcome) {
+  metrics::CounterFamily& steps = metrics::DefaultRegistry().Counter(
+      "podsandbox_rollback_steps_total", "", {"step", "outcome"});
+  const double ok_before = steps.Value({"metrics a", "ok"});
+  const double failed_before = steps.Value({"metrics b", "failed"});
+  {
+    CleanupStack stack("pod 1");
+    stack.Push("metrics a", Record("a"));
+    stack.Push("metrics b", Record("b", absl::InternalError("busy")));
+    stack.Unwind(absl::UnavailableError("x")).IgnoreError();  // counted below
+  }
+  {
+    CleanupStack committed("pod 2");
+    committed.Push("metrics a", Record("a"));
+    std::move(committed).Commit();  // no rollback: nothing counted
+  }
+  EXPECT_EQ(steps.Value({"metrics a", "ok"}), ok_before + 1);
+  EXPECT_EQ(steps.Value({"metrics b", "failed"}), failed_before + 1);
 }
 
 }  // namespace

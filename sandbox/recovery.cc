@@ -9,6 +9,9 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "metrics/registry.h"
 #include "sandbox/cleanup_stack.h"
 #include "sandbox/controller_impl.h"
 #include "sandbox/derived_specs.h"
@@ -47,15 +50,49 @@ absl::Status ControllerImpl::Recover() {
   for (const std::string& bad : loaded.quarantined) {
     PSB_LOG(kError, "quarantined corrupt sandbox record %s", bad);
   }
+  static metrics::CounterFamily& outcomes = metrics::DefaultRegistry().Counter(
+      "podsandbox_recovery_sandboxes_total",
+      "Sandbox records met by restart recovery, by outcome: rolled_back (was "
+      "creating), reattached (pause alive), exited (pause gone), listed "
+      "(stopped before), failed (left on disk), quarantined (corrupt).",
+      {"outcome"});
+  static metrics::GaugeFamily& duration = metrics::DefaultRegistry().Gauge(
+      "podsandbox_recovery_duration_seconds",
+      "How long the last restart recovery took, orphan collection included.",
+      {});
+  // A re-attached record is still ready after RecoverRecord; one whose
+  // pause died while we were away is not.
+  auto still_ready = [this](const std::string& id) {
+    std::shared_ptr<Sandbox> sandbox;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = sandboxes_.find(id);
+      if (it == sandboxes_.end()) return false;
+      sandbox = it->second;
+    }
+    absl::MutexLock lock(&sandbox->mu);
+    return sandbox->record.phase == Phase::kReady;
+  };
+  const absl::Time start = absl::Now();
+  outcomes.Add({"quarantined"}, loaded.quarantined.size());
   for (SandboxRecord& record : loaded.records) {
     std::string id = record.id;
+    const Phase found = record.phase;
     if (absl::Status s = RecoverRecord(std::move(record)); !s.ok()) {
       // One bad sandbox must not keep the daemon (and every other pod)
       // down: it stays on disk for the next start, and is reported.
       PSB_LOG(kError, "recover pod=%s: %s", id, s.ToString());
+      outcomes.Add({"failed"});
+    } else if (found == Phase::kCreating) {
+      outcomes.Add({"rolled_back"});
+    } else if (found == Phase::kReady) {
+      outcomes.Add({still_ready(id) ? "reattached" : "exited"});
+    } else {
+      outcomes.Add({"listed"});
     }
   }
   CollectOrphans();
+  duration.Set({}, absl::ToDoubleSeconds(absl::Now() - start));
   return absl::OkStatus();
 }
 
