@@ -276,7 +276,7 @@ absl::Status ParseHandler(const Reader& r, const toml::table& table,
       absl::StatusOr<std::string> name = r.String(node, key);
       if (!name.ok()) return name.status();
       absl::StatusOr<oci::RuntimeType> type = oci::ParseRuntimeType(*name, key);
-      if (!type.ok()) return r.Error(node, key, "must be runc, crun or runsc");
+      if (!type.ok()) return r.Error(node, key, "must be runc, crun, runsc or builtin");
       out->type = *type;
     } else if (k == "path") {
       s = Set(r.String(node, key), &out->path);
