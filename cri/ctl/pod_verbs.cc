@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/nsfs.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,7 +25,10 @@
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
+#include "sys/real_sys.h"
 #include "sys/status.h"
+#include "sys/sys.h"
+#include "sys/unique_fd.h"
 
 namespace podsandbox::cri::ctl {
 namespace {
@@ -264,18 +266,20 @@ absl::Status Pods(CriClient& client, const PodsOptions& options,
 }
 
 absl::Status NsOwner(const std::string& netns_path, std::ostream& out) {
-  const int netns = open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (netns < 0) return sys::ErrnoError(errno, "open %s", netns_path);
-  const int userns = ioctl(netns, NS_GET_USERNS);
-  const int err = errno;
-  close(netns);
-  if (userns < 0) return sys::ErrnoError(err, "NS_GET_USERNS %s", netns_path);
+  sys::RealSys sys;
+  sys::SysResult netns = sys.Open(netns_path.c_str(), O_RDONLY | O_CLOEXEC, 0);
+  if (!netns.ok()) return sys::ErrnoError(netns.err, "open %s", netns_path);
+  const sys::UniqueFd netns_fd(static_cast<int>(netns.value));
+  sys::SysResult userns = sys.Ioctl(netns_fd.get(), NS_GET_USERNS);
+  if (!userns.ok()) {
+    return sys::ErrnoError(userns.err, "NS_GET_USERNS %s", netns_path);
+  }
+  const sys::UniqueFd userns_fd(static_cast<int>(userns.value));
+  // The fd's link names the namespace as /proc/<pid>/ns/user shows it.
   char link[64];
-  const std::string fd_path = absl::StrCat("/proc/self/fd/", userns);
+  const std::string fd_path = absl::StrCat("/proc/self/fd/", userns_fd.get());
   const ssize_t n = readlink(fd_path.c_str(), link, sizeof(link) - 1);
-  const int readlink_err = errno;
-  close(userns);
-  if (n < 0) return sys::ErrnoError(readlink_err, "readlink user ns fd");
+  if (n < 0) return sys::ErrnoError(errno, "readlink %s", fd_path);
   out << std::string(link, n) << "\n";
   return absl::OkStatus();
 }

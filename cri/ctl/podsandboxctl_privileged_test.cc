@@ -1,8 +1,10 @@
 // podsandboxctl against the real podsandboxd (runc, a bridge CNI network):
 // a pod's whole life through the CLI, runp, pods (-q, filters, -o json and
-// yaml), inspectp (by a prefix, -o json and yaml), stopp and rmp, each
-// checked against what the daemon itself lists over gRPC, and the exit
-// codes of an RPC error (1) and of bad usage (2). Needs root.
+// yaml), inspectp (by a prefix, -o json and yaml), nsowner, stopp and rmp,
+// each checked against what the daemon itself lists over gRPC, and the
+// exit codes of an RPC error (1) and of bad usage (2). Needs root.
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +37,12 @@ PodsandboxdTestBase::Options FixtureOptions() {
   options.subnet = "10.243.0.0/24";
   options.network_name = "psb-ctl-test";
   return options;
+}
+
+std::string Readlink(const std::string& path) {
+  char buf[256];
+  const ssize_t n = readlink(path.c_str(), buf, sizeof(buf) - 1);
+  return n < 0 ? "" : std::string(buf, n);
 }
 
 std::vector<std::string> Lines(const std::string& text) {
@@ -124,7 +132,16 @@ TEST_F(PodsandboxctlTest, PodLifecycleThroughTheCli) {
   EXPECT_TRUE(absl::StartsWith(
       inspect["status"]["network"]["ip"].get<std::string>(), "10.243.0."))
       << inspect["status"]["network"];
-  EXPECT_GT(inspect["info"]["pid"].get<int>(), 0);
+  const int pid = inspect["info"]["pid"].get<int>();
+  ASSERT_GT(pid, 0);
+
+  // nsowner: the pod's netns is owned by the pod's user namespace.
+  r = Ctl({"nsowner", inspect["info"]["netNamespacePath"].get<std::string>()});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
+  const std::string pod_userns =
+      Readlink(absl::StrCat("/proc/", pid, "/ns/user"));
+  EXPECT_EQ(absl::StripAsciiWhitespace(r.stdout_data), pod_userns);
+  EXPECT_NE(pod_userns, Readlink("/proc/self/ns/user"));
   r = Ctl({"inspectp", "-o", "yaml", plain});
   ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
   EXPECT_THAT(r.stdout_data, HasSubstr("state: SANDBOX_READY"));
