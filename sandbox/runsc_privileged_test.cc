@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "netns/namespaces.h"
+#include "oci/runtime_factory.h"
 #include "oci/runtime_handler.h"
 #include "sandbox/pause_task.h"
 #include "sandbox/testing/pause_task_env.h"
@@ -111,6 +112,16 @@ TEST_F(RunscTest, PodNetworkIsRefusedWhereRunscMistakesTheNetnsForTheRoot) {
                        HasSubstr("cannot run with network enabled in root "
                                  "network namespace")));
   EXPECT_FALSE(Exists(bundle_));
+}
+
+// The same refusal from the pod's needs alone, as step 0 asks it: no pin,
+// and the probe's throwaway netns leaves nothing (the leak check).
+TEST_F(RunscTest, PodNetworkRefusalNeedsNoPinnedNamespace) {
+  EXPECT_THAT(oci::CheckCanRun(real_, Handler({}),
+                               {/*own_netns=*/true, /*user_namespace=*/false}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("cannot run with network enabled in root "
+                                 "network namespace")));
 }
 
 TEST_F(RunscTest, UserNamespacesAreRefused) {
