@@ -58,29 +58,55 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Create(
   return controller;
 }
 
+namespace {
+
+oci::OciRuntimeMaker RuntimesOr(sys::Sys& sys, oci::OciRuntimeMaker maker) {
+  if (maker) return maker;
+  return [&sys](const oci::RuntimeHandler& handler) {
+    return oci::MakeOciRuntime(sys, handler);
+  };
+}
+
+std::unique_ptr<PodNetns> NetnsOr(sys::Sys& sys, const std::string& state_dir,
+                                  std::unique_ptr<PodNetns> netns) {
+  if (netns != nullptr) return netns;
+  return std::make_unique<HostPodNetns>(sys, absl::StrCat(state_dir, "/ns"));
+}
+
+PauseTask::Options TaskOptions(const ControllerOptions& options,
+                               oci::OciRuntimeMaker make_runtime) {
+  PauseTask::Options o;
+  o.rootfs = absl::StrCat(options.state_dir, "/rootfs");
+  o.make_runtime = std::move(make_runtime);
+  return o;
+}
+
+}  // namespace
+
 ControllerImpl::ControllerImpl(sys::Sys& sys, ControllerOptions options,
-                               oci::HandlerRegistry handlers)
+                               oci::HandlerRegistry handlers, Seams seams)
     : sys_(sys),
       options_(std::move(options)),
       handlers_(std::move(handlers)),
+      make_runtime_(RuntimesOr(sys, std::move(seams.make_runtime))),
+      netns_(NetnsOr(sys, options_.state_dir, std::move(seams.netns))),
       store_(sys, absl::StrCat(options_.root_dir, "/sandboxes")),
-      namespaces_(sys, absl::StrCat(options_.state_dir, "/ns")),
       cni_(sys, options_.cni_conf_dir, options_.cni_bin_dirs,
            absl::StrCat(options_.root_dir, "/cni"), options_.cni_timeout),
       names_(options_.max_sandboxes),
       reaper_(sys),
-      tasks_(sys, &reaper_,
-             PauseTask::Options{absl::StrCat(options_.state_dir, "/rootfs")},
+      tasks_(sys, &reaper_, TaskOptions(options_, make_runtime_),
              [this](const oci::ProcessExit& exit) { OnPauseExit(exit); }) {}
 
 ControllerImpl::~ControllerImpl() = default;
 
 absl::Status ControllerImpl::Init() {
-  // We run as root and trust what is in these trees (records, pins,
-  // bundles): refuse existing ones that another user owns or may write,
-  // before creating anything. Those we create are root's, 0700 and 0711.
+  // We trust what is in these trees (records, pins, bundles): refuse
+  // existing ones that another user than ours (root, in the daemon) owns
+  // or may write, before creating anything. Those we create are ours, 0700
+  // and 0711.
   for (const std::string& dir : {options_.root_dir, options_.state_dir}) {
-    if (absl::Status s = sys::CheckTrustedDir(dir, /*owner=*/0);
+    if (absl::Status s = sys::CheckTrustedDir(dir, /*owner=*/::geteuid());
         !s.ok() && !absl::IsNotFound(s)) {
       return s;
     }
@@ -105,7 +131,7 @@ absl::Status ControllerImpl::Init() {
   // Under the lock: the temp files of writes a kill cut short are ours.
   RETURN_IF_ERROR(store_.Init());
   RETURN_IF_ERROR(cni_.Init());
-  RETURN_IF_ERROR(namespaces_.Init());
+  RETURN_IF_ERROR(netns_->Init());
   for (const char* dir : {"/bundles", "/pods"}) {
     RETURN_IF_ERROR(
         sys::MakeDirs(sys_, absl::StrCat(options_.state_dir, dir), 0711));
@@ -244,7 +270,7 @@ absl::StatusOr<std::string> ControllerImpl::RunPodSandbox(
   oci::PodNeeds needs;
   needs.own_netns = !config.host_network();
   needs.user_namespace = config.user_namespaced();
-  RETURN_IF_ERROR(oci::CheckCanRun(sys_, *handler, needs));
+  RETURN_IF_ERROR(make_runtime_(*handler)->CheckCanRun(needs));
   if (!config.host_network()) {
     RETURN_IF_ERROR(sys::Annotate(cni_.Ready(), "pod network is not ready"));
   }

@@ -28,14 +28,14 @@
 #include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 #include "cni/executor.h"
-#include "netns/libnl_netlink.h"
-#include "netns/namespaces.h"
+#include "oci/runtime_factory.h"
 #include "oci/runtime_handler.h"
 #include "sandbox/cleanup_stack.h"
 #include "sandbox/controller.h"
 #include "sandbox/name_registry.h"
 #include "sandbox/overlap.h"
 #include "sandbox/pause_task.h"
+#include "sandbox/pod_netns.h"
 #include "sandbox/range_registry.h"
 #include "sandbox/record.h"
 #include "sandbox/store.h"
@@ -52,8 +52,17 @@ inline constexpr int kMaxFailedCniDeletes = 3;
 
 class ControllerImpl : public Controller {
  public:
+  // What tests without root replace (controller_test.cc); the defaults
+  // are the host's.
+  struct Seams {
+    // Null: HostPodNetns under <state>/ns.
+    std::unique_ptr<PodNetns> netns;
+    // Empty: oci::MakeOciRuntime on `sys`.
+    oci::OciRuntimeMaker make_runtime;
+  };
+
   ControllerImpl(sys::Sys& sys, ControllerOptions options,
-                 oci::HandlerRegistry handlers);
+                 oci::HandlerRegistry handlers, Seams seams = {});
   ~ControllerImpl() override;
 
   // Directories, lock, subreaper, pause rootfs, then recovery.
@@ -69,6 +78,7 @@ class ControllerImpl : public Controller {
   std::vector<SandboxStatus> ListPodSandbox(const ListFilter& filter) override;
   absl::Status NetworkReady() override;
   absl::Status RuntimeReady() override;
+  sys::OrphanReaper* reaper() override { return &reaper_; }
 
   // Test-only: called after each pipeline step's side effect, with the
   // step; crash-consistency tests SIGKILL the process from here.
@@ -203,9 +213,9 @@ class ControllerImpl : public Controller {
   sys::Sys& sys_;
   const ControllerOptions options_;
   const oci::HandlerRegistry handlers_;
+  const oci::OciRuntimeMaker make_runtime_;
+  const std::unique_ptr<PodNetns> netns_;
   Store store_;
-  netns::NamespaceFactory namespaces_;
-  netns::LibnlNetlink netlink_;
   cni::Executor cni_;
   NameRegistry names_;
   RangeRegistry ranges_;

@@ -170,17 +170,17 @@ void ControllerImpl::CollectOrphans() {
       if (known.contains(id)) continue;
       SandboxRecord orphan;
       orphan.id = id;
-      orphan.netns_pin = namespaces_.PathsFor(id, false).netns;
+      orphan.netns_pin = netns_->NetnsPin(id);
       // Without its netns, DEL still releases the IPAM lease and rules.
       if (::access(orphan.netns_pin.c_str(), F_OK) != 0) orphan.netns_pin = "";
       report("CNI attachment", id, cni_.Del(AttachmentFor(orphan)));
     }
   }
   CrashPoint("collect: attachments deleted");
-  if (absl::StatusOr<std::vector<std::string>> pinned = namespaces_.ListNames();
+  if (absl::StatusOr<std::vector<std::string>> pinned = netns_->ListIds();
       pinned.ok()) {
     for (const std::string& id : *pinned) {
-      if (!known.contains(id)) report("namespaces", id, namespaces_.Remove(id));
+      if (!known.contains(id)) report("namespaces", id, netns_->Remove(id));
     }
   }
 }

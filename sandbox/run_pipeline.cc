@@ -12,7 +12,6 @@
 #include "absl/functional/function_ref.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "netns/loopback.h"
 #include "oci/runtime_type.h"
 #include "sandbox/cleanup_stack.h"
 #include "sandbox/controller_impl.h"
@@ -168,9 +167,9 @@ absl::StatusOr<ControllerImpl::Learned> ControllerImpl::PinNamespaces(
   const PodConfig& config = Snapshot(sandbox).config;
   ASSIGN_OR_RETURN(
       netns::PinnedNamespaces pins,
-      namespaces_.Create(sandbox.id, config.user_namespaced()
-                                         ? &config.namespaces.userns.mappings
-                                         : nullptr));
+      netns_->Create(sandbox.id, config.user_namespaced()
+                                     ? &config.namespaces.userns.mappings
+                                     : nullptr));
   return Learned([pins](SandboxRecord& r) {
     r.netns_pin = pins.netns;
     r.userns_pin = pins.userns;
@@ -179,9 +178,8 @@ absl::StatusOr<ControllerImpl::Learned> ControllerImpl::PinNamespaces(
 
 absl::Status ControllerImpl::BringUpLoopback(Sandbox& sandbox) {
   // Part of the netns: it goes with the namespaces' undo.
-  return sys::Annotate(
-      netns::BringUpLoopback(sys_, netlink_, Snapshot(sandbox).netns_pin),
-      "bring up lo");
+  return sys::Annotate(netns_->BringUpLoopback(Snapshot(sandbox).netns_pin),
+                       "bring up lo");
 }
 
 absl::StatusOr<std::unique_ptr<ControllerImpl::NetworkStep>>
@@ -252,7 +250,7 @@ absl::Status ControllerImpl::MarkReady(Sandbox& sandbox) {
 absl::Status ControllerImpl::UndoStep(const SandboxRecord& record, Step step) {
   switch (step) {
     case Step::kNamespaces:
-      return namespaces_.Remove(record.id);
+      return netns_->Remove(record.id);
     case Step::kNetwork:
       return cni_.Del(AttachmentFor(record));
     case Step::kPodFiles:

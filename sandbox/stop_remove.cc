@@ -106,7 +106,7 @@ absl::Status ControllerImpl::DeleteNetwork(Sandbox& sandbox,
 absl::Status ControllerImpl::UnpinNamespaces(Sandbox& sandbox,
                                              const SandboxRecord& record) {
   if (!record.HasStep(Step::kNamespaces)) return absl::OkStatus();
-  RETURN_IF_ERROR(namespaces_.Remove(record.id));
+  RETURN_IF_ERROR(netns_->Remove(record.id));
   CrashPoint("stop: namespaces removed");
   return Update(
       sandbox,
