@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "container/rootfs.h"
+#include "container/validation.h"
 #include "nlohmann/json.hpp"
 #include "sys/file.h"
 #include "sys/log.h"
@@ -195,6 +196,32 @@ std::shared_ptr<Manager::Container> Manager::Find(absl::string_view id) {
   return found;
 }
 
+absl::StatusOr<const oci::RuntimeHandler*> Manager::ContainerHandler(
+    absl::string_view pod_handler) {
+  ASSIGN_OR_RETURN(const oci::RuntimeHandler* handler,
+                   handlers_.Resolve(pod_handler));
+  if (handler->type == oci::RuntimeType::kRunc ||
+      handler->type == oci::RuntimeType::kCrun) {
+    return handler;
+  }
+  // A pod whose pause is not an OCI container (the builtin launcher) still
+  // runs its containers on an OCI runtime: the first runc, else crun,
+  // handler configured. (runsc pods are refused: their containers would
+  // have to run inside runsc's own sandbox.)
+  if (handler->type == oci::RuntimeType::kBuiltin) {
+    for (oci::RuntimeType type :
+         {oci::RuntimeType::kRunc, oci::RuntimeType::kCrun}) {
+      for (const oci::RuntimeHandler& h : handlers_.handlers()) {
+        if (h.type == type) return &h;
+      }
+    }
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("runtime handler ", handler->name, " (",
+                   oci::RuntimeTypeName(handler->type),
+                   "): containers run on runc or crun handlers only"));
+}
+
 absl::StatusOr<const ContainerRuntime*> Manager::RuntimeFor(
     const oci::RuntimeHandler& handler) {
   absl::MutexLock lock(&mu_);
@@ -285,8 +312,9 @@ absl::Status Manager::UndoAll(const ContainerRecord& record) {
 absl::StatusOr<std::string> Manager::CreateContainer(
     const PodContext& pod, const ContainerConfig& config) {
   // Everything that can refuse the request, before any side effect.
+  RETURN_IF_ERROR(ValidateContainerConfig(config, pod));
   ASSIGN_OR_RETURN(const oci::RuntimeHandler* handler,
-                   handlers_.Resolve(pod.runtime_handler));
+                   ContainerHandler(pod.runtime_handler));
   ASSIGN_OR_RETURN(const ContainerRuntime* runtime, RuntimeFor(*handler));
   absl::StatusOr<image::ImageRecord> image = images_.Find(config.image);
   if (absl::IsNotFound(image.status())) {

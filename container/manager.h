@@ -208,6 +208,9 @@ class Manager {
   Paths PathsFor(absl::string_view id) const;
   std::shared_ptr<Container> Find(absl::string_view id)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // The handler the containers of a pod on `pod_handler` run with.
+  absl::StatusOr<const oci::RuntimeHandler*> ContainerHandler(
+      absl::string_view pod_handler);
   absl::StatusOr<const ContainerRuntime*> RuntimeFor(
       const oci::RuntimeHandler& handler) ABSL_LOCKS_EXCLUDED(mu_);
   // Writes the record's current copy (durable false: see record_store.h).
