@@ -41,11 +41,22 @@ def package_paths(package):
     except subprocess.CalledProcessError:
         sys.exit(f"pull_image.py: package {package} is not installed "
                  f"(apt-get install {package})")
-    paths = []
+    # On a merged-/usr system dpkg still lists /bin/busybox, but /bin is a
+    # symlink to usr/bin: a layer entry below a symlink would make the
+    # unpacker follow it. So each path is named by its real parent
+    # directory, with every ancestor directory listed too; a listed path
+    # that is itself a symlink (/bin) stays one.
+    paths = set()
     for line in out.splitlines():
-        if line.startswith("/") and line != "/." and (
+        if not line.startswith("/") or line == "/." or not (
                 os.path.lexists(line)):
-            paths.append(line)
+            continue
+        parent = os.path.realpath(os.path.dirname(line))
+        path = os.path.join(parent, os.path.basename(line))
+        while parent != "/":
+            paths.add(parent)
+            parent = os.path.dirname(parent)
+        paths.add(path)
     return paths
 
 
