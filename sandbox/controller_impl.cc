@@ -74,9 +74,11 @@ std::unique_ptr<PodNetns> NetnsOr(sys::Sys& sys, const std::string& state_dir,
 }
 
 PauseTask::Options TaskOptions(const ControllerOptions& options,
-                               oci::OciRuntimeMaker make_runtime) {
+                               oci::OciRuntimeMaker make_runtime,
+                               absl::Duration kill_wait) {
   PauseTask::Options o;
   o.rootfs = absl::StrCat(options.state_dir, "/rootfs");
+  o.kill_wait = kill_wait;
   o.make_runtime = std::move(make_runtime);
   return o;
 }
@@ -95,7 +97,8 @@ ControllerImpl::ControllerImpl(sys::Sys& sys, ControllerOptions options,
            absl::StrCat(options_.root_dir, "/cni"), options_.cni_timeout),
       names_(options_.max_sandboxes),
       reaper_(sys),
-      tasks_(sys, &reaper_, TaskOptions(options_, make_runtime_),
+      tasks_(sys, &reaper_,
+             TaskOptions(options_, make_runtime_, seams.kill_wait),
              [this](const oci::ProcessExit& exit) { OnPauseExit(exit); }) {}
 
 ControllerImpl::~ControllerImpl() = default;

@@ -50,16 +50,21 @@ namespace podsandbox::sandbox {
 // keeps returning the error until then, so kubelet retries.
 inline constexpr int kMaxFailedCniDeletes = 3;
 
+// What tests without root replace (controller_test.cc); the defaults
+// are the host's.
+struct ControllerSeams {
+  // Null: HostPodNetns under <state>/ns.
+  std::unique_ptr<PodNetns> netns;
+  // Empty: oci::MakeOciRuntime on `sys`.
+  oci::OciRuntimeMaker make_runtime;
+  // How long Stop waits for the pause after SIGKILL
+  // (PauseTask::Options::kill_wait).
+  absl::Duration kill_wait = absl::Seconds(10);
+};
+
 class ControllerImpl : public Controller {
  public:
-  // What tests without root replace (controller_test.cc); the defaults
-  // are the host's.
-  struct Seams {
-    // Null: HostPodNetns under <state>/ns.
-    std::unique_ptr<PodNetns> netns;
-    // Empty: oci::MakeOciRuntime on `sys`.
-    oci::OciRuntimeMaker make_runtime;
-  };
+  using Seams = ControllerSeams;
 
   ControllerImpl(sys::Sys& sys, ControllerOptions options,
                  oci::HandlerRegistry handlers, Seams seams = {});

@@ -189,19 +189,13 @@ class ControllerTest : public sys::LeakCheckedTest {
     return absl::OkStatus();
   }
 
-  // What Controller::Create does (with its default handler), but with
-  // `hook` set before Init, so that recovery's crash points reach it too.
+  // What Controller::Create does, but with `hook` set before Init, so
+  // that recovery's crash points reach it too.
   absl::StatusOr<std::unique_ptr<ControllerImpl>> CreateWithCrashPointHook(
       sys::Sys& sys, absl::AnyInvocable<void(absl::string_view)> hook) {
-    oci::RuntimeHandler runc;
-    runc.name = "runc";
-    runc.type = oci::RuntimeType::kRunc;
-    runc.path = "/usr/sbin/runc";
-    runc.root = state_ + "/runtime/runc";
     ControllerOptions options = Options();
-    ASSIGN_OR_RETURN(
-        oci::HandlerRegistry handlers,
-        oci::HandlerRegistry::Create({runc}, options.default_runtime));
+    ASSIGN_OR_RETURN(oci::HandlerRegistry handlers,
+                     CompleteControllerOptions(options));
     auto c = std::make_unique<ControllerImpl>(sys, std::move(options),
                                               std::move(handlers));
     c->SetCrashPointHookForTesting(std::move(hook));

@@ -87,6 +87,9 @@ class ControllerLogicTest : public ::testing::Test {
     ControllerImpl::Seams seams;
     seams.netns = std::make_unique<testing::FakePodNetns>(pins_);
     seams.make_runtime = runtime_.Factory();
+    // The fake's containers die at SIGKILL at once; a kill the test fails
+    // need not be waited for long.
+    seams.kill_wait = absl::Milliseconds(200);
     auto c = std::make_unique<ControllerImpl>(
         real_, std::move(o), std::move(handlers), std::move(seams));
     c->SetCrashPointHookForTesting(
