@@ -325,6 +325,43 @@ TEST_F(HarnessTest, EveryCheckPassesAgainstPodsandboxd) {
   EXPECT_TRUE(ListPods().empty());
 }
 
+// The same daemon with the builtin runtime (oci/builtin_runtime.h) as its
+// default handler: the pause it starts itself passes every check runc's
+// does.
+class BuiltinHarnessTest : public cri::PodsandboxdTestBase {
+ protected:
+  static Options BuiltinOptions() {
+    Options options = FixtureOptions();
+    options.builtin_handler = true;
+    options.extra_daemon_args = {"--default-runtime", "builtin"};
+    return options;
+  }
+  BuiltinHarnessTest() : PodsandboxdTestBase(BuiltinOptions()) {}
+
+  void SetUp() override {
+    PodsandboxdTestBase::SetUp();
+    options_.teardown_timeout = absl::Seconds(2);
+    ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  }
+
+  HarnessOptions options_;
+};
+
+TEST_F(BuiltinHarnessTest, EveryCheckPassesOnBuiltin) {
+  CriClient client(endpoint(), absl::Minutes(2));
+  absl::StatusOr<std::vector<Check>> checks = SelectChecks("");
+  ASSERT_TRUE(checks.ok()) << checks.status();
+  std::vector<CheckResult> results = RunChecks(*checks, client, options_);
+  ASSERT_EQ(results.size(), AllChecks().size());
+  for (const CheckResult& r : results) {
+    fprintf(stderr, "%s\n", FormatLine(r, 28).c_str());
+    EXPECT_EQ(r.verdict.outcome, Outcome::kPass)
+        << r.name << ": " << OutcomeName(r.verdict.outcome) << " "
+        << r.verdict.detail;
+  }
+  EXPECT_TRUE(ListPods().empty());
+}
+
 TEST_F(HarnessTest, UsernsChecksFailAgainstARuntimeThatIgnoresUserns) {
   const std::map<std::string, Verdict> verdicts =
       Run(StartStub(Breakage::kIgnoreUserns), "");

@@ -603,6 +603,35 @@ absl::StatusOr<MountStep> MountFromOci(const json& m, size_t i,
   return step;
 }
 
+absl::StatusOr<std::vector<userns::IdMapping>> MappingListFromOci(
+    const json& list, absl::string_view field) {
+  if (!list.is_array() || list.empty()) {
+    return Invalid(field, "a new user namespace needs its maps");
+  }
+  std::vector<userns::IdMapping> out;
+  for (const json& m : list) {
+    if (!m.is_object() || !m.contains("containerID") || !m.contains("hostID") ||
+        !m.contains("size") || !m["containerID"].is_number_unsigned() ||
+        !m["hostID"].is_number_unsigned() || !m["size"].is_number_unsigned()) {
+      return Invalid(field, "entries need containerID, hostID and size");
+    }
+    out.push_back({m["containerID"].get<uint32_t>(),
+                   m["hostID"].get<uint32_t>(), m["size"].get<uint32_t>()});
+  }
+  return out;
+}
+
+absl::StatusOr<userns::IdMappings> MappingsFromOci(const json& linux) {
+  userns::IdMappings maps;
+  ASSIGN_OR_RETURN(maps.uids,
+                   MappingListFromOci(linux.value("uidMappings", json()),
+                                      "linux.uidMappings"));
+  ASSIGN_OR_RETURN(maps.gids,
+                   MappingListFromOci(linux.value("gidMappings", json()),
+                                      "linux.gidMappings"));
+  return maps;
+}
+
 }  // namespace
 
 absl::StatusOr<LaunchPlan> PlanFromOciSpec(const json& config) {
@@ -671,10 +700,11 @@ absl::StatusOr<LaunchPlan> PlanFromOciSpec(const json& config) {
       plan.unshare_flags |= CLONE_NEWUTS;
     } else if (type == "mount") {
       mount_ns = true;
+    } else if (type == "user" && path.empty()) {
+      ASSIGN_OR_RETURN(plan.new_userns, MappingsFromOci(linux));
     } else if (type == "network" || type == "user") {
-      // A new one of either would need a second round trip with the
-      // children (maps written from outside, CNI): the controller pins
-      // both before the task step, so a path is all the builtin takes.
+      // A new netns would have no network (CNI configures the pinned one):
+      // the controller pins it before the task step.
       if (!CleanAbsolute(path)) {
         return Invalid(
             field + ".path",

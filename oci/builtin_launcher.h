@@ -43,6 +43,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,7 @@
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "sys/sys.h"
+#include "userns/id_mapping.h"
 
 namespace podsandbox::oci {
 
@@ -88,6 +90,11 @@ struct LaunchPlan {
   // Pins to join; empty: stay in the host's.
   std::string userns;
   std::string netns;
+  // A user namespace the config asks for without a path (a host-network
+  // pod with a user namespace: the controller pins none): its maps. The
+  // caller makes it (oci/builtin_runtime.h) and sets `userns` to it;
+  // Launch only ever joins.
+  std::optional<userns::IdMappings> new_userns;
   // CLONE_NEWNS always; CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID as asked.
   int unshare_flags = 0;
   // Set in the new UTS namespace; empty leaves it.
@@ -108,8 +115,8 @@ struct LaunchPlan {
 // The plan for config.json `config`, as oci/spec.h writes it.
 // InvalidArgument naming the field for what the builtin does not do (any
 // capability, a namespace path other than network and user, a user
-// namespace without a path, a network namespace without one, a mount
-// option it does not know); nothing happens before.
+// namespace with neither a path nor maps, a network namespace without a
+// path, a mount option it does not know); nothing happens before.
 absl::StatusOr<LaunchPlan> PlanFromOciSpec(const nlohmann::json& config);
 
 // Where the pause's cgroup is, as open file descriptors (owned by the

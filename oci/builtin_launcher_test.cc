@@ -102,14 +102,34 @@ TEST(PlanFromOciSpecTest, RefusesCapabilities) {
                        HasSubstr("process.capabilities.bounding")));
 }
 
-TEST(PlanFromOciSpecTest, RefusesANewUserNamespace) {
+TEST(PlanFromOciSpecTest, HostNetworkUsernsAsksForANewOneWithItsMaps) {
+  TaskSpec spec = UsernsSpec();
+  spec.netns_path.clear();
+  spec.userns_path.clear();
+  absl::StatusOr<LaunchPlan> plan = PlanFromOciSpec(Config(spec));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_THAT(plan->userns, IsEmpty());
+  ASSERT_TRUE(plan->new_userns.has_value());
+  EXPECT_EQ(*plan->new_userns, *spec.id_mappings);
+  // /sys is the host's, bound recursively read-only.
+  bool sys_rro = false;
+  for (const MountStep& m : plan->mounts) {
+    if (m.target == "/run/rootfs/sys") {
+      sys_rro = (m.flags & MS_BIND) != 0 && m.recursive_readonly;
+    }
+  }
+  EXPECT_TRUE(sys_rro);
+}
+
+TEST(PlanFromOciSpecTest, RefusesANewUserNamespaceWithoutMaps) {
   nlohmann::json config = Config(UsernsSpec());
   for (nlohmann::json& ns : config["linux"]["namespaces"]) {
     if (ns["type"] == "user") ns.erase("path");
   }
+  config["linux"].erase("uidMappings");
   EXPECT_THAT(PlanFromOciSpec(config).status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("linux.namespaces[user].path")));
+                       HasSubstr("linux.uidMappings")));
 }
 
 TEST(PlanFromOciSpecTest, RefusesUnknownBindOptions) {

@@ -2,15 +2,19 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/memory/memory.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -22,8 +26,10 @@
 #include "sys/cgroup_layout.h"
 #include "sys/file.h"
 #include "sys/proc.h"
+#include "sys/raw_syscall.h"
 #include "sys/status.h"
 #include "sys/unique_fd.h"
+#include "userns/proc_maps.h"
 
 namespace podsandbox::oci {
 namespace {
@@ -32,6 +38,8 @@ using nlohmann::json;
 
 // How often Delete looks again at a cgroup whose processes are exiting.
 constexpr absl::Duration kCgroupPollInterval = absl::Milliseconds(5);
+// The user namespace holder's stack: it makes three syscalls.
+constexpr size_t kHolderStackSize = 16 * 1024;
 
 struct BuiltinState {
   pid_t pid = 0;  // 0 until the pause runs
@@ -203,6 +211,80 @@ absl::StatusOr<sys::UniqueFd> OpenPause(sys::Sys& sys,
   return fd;
 }
 
+// A child cloned into a new user namespace (CLONE_NEWUSER in clone(2): the
+// daemon is multithreaded, and unshare would be refused), which holds it
+// while we write its maps and until the pause has joined it. Created by
+// host root, as runc's is. Like netns/'s helper it shares our memory and
+// makes raw syscalls only; it blocks until the hold pipe closes.
+class UsernsHolder {
+ public:
+  static absl::StatusOr<std::unique_ptr<UsernsHolder>> Start(
+      sys::Sys& sys, const userns::IdMappings& maps) {
+    int fds[2];
+    if (sys::SysResult r = sys.Pipe2(fds, O_CLOEXEC); !r.ok()) {
+      return sys::ErrnoError(r.err, "pipe2");
+    }
+    sys::UniqueFd hold_read(fds[0]), hold_write(fds[1]);
+    auto stack = std::make_unique<char[]>(kHolderStackSize);
+    int pidfd = -1;
+    sys::SysResult cloned = sys.Clone(
+        Hold, stack.get() + kHolderStackSize,
+        CLONE_NEWUSER | CLONE_VM | CLONE_PIDFD | SIGCHLD,
+        reinterpret_cast<void*>(static_cast<intptr_t>(hold_read.get())),
+        &pidfd);
+    if (!cloned.ok()) {
+      return sys::ErrnoError(cloned.err, "clone user namespace holder");
+    }
+    auto holder = absl::WrapUnique(new UsernsHolder(
+        sys, std::move(stack), static_cast<pid_t>(cloned.value),
+        sys::UniqueFd(pidfd), std::move(hold_write)));
+    RETURN_IF_ERROR(userns::WriteProcessMaps(sys, holder->pid_, maps));
+    return holder;
+  }
+
+  ~UsernsHolder() {
+    hold_.reset();
+    (void)sys_.PidfdSendSignal(pidfd_.get(), SIGKILL);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      siginfo_t info;
+      if (sys_.Waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED)
+              .ok()) {
+        return;
+      }
+    }
+    // Still unreaped: its stack must outlive it.
+    (void)stack_.release();
+  }
+
+  std::string path() const { return absl::StrCat("/proc/", pid_, "/ns/user"); }
+
+ private:
+  UsernsHolder(sys::Sys& sys, std::unique_ptr<char[]> stack, pid_t pid,
+               sys::UniqueFd pidfd, sys::UniqueFd hold)
+      : sys_(sys),
+        stack_(std::move(stack)),
+        pid_(pid),
+        pidfd_(std::move(pidfd)),
+        hold_(std::move(hold)) {}
+
+  // It got a copy of our fd table: keeps only the read end, so our close
+  // of the write end (or our death) reaches it as EOF.
+  static int Hold(void* arg) {
+    const long fd = reinterpret_cast<intptr_t>(arg);
+    if (fd > 0) (void)sys::RawSyscall3(SYS_close_range, 0, fd - 1, 0);
+    (void)sys::RawSyscall3(SYS_close_range, fd + 1, ~0U, 0);
+    char byte;
+    (void)sys::RawSyscall3(SYS_read, fd, reinterpret_cast<long>(&byte), 1);
+    return 0;
+  }
+
+  sys::Sys& sys_;
+  std::unique_ptr<char[]> stack_;
+  pid_t pid_;
+  sys::UniqueFd pidfd_;
+  sys::UniqueFd hold_;
+};
+
 }  // namespace
 
 BuiltinRuntime::BuiltinRuntime(sys::Sys& sys, const RuntimeHandler& handler)
@@ -212,25 +294,8 @@ std::string BuiltinRuntime::StatePath(absl::string_view id) const {
   return absl::StrCat(handler_.root, "/", id, ".json");
 }
 
-absl::Status BuiltinRuntime::CheckCanRun(const PodNeeds& pod) {
-  RETURN_IF_ERROR(CheckHandlerSupports(handler_, pod));
-  if (pod.user_namespace && !pod.own_netns) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "runtime handler \"", handler_.name,
-        "\" (builtin) joins only a pinned user namespace; a user namespace "
-        "with the host's network needs a runc or crun handler"));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status BuiltinRuntime::CheckSupported(const TaskSpec& spec) {
-  RETURN_IF_ERROR(CheckCanRun(PodNeedsOf(spec)));
-  if (spec.id_mappings.has_value() && spec.userns_path.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("runtime handler \"", handler_.name,
-                     "\" (builtin) joins only a pinned user namespace"));
-  }
-  return absl::OkStatus();
+  return CheckHandlerSupports(handler_, spec);
 }
 
 absl::Status BuiltinRuntime::Create(const CreateRequest& request) {
@@ -310,8 +375,15 @@ absl::Status BuiltinRuntime::Create(const CreateRequest& request) {
     }
   }
 
+  std::unique_ptr<UsernsHolder> new_userns;
+  if (plan.new_userns.has_value()) {
+    ASSIGN_OR_RETURN(new_userns, UsernsHolder::Start(sys_, *plan.new_userns));
+    plan.userns = new_userns->path();
+  }
   ASSIGN_OR_RETURN(pid_t pid,
                    Launch(sys_, plan, launch, deadline - absl::Now()));
+  // The pause holds the namespace from here on.
+  new_userns.reset();
   absl::Cleanup kill_pause = [&] {
     // Our unreaped child: its pid cannot name anything else yet.
     (void)sys_.Kill(pid, SIGKILL);

@@ -4,7 +4,10 @@
 // List and restart recovery use it unchanged.
 //
 // What each command does:
-//  - Create reads the bundle's config.json (the same one runc gets), makes
+//  - Create reads the bundle's config.json (the same one runc gets); for a
+//    user namespace without a path (host network: the controller pins
+//    none) it makes one as runc does, by a helper child cloned into it
+//    whose maps we write, which holds it until the pause has joined; makes
 //    the sandbox's cgroup <hierarchy><cgroupsPath> in every hierarchy of
 //    the host's layout (sys/cgroup_layout.h; v1 cpuset levels get their
 //    parent's cpus and mems, v1 devices denies everything, as runc's
@@ -48,10 +51,6 @@ class BuiltinRuntime : public OciRuntime {
 
   // oci::OciRuntime
   const RuntimeHandler& handler() const override { return handler_; }
-  // FailedPrecondition for a user namespace with the host's network: the
-  // controller pins a user namespace only beside a pod netns, and the
-  // builtin only joins pinned namespaces.
-  absl::Status CheckCanRun(const PodNeeds& pod) override;
   absl::Status CheckSupported(const TaskSpec& spec) override;
   // Atomic: on failure no cgroup directory, state file or process is left.
   // AlreadyExists when `id` has state.

@@ -265,6 +265,8 @@ class BuiltinPauseTest : public sys::LeakCheckedTest {
 
   std::string Bundle(const std::string& id) { return bundles_.Sub(id); }
 
+  void FaultLoop(const std::string& name, const oci::TaskSpec& spec);
+
   std::vector<oci::ProcessExit> Exits(size_t n, absl::Duration timeout) {
     absl::MutexLock lock(&mu_);
     auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -403,14 +405,34 @@ TEST_F(BuiltinPauseTest, HostNetworkPodRunsInTheHostNetns) {
             NsId("/proc/self/ns/pid"));
 }
 
-TEST_F(BuiltinPauseTest, UserNamespaceWithHostNetworkIsRefusedUpFront) {
+// A user namespace with the host's network: none is pinned, so the
+// builtin makes one with the pod's maps, as runc does, and binds the
+// host's /sys read-only (the pod's root may not mount a sysfs for the
+// host's netns).
+TEST_F(BuiltinPauseTest, HostNetworkUsernsPodGetsItsOwnMappedUserns) {
   std::string id = IdFor("hostnet-userns");
   oci::TaskSpec spec = Spec(id);
   spec.id_mappings = kMappings;
-  EXPECT_THAT(
-      task_.Start(spec, builtin_, Bundle(id)),
-      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("builtin")));
-  EXPECT_FALSE(Exists(Bundle(id)));
+  ASSERT_OK_AND_ASSIGN(PauseProcess pause,
+                       task_.Start(spec, builtin_, Bundle(id)));
+  absl::Cleanup remove = [&] {
+    EXPECT_OK(task_.Delete(builtin_, id, Bundle(id)));
+  };
+  EXPECT_THAT(userns::ReadProcessMaps(pause.pid), IsOkAndHolds(kMappings));
+  const std::string proc = absl::StrCat("/proc/", pause.pid);
+  EXPECT_EQ(NsId(proc + "/ns/net"), NsId("/proc/self/ns/net"));
+  EXPECT_NE(NsId(proc + "/ns/user"), NsId("/proc/self/ns/user"));
+  EXPECT_EQ(OwnerId(proc + "/ns/mnt"), NsId(proc + "/ns/user"));
+  bool sys_ro = false;
+  for (absl::string_view line :
+       absl::StrSplit(Read(proc + "/mountinfo"), '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
+    if (f.size() > 5 && f[4] == "/sys") {
+      sys_ro =
+          absl::StartsWith(f[5], "ro,") && absl::StrContains(line, "sysfs");
+    }
+  }
+  EXPECT_TRUE(sys_ro) << Read(proc + "/mountinfo");
 }
 
 TEST_F(BuiltinPauseTest, KilledFromOutsideIsReported) {
@@ -462,14 +484,11 @@ TEST_F(BuiltinPauseTest, ChildFailureNamesTheStepAndLeavesNothing) {
   ExpectCgroupsGone(id);
 }
 
-// Every syscall the parent side makes on a successful start, failed in
-// turn: the error comes back with that errno and nothing is left.
-TEST_F(BuiltinPauseTest, EachInjectedFaultIsRolledBack) {
-  std::string id = IdFor("faults");
-  ASSERT_OK_AND_ASSIGN(netns::PinnedNamespaces ns,
-                       factory_.Create(id, &kMappings));
-  absl::Cleanup unpin = [&] { EXPECT_OK(factory_.Remove(id)); };
-  const oci::TaskSpec spec = UsernsSpec(id, ns);
+// Every syscall the parent side makes on a successful start of `spec`,
+// failed in turn: the error comes back with that errno and nothing is left.
+void BuiltinPauseTest::FaultLoop(const std::string& name,
+                                 const oci::TaskSpec& spec) {
+  const std::string& id = spec.sandbox_id;
   // A first start makes the cgroup parents (and writes their cpuset
   // files), which the probe below and the faulted runs then find: every
   // run makes the same calls.
@@ -532,7 +551,23 @@ TEST_F(BuiltinPauseTest, EachInjectedFaultIsRolledBack) {
       }
     }
   }
-  RecordProperty("faults_injected", injected);
+  RecordProperty(absl::StrCat("faults_injected_", name), injected);
+}
+
+TEST_F(BuiltinPauseTest, EachInjectedFaultIsRolledBack) {
+  std::string id = IdFor("faults");
+  ASSERT_OK_AND_ASSIGN(netns::PinnedNamespaces ns,
+                       factory_.Create(id, &kMappings));
+  absl::Cleanup unpin = [&] { EXPECT_OK(factory_.Remove(id)); };
+  FaultLoop("pod_netns", UsernsSpec(id, ns));
+}
+
+// The same with the user namespace the builtin makes itself (host
+// network): its holder child and map writes are on the path too.
+TEST_F(BuiltinPauseTest, EachInjectedFaultIsRolledBackForAHostNetworkUserns) {
+  oci::TaskSpec spec = Spec(IdFor("faults-hostnet"));
+  spec.id_mappings = kMappings;
+  FaultLoop("host_network", spec);
 }
 
 }  // namespace

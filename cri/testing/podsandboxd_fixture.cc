@@ -180,7 +180,13 @@ bin_dirs = ["/usr/lib/cni", "/opt/cni/bin"]
 name = "runc"
 type = "runc"
 path = "/usr/sbin/runc"
-)"));
+)",
+                                 options_.builtin_handler ? R"(
+[[runtime_handlers]]
+name = "builtin"
+type = "builtin"
+)"
+                                                          : ""));
 }
 
 void PodsandboxdTestBase::TearDown() {

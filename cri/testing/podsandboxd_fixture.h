@@ -72,6 +72,9 @@ class PodsandboxdTestBase : public sys::LeakCheckedTest {
     // host. The runtimes it spawns see the same. Its mounts (pin
     // directories) are then out of the test's sight; they go with it.
     bool cgroup_v2_only = false;
+    // Also configures a handler "builtin" of type builtin (select it with
+    // extra_daemon_args {"--default-runtime", "builtin"}).
+    bool builtin_handler = false;
   };
 
  protected:
