@@ -3,12 +3,14 @@
 // FindLeftovers, one line per record, CNI result, bundle, pin, pod files,
 // runtime state and IPAM lease; and once the pod is removed, nothing is.
 // And the daemon on a pure cgroup v2 layout (Options::cgroup_v2_only): a
-// user-namespaced pod runs with its cgroup in the unified hierarchy alone.
+// user-namespaced pod runs with its cgroup in the unified hierarchy alone,
+// on runc and on the builtin runtime.
 // Needs root.
 #include <signal.h>
 #include <unistd.h>
 
 #include <string>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -117,10 +119,34 @@ PodsandboxdTestBase::Options CgroupV2Options() {
 
 class PodsandboxdOnCgroupV2Test : public PodsandboxdTestBase {
  protected:
-  PodsandboxdOnCgroupV2Test() : PodsandboxdTestBase(CgroupV2Options()) {}
+  explicit PodsandboxdOnCgroupV2Test(Options options = CgroupV2Options())
+      : PodsandboxdTestBase(std::move(options)) {}
+
+  void UsernsPodRunsWithItsCgroupInTheUnifiedTree();
+};
+
+// The same with the builtin runtime as the default handler: the daemon
+// places the pause itself (CLONE_INTO_CGROUP on the one hierarchy).
+class BuiltinOnCgroupV2Test : public PodsandboxdOnCgroupV2Test {
+ protected:
+  static Options BuiltinOptions() {
+    Options options = CgroupV2Options();
+    options.builtin_handler = true;
+    options.extra_daemon_args = {"--default-runtime", "builtin"};
+    return options;
+  }
+  BuiltinOnCgroupV2Test() : PodsandboxdOnCgroupV2Test(BuiltinOptions()) {}
 };
 
 TEST_F(PodsandboxdOnCgroupV2Test, UsernsPodRunsWithItsCgroupInTheUnifiedTree) {
+  UsernsPodRunsWithItsCgroupInTheUnifiedTree();
+}
+
+TEST_F(BuiltinOnCgroupV2Test, UsernsPodRunsWithItsCgroupInTheUnifiedTree) {
+  UsernsPodRunsWithItsCgroupInTheUnifiedTree();
+}
+
+void PodsandboxdOnCgroupV2Test::UsernsPodRunsWithItsCgroupInTheUnifiedTree() {
   ASSERT_OK_AND_ASSIGN(sys::CgroupLayout layout, sys::DetectCgroupLayout());
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   v1::RunPodSandboxResponse response;
