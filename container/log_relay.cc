@@ -114,6 +114,12 @@ absl::Status LogRelay::Start() {
 }
 
 absl::StatusOr<sys::UniqueFd> LogRelay::OpenLog(const std::string& path) {
+  // The kubelet makes <pod log dir>/<container>/ itself, but other clients
+  // (crictl, critest) may not; the parent is the daemon's own (root's), on
+  // the host, so making it hides nothing from anyone.
+  if (size_t slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
+    RETURN_IF_ERROR(sys::MakeDirs(sys_, path.substr(0, slash), 0755));
+  }
   return sys::OpenFile(sys_, path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW,
                        0640);
 }

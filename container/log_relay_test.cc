@@ -158,16 +158,30 @@ TEST_F(LogRelayTest, MissingFifoIsNotFoundAndNothingKept) {
   ASSERT_THAT(relay.Add("c1", Streams()), IsOk());
 }
 
+TEST_F(LogRelayTest, MissingLogDirIsMade) {
+  LogRelay relay(sys_);
+  ASSERT_THAT(relay.Start(), IsOk());
+  LogStreams streams = Streams();
+  streams.log_path = tmp_.Sub("c1/0.log");
+  ASSERT_THAT(relay.Add("c1", streams), IsOk());
+  ASSERT_OK_AND_ASSIGN(sys::UniqueFd out, OpenContainerEnd(sys_, out_fifo_));
+  Write(out.get(), "kept\n");
+  EXPECT_THAT(WaitForLines(streams.log_path, 1), ElementsAre("stdout F kept"));
+}
+
 TEST_F(LogRelayTest, UnopenableLogDropsOutputUntilReopenSucceeds) {
   LogRelay relay(sys_);
   ASSERT_THAT(relay.Start(), IsOk());
   LogStreams streams = Streams();
-  streams.log_path = tmp_.Sub("dir/0.log");  // dir missing
+  // A file where the log's directory should be: no log can be opened.
+  ASSERT_THAT(sys::WriteFileAtomically(sys_, tmp_.Sub("dir"), "", 0644, false),
+              IsOk());
+  streams.log_path = tmp_.Sub("dir/0.log");
   ASSERT_THAT(relay.Add("c1", streams), IsOk());
   ASSERT_OK_AND_ASSIGN(sys::UniqueFd out, OpenContainerEnd(sys_, out_fifo_));
   Write(out.get(), "dropped\n");
   relay.Flush("c1");
-  ASSERT_EQ(::mkdir(tmp_.Sub("dir").c_str(), 0755), 0);
+  ASSERT_EQ(::unlink(tmp_.Sub("dir").c_str()), 0);
   ASSERT_THAT(relay.Reopen("c1"), IsOk());
   Write(out.get(), "kept\n");
   EXPECT_THAT(WaitForLines(streams.log_path, 1), ElementsAre("stdout F kept"));

@@ -37,6 +37,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "container/manager.h"
+#include "container/spec.h"
+#include "container/spec_builder.h"
 #include "cri/daemon_config.h"
 #include "cri/daemon_flags.h"
 #include "cri/image_service.h"
@@ -190,6 +193,7 @@ RuntimeServiceOptions ServiceOptions(const DaemonConfig& config) {
   options.max_concurrent_run_pod_sandbox =
       config.max_concurrent_run_pod_sandbox;
   options.stop_remove_workers = kStopRemoveWorkers;
+  options.state_dir = config.controller.state_dir;
   return options;
 }
 
@@ -245,6 +249,8 @@ struct Daemon {
   std::unique_ptr<image::Store> store;
   std::unique_ptr<image::Images> images;
   std::unique_ptr<image::Puller> puller;
+  std::unique_ptr<oci::HandlerRegistry> handlers;
+  std::unique_ptr<container::Manager> containers;
   std::unique_ptr<RuntimeService> runtime_service;
   std::unique_ptr<ImageService> image_service;
   std::unique_ptr<grpc::Server> server;
@@ -267,12 +273,35 @@ absl::Status OpenImageStore(Daemon& d) {
       d.sys, absl::StrCat(d.config.controller.root_dir, "/images"));
   RETURN_IF_ERROR(d.store->Init());
   d.images = std::make_unique<image::Images>(*d.store);
-  // TODO(K): issue 16: the container layer calls d.images->SetInUse with
-  // "some container's image_ref is this id", so RemoveImage refuses then.
   ASSIGN_OR_RETURN(image::RegistryHosts hosts,
                    image::RegistryHosts::Create(d.config.registries));
   d.puller = std::make_unique<image::Puller>(d.sys, *d.store, std::move(hosts),
                                              d.config.pull);
+  return absl::OkStatus();
+}
+
+// The pod's containers: records and writable layers under
+// <root>/containers, bundles, rootfs mounts and FIFOs under
+// <state>/containers. Init re-attaches running containers and relays what
+// they wrote while we were down. RemoveImage refuses an image a container
+// uses.
+absl::Status StartContainers(Daemon& d) {
+  sandbox::ControllerOptions options = d.config.controller;
+  ASSIGN_OR_RETURN(oci::HandlerRegistry handlers,
+                   sandbox::CompleteControllerOptions(options));
+  d.handlers = std::make_unique<oci::HandlerRegistry>(std::move(handlers));
+  container::ManagerOptions manager;
+  manager.root_dir = absl::StrCat(options.root_dir, "/containers");
+  manager.state_dir = absl::StrCat(options.state_dir, "/containers");
+  d.containers = std::make_unique<container::Manager>(
+      d.sys, manager, *d.handlers, *d.store, *d.images,
+      container::MakeSpecBuilder(d.sys, container::ProbeHostFeatures()),
+      d.controller->reaper());
+  RETURN_IF_ERROR(d.containers->Init());
+  container::Manager* containers = d.containers.get();
+  d.images->SetInUse([containers](const image::Digest& id) {
+    return containers->ImageInUse(id.String());
+  });
   return absl::OkStatus();
 }
 
@@ -283,8 +312,8 @@ absl::Status Serve(Daemon& d) {
   const std::string& socket_path = d.config.listen;
   RETURN_IF_ERROR(MakeParentDir(socket_path));
   RETURN_IF_ERROR(ClearStaleSocket(socket_path));
-  d.runtime_service =
-      std::make_unique<RuntimeService>(*d.controller, ServiceOptions(d.config));
+  d.runtime_service = std::make_unique<RuntimeService>(
+      *d.controller, ServiceOptions(d.config), d.containers.get());
   d.image_service = std::make_unique<ImageService>(*d.images, *d.puller);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat("unix://", socket_path),
@@ -355,7 +384,8 @@ int Run(int argc, char** argv) {
   };
   for (const Step& step :
        {Step{"start controller", StartController},
-        Step{"open image store", OpenImageStore}, Step{"serve", Serve}}) {
+        Step{"open image store", OpenImageStore},
+        Step{"start containers", StartContainers}, Step{"serve", Serve}}) {
     if (absl::Status s = step.run(daemon); !s.ok()) {
       fprintf(stderr, "podsandboxd: %s: %s\n", step.name, s.ToString().c_str());
       return 1;

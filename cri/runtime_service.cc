@@ -2,10 +2,13 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
@@ -15,10 +18,14 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "container/manager.h"
 #include "cri/api.pb.h"
+#include "cri/container_convert.h"
 #include "cri/convert.h"
 #include "cri/grpc_status.h"
+#include "cri/pod_context.h"
 #include "cri/rpc_log.h"
+#include "nlohmann/json.hpp"
 #include "sandbox/controller.h"
 #include "sys/log.h"
 
@@ -81,12 +88,171 @@ class UnimplementedWriter
   void OnDone() override { delete this; }
 };
 
+// Runs `fn` with the full id of sandbox `id` (a unique prefix resolves as
+// the controller resolves it), when there is a container manager.
+absl::Status ForPodContainers(
+    sandbox::Controller& controller, container::Manager* containers,
+    absl::string_view id,
+    absl::FunctionRef<absl::Status(const std::string&)> fn) {
+  if (containers == nullptr) return absl::OkStatus();
+  absl::StatusOr<sandbox::SandboxStatus> status =
+      controller.PodSandboxStatus(id, /*verbose=*/false);
+  return fn(status.ok() ? status->id : std::string(id));
+}
+
+absl::Status RequireContainerId(absl::string_view id) {
+  if (id.empty()) {
+    return absl::InvalidArgumentError("container_id: must not be empty");
+  }
+  return absl::OkStatus();
+}
+
+int64_t Nanos(absl::Time t) {
+  return t == absl::InfinitePast() ? 0 : absl::ToUnixNanos(t);
+}
+
+void ToCri(const container::Resources& r, v1::LinuxContainerResources* out) {
+  out->set_cpu_period(r.cpu_period);
+  out->set_cpu_quota(r.cpu_quota);
+  out->set_cpu_shares(r.cpu_shares);
+  out->set_memory_limit_in_bytes(r.memory_limit_in_bytes);
+  out->set_memory_swap_limit_in_bytes(r.memory_swap_limit_in_bytes);
+  out->set_oom_score_adj(r.oom_score_adj);
+  out->set_cpuset_cpus(r.cpuset_cpus);
+  out->set_cpuset_mems(r.cpuset_mems);
+}
+
+v1::ContainerState ToCri(container::State state) {
+  switch (state) {
+    case container::State::kCreated:
+      return v1::CONTAINER_CREATED;
+    case container::State::kRunning:
+      return v1::CONTAINER_RUNNING;
+    case container::State::kExited:
+      return v1::CONTAINER_EXITED;
+    default:
+      return v1::CONTAINER_UNKNOWN;
+  }
+}
+
+void ToCri(const container::ContainerRecord& r, v1::Container* out) {
+  out->set_id(r.id);
+  out->set_pod_sandbox_id(r.sandbox_id);
+  out->mutable_metadata()->set_name(r.metadata.name);
+  out->mutable_metadata()->set_attempt(r.metadata.attempt);
+  out->mutable_image()->set_image(r.image);
+  out->set_image_ref(r.image_ref);
+  out->set_image_id(r.image_id);
+  out->set_state(ToCri(r.state));
+  out->set_created_at(Nanos(r.created_at));
+  out->mutable_labels()->insert(r.labels.begin(), r.labels.end());
+  out->mutable_annotations()->insert(r.annotations.begin(),
+                                     r.annotations.end());
+}
+
+void ToCri(const container::ContainerRecord& r, v1::ContainerStatus* out) {
+  out->set_id(r.id);
+  out->mutable_metadata()->set_name(r.metadata.name);
+  out->mutable_metadata()->set_attempt(r.metadata.attempt);
+  out->set_state(ToCri(r.state));
+  out->set_created_at(Nanos(r.created_at));
+  out->set_started_at(Nanos(r.started_at));
+  out->set_finished_at(Nanos(r.finished_at));
+  out->set_exit_code(r.exit_code);
+  out->mutable_image()->set_image(r.image);
+  out->set_image_ref(r.image_ref);
+  out->set_image_id(r.image_id);
+  out->set_reason(r.reason);
+  out->set_message(r.message);
+  out->mutable_labels()->insert(r.labels.begin(), r.labels.end());
+  out->mutable_annotations()->insert(r.annotations.begin(),
+                                     r.annotations.end());
+  for (const container::Mount& m : r.mounts) {
+    v1::Mount* mount = out->add_mounts();
+    mount->set_container_path(m.container_path);
+    mount->set_host_path(m.host_path);
+    mount->set_readonly(m.readonly);
+    mount->set_recursive_read_only(m.recursive_read_only);
+    mount->set_propagation(static_cast<v1::MountPropagation>(m.propagation));
+  }
+  out->set_log_path(r.log_path);
+  ToCri(r.resources, out->mutable_resources()->mutable_linux());
+}
+
+void ToCri(const container::ContainerStats& s, v1::ContainerStats* out) {
+  const int64_t at = absl::ToUnixNanos(s.timestamp);
+  v1::ContainerAttributes* attributes = out->mutable_attributes();
+  attributes->set_id(s.id);
+  attributes->mutable_metadata()->set_name(s.metadata.name);
+  attributes->mutable_metadata()->set_attempt(s.metadata.attempt);
+  attributes->mutable_labels()->insert(s.labels.begin(), s.labels.end());
+  attributes->mutable_annotations()->insert(s.annotations.begin(),
+                                            s.annotations.end());
+  out->mutable_cpu()->set_timestamp(at);
+  out->mutable_cpu()->mutable_usage_core_nano_seconds()->set_value(
+      s.cpu_usage_core_nanos);
+  out->mutable_memory()->set_timestamp(at);
+  out->mutable_memory()->mutable_working_set_bytes()->set_value(
+      s.memory_working_set_bytes);
+  out->mutable_memory()->mutable_usage_bytes()->set_value(s.memory_usage_bytes);
+  v1::FilesystemUsage* fs = out->mutable_writable_layer();
+  fs->set_timestamp(at);
+  fs->mutable_fs_id()->set_mountpoint(s.writable_mountpoint);
+  fs->mutable_used_bytes()->set_value(s.writable_used_bytes);
+  fs->mutable_inodes_used()->set_value(s.writable_inodes_used);
+}
+
+// hugepage_limits and unified are not applied (see container::Resources).
+container::Resources FromCri(const v1::LinuxContainerResources& r) {
+  container::Resources out;
+  out.cpu_period = r.cpu_period();
+  out.cpu_quota = r.cpu_quota();
+  out.cpu_shares = r.cpu_shares();
+  out.memory_limit_in_bytes = r.memory_limit_in_bytes();
+  out.memory_swap_limit_in_bytes = r.memory_swap_limit_in_bytes();
+  out.oom_score_adj = r.oom_score_adj();
+  out.cpuset_cpus = r.cpuset_cpus();
+  out.cpuset_mems = r.cpuset_mems();
+  return out;
+}
+
+container::ListFilter FromCri(const v1::ContainerFilter& f) {
+  container::ListFilter out;
+  if (!f.id().empty()) out.id = f.id();
+  if (f.has_state()) {
+    switch (f.state().state()) {
+      case v1::CONTAINER_CREATED:
+        out.state = container::State::kCreated;
+        break;
+      case v1::CONTAINER_RUNNING:
+        out.state = container::State::kRunning;
+        break;
+      case v1::CONTAINER_EXITED:
+        out.state = container::State::kExited;
+        break;
+      default:
+        out.state = container::State::kUnknown;
+        break;
+    }
+  }
+  if (!f.pod_sandbox_id().empty()) out.sandbox_id = f.pod_sandbox_id();
+  out.label_selector.insert(f.label_selector().begin(),
+                            f.label_selector().end());
+  return out;
+}
+
+// What ExecSync's timeout 0 ("run forever") becomes: long enough for any
+// probe or hook, bounded so a wedged exec cannot hold a worker for good.
+constexpr absl::Duration kExecForever = absl::Hours(24);
+
 }  // namespace
 
 RuntimeService::RuntimeService(sandbox::Controller& controller,
-                               RuntimeServiceOptions options)
+                               RuntimeServiceOptions options,
+                               container::Manager* containers)
     : controller_(controller),
       options_(std::move(options)),
+      containers_(containers),
       readiness_(
           [&controller] {
             return Readiness::Conditions{controller.RuntimeReady(),
@@ -94,13 +260,15 @@ RuntimeService::RuntimeService(sandbox::Controller& controller,
           },
           options_.readiness_ttl),
       run_workers_(options_.max_concurrent_run_pod_sandbox),
-      stop_remove_workers_(options_.stop_remove_workers) {}
+      stop_remove_workers_(options_.stop_remove_workers),
+      container_workers_(options_.container_workers) {}
 
 RuntimeService::~RuntimeService() { Shutdown(); }
 
 void RuntimeService::Shutdown() {
   run_workers_.Shutdown();
   stop_remove_workers_.Shutdown();
+  container_workers_.Shutdown();
 }
 
 absl::Status RuntimeService::AdmitRun() {
@@ -137,9 +305,7 @@ grpc::ServerUnaryReactor* RuntimeService::Unimplemented(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Finish(reactor, method, "", absl::Now(),
          absl::UnimplementedError(
-             absl::StrCat(method,
-                          " is not implemented: podsandbox runs pod sandboxes "
-                          "only, not containers")));
+             absl::StrCat(method, " is not implemented by podsandboxd")));
   return reactor;
 }
 
@@ -248,8 +414,14 @@ grpc::ServerUnaryReactor* RuntimeService::StopPodSandbox(
     return reactor;
   }
   stop_remove_workers_.Post([this, reactor, start, id = std::move(id)] {
-    Finish(reactor, "StopPodSandbox", id, start,
-           controller_.StopPodSandbox(id));
+    // The pod's containers go first (killed: CRI's Stop of a sandbox
+    // forcibly stops them), while their namespaces still exist.
+    absl::Status s = ForPodContainers(
+        controller_, containers_, id, [this](const std::string& full_id) {
+          return containers_->StopPodContainers(full_id, absl::ZeroDuration());
+        });
+    if (s.ok()) s = controller_.StopPodSandbox(id);
+    Finish(reactor, "StopPodSandbox", id, start, s);
   });
   return reactor;
 }
@@ -266,8 +438,12 @@ grpc::ServerUnaryReactor* RuntimeService::RemovePodSandbox(
     return reactor;
   }
   stop_remove_workers_.Post([this, reactor, start, id = std::move(id)] {
-    Finish(reactor, "RemovePodSandbox", id, start,
-           controller_.RemovePodSandbox(id));
+    absl::Status s = ForPodContainers(
+        controller_, containers_, id, [this](const std::string& full_id) {
+          return containers_->RemovePodContainers(full_id);
+        });
+    if (s.ok()) s = controller_.RemovePodSandbox(id);
+    Finish(reactor, "RemovePodSandbox", id, start, s);
   });
   return reactor;
 }
@@ -350,6 +526,269 @@ grpc::ServerUnaryReactor* RuntimeService::UpdateRuntimeConfig(
   return reactor;
 }
 
+// Without a container manager (a test server), the container RPCs answer
+// UNIMPLEMENTED as before the container layer existed.
+#define PSB_REQUIRE_CONTAINERS(Method)      \
+  if (containers_ == nullptr) {             \
+    return Unimplemented(context, #Method); \
+  }
+
+grpc::ServerUnaryReactor* RuntimeService::CreateContainer(
+    grpc::CallbackServerContext* context,
+    const v1::CreateContainerRequest* request,
+    v1::CreateContainerResponse* response) {
+  PSB_REQUIRE_CONTAINERS(CreateContainer);
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::string pod = request->pod_sandbox_id();
+  if (absl::Status s = RequireId(pod); !s.ok()) {
+    Finish(reactor, "CreateContainer", pod, start, s);
+    return reactor;
+  }
+  if (!request->has_config()) {
+    Finish(reactor, "CreateContainer", pod, start,
+           absl::InvalidArgumentError("config: must be set"));
+    return reactor;
+  }
+  absl::StatusOr<container::ContainerConfig> config =
+      ContainerConfigFromCri(request->config());
+  if (!config.ok()) {
+    Finish(reactor, "CreateContainer", pod, start, config.status());
+    return reactor;
+  }
+  container_workers_.Post([this, reactor, response, start, pod = std::move(pod),
+                           config = *std::move(config)] {
+    absl::StatusOr<container::PodContext> context =
+        PodContextOf(controller_, pod, options_.state_dir);
+    absl::StatusOr<std::string> id =
+        context.ok() ? containers_->CreateContainer(*context, config)
+                     : absl::StatusOr<std::string>(context.status());
+    if (id.ok()) response->set_container_id(*id);
+    Finish(reactor, "CreateContainer", id.ok() ? *id : pod, start, id.status());
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RuntimeService::StartContainer(
+    grpc::CallbackServerContext* context,
+    const v1::StartContainerRequest* request,
+    v1::StartContainerResponse* response) {
+  PSB_REQUIRE_CONTAINERS(StartContainer);
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::string id = request->container_id();
+  if (absl::Status s = RequireContainerId(id); !s.ok()) {
+    Finish(reactor, "StartContainer", id, start, s);
+    return reactor;
+  }
+  container_workers_.Post([this, reactor, start, id = std::move(id)] {
+    Finish(reactor, "StartContainer", id, start,
+           containers_->StartContainer(id));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RuntimeService::StopContainer(
+    grpc::CallbackServerContext* context,
+    const v1::StopContainerRequest* request,
+    v1::StopContainerResponse* response) {
+  PSB_REQUIRE_CONTAINERS(StopContainer);
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::string id = request->container_id();
+  if (absl::Status s = RequireContainerId(id); !s.ok()) {
+    Finish(reactor, "StopContainer", id, start, s);
+    return reactor;
+  }
+  const absl::Duration timeout =
+      absl::Seconds(std::max<int64_t>(0, request->timeout()));
+  container_workers_.Post([this, reactor, start, id = std::move(id), timeout] {
+    absl::Status s = containers_->StopContainer(id, timeout);
+    // CRI: stopping a container that is gone is no error.
+    if (absl::IsNotFound(s)) s = absl::OkStatus();
+    Finish(reactor, "StopContainer", id, start, s);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RuntimeService::RemoveContainer(
+    grpc::CallbackServerContext* context,
+    const v1::RemoveContainerRequest* request,
+    v1::RemoveContainerResponse* response) {
+  PSB_REQUIRE_CONTAINERS(RemoveContainer);
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::string id = request->container_id();
+  if (absl::Status s = RequireContainerId(id); !s.ok()) {
+    Finish(reactor, "RemoveContainer", id, start, s);
+    return reactor;
+  }
+  container_workers_.Post([this, reactor, start, id = std::move(id)] {
+    Finish(reactor, "RemoveContainer", id, start,
+           containers_->RemoveContainer(id));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RuntimeService::ListContainers(
+    grpc::CallbackServerContext* context,
+    const v1::ListContainersRequest* request,
+    v1::ListContainersResponse* response) {
+  PSB_REQUIRE_CONTAINERS(ListContainers);
+  const absl::Time start = absl::Now();
+  // Inline: the Manager answers from memory.
+  for (const container::ContainerRecord& r :
+       containers_->ListContainers(FromCri(request->filter()))) {
+    ToCri(r, response->add_containers());
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Finish(reactor, "ListContainers", "", start, absl::OkStatus());
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RuntimeService::ContainerStatus(
+    grpc::CallbackServerContext* context,
+    const v1::ContainerStatusRequest* request,
+    v1::ContainerStatusResponse* response) {
+  PSB_REQUIRE_CONTAINERS(ContainerStatus);
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const std::string& id = request->container_id();
+  if (absl::Status s = RequireContainerId(id); !s.ok()) {
+    Finish(reactor, "ContainerStatus", id, start, s);
+    return reactor;
+  }
+  // Inline: the Manager answers from memory.
+  absl::StatusOr<container::ContainerRecord> r =
+      containers_->ContainerStatus(id);
+  if (r.ok()) {
+    ToCri(*r, response->mutable_status());
+    if (request->verbose()) {
+      // containerd's shape under "info": crictl inspect reads it.
+      nlohmann::json info = {{"sandboxID", r->sandbox_id},
+                             {"pid", r->pid},
+                             {"runtimeHandler", r->runtime_handler},
+                             {"cgroupsPath", r->cgroup_path}};
+      nlohmann::json spec = nlohmann::json::parse(
+          containers_->SpecJson(r->id), nullptr, /*allow_exceptions=*/false);
+      if (!spec.is_discarded()) info["runtimeSpec"] = spec;
+      (*response->mutable_info())["info"] = info.dump();
+    }
+  }
+  Finish(reactor, "ContainerStatus", id, start, r.status());
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RuntimeService::UpdateContainerResources(
+    grpc::CallbackServerContext* context,
+    const v1::UpdateContainerResourcesRequest* request,
+    v1::UpdateContainerResourcesResponse* response) {
+  PSB_REQUIRE_CONTAINERS(UpdateContainerResources);
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::string id = request->container_id();
+  if (absl::Status s = RequireContainerId(id); !s.ok()) {
+    Finish(reactor, "UpdateContainerResources", id, start, s);
+    return reactor;
+  }
+  container::Resources resources = FromCri(request->linux());
+  container_workers_.Post(
+      [this, reactor, start, id = std::move(id), resources] {
+        Finish(reactor, "UpdateContainerResources", id, start,
+               containers_->UpdateContainerResources(id, resources));
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RuntimeService::ReopenContainerLog(
+    grpc::CallbackServerContext* context,
+    const v1::ReopenContainerLogRequest* request,
+    v1::ReopenContainerLogResponse* response) {
+  PSB_REQUIRE_CONTAINERS(ReopenContainerLog);
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const std::string& id = request->container_id();
+  absl::Status s = RequireContainerId(id);
+  // Inline: one close and one open of the log file.
+  if (s.ok()) s = containers_->ReopenContainerLog(id);
+  Finish(reactor, "ReopenContainerLog", id, start, s);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RuntimeService::ExecSync(
+    grpc::CallbackServerContext* context, const v1::ExecSyncRequest* request,
+    v1::ExecSyncResponse* response) {
+  PSB_REQUIRE_CONTAINERS(ExecSync);
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::string id = request->container_id();
+  if (absl::Status s = RequireContainerId(id); !s.ok()) {
+    Finish(reactor, "ExecSync", id, start, s);
+    return reactor;
+  }
+  std::vector<std::string> cmd(request->cmd().begin(), request->cmd().end());
+  const absl::Duration timeout =
+      request->timeout() > 0 ? absl::Seconds(request->timeout()) : kExecForever;
+  container_workers_.Post([this, reactor, response, start, id = std::move(id),
+                           cmd = std::move(cmd), timeout] {
+    absl::StatusOr<container::ExecOutcome> out =
+        containers_->ExecSync(id, cmd, timeout);
+    if (out.ok()) {
+      response->set_stdout(std::move(out->stdout_data));
+      response->set_stderr(std::move(out->stderr_data));
+      response->set_exit_code(out->exit_code);
+    }
+    Finish(reactor, "ExecSync", id, start, out.status());
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RuntimeService::ContainerStats(
+    grpc::CallbackServerContext* context,
+    const v1::ContainerStatsRequest* request,
+    v1::ContainerStatsResponse* response) {
+  PSB_REQUIRE_CONTAINERS(ContainerStats);
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::string id = request->container_id();
+  if (absl::Status s = RequireContainerId(id); !s.ok()) {
+    Finish(reactor, "ContainerStats", id, start, s);
+    return reactor;
+  }
+  // A worker: the writable layer's usage is a walk of its files.
+  container_workers_.Post([this, reactor, response, start, id = std::move(id)] {
+    absl::StatusOr<container::ContainerStats> stats = containers_->Stats(id);
+    if (stats.ok()) ToCri(*stats, response->mutable_stats());
+    Finish(reactor, "ContainerStats", id, start, stats.status());
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RuntimeService::ListContainerStats(
+    grpc::CallbackServerContext* context,
+    const v1::ListContainerStatsRequest* request,
+    v1::ListContainerStatsResponse* response) {
+  PSB_REQUIRE_CONTAINERS(ListContainerStats);
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  container::ListFilter filter;
+  const v1::ContainerStatsFilter& f = request->filter();
+  if (!f.id().empty()) filter.id = f.id();
+  if (!f.pod_sandbox_id().empty()) filter.sandbox_id = f.pod_sandbox_id();
+  filter.label_selector.insert(f.label_selector().begin(),
+                               f.label_selector().end());
+  container_workers_.Post([this, reactor, response, start, filter] {
+    for (const container::ContainerStats& stats :
+         containers_->ListStats(filter)) {
+      ToCri(stats, response->add_stats());
+    }
+    Finish(reactor, "ListContainerStats", "", start, absl::OkStatus());
+  });
+  return reactor;
+}
+
+#undef PSB_REQUIRE_CONTAINERS
+
 grpc::ServerWriteReactor<v1::ContainerEventResponse>*
 RuntimeService::GetContainerEvents(grpc::CallbackServerContext* context,
                                    const v1::GetEventsRequest* request) {
@@ -371,20 +810,9 @@ RuntimeService::GetContainerEvents(grpc::CallbackServerContext* context,
     return Unimplemented(context, #Method);         \
   }
 
-PSB_CRI_UNIMPLEMENTED(CreateContainer)
-PSB_CRI_UNIMPLEMENTED(StartContainer)
-PSB_CRI_UNIMPLEMENTED(StopContainer)
-PSB_CRI_UNIMPLEMENTED(RemoveContainer)
-PSB_CRI_UNIMPLEMENTED(ListContainers)
-PSB_CRI_UNIMPLEMENTED(ContainerStatus)
-PSB_CRI_UNIMPLEMENTED(UpdateContainerResources)
-PSB_CRI_UNIMPLEMENTED(ReopenContainerLog)
-PSB_CRI_UNIMPLEMENTED(ExecSync)
 PSB_CRI_UNIMPLEMENTED(Exec)
 PSB_CRI_UNIMPLEMENTED(Attach)
 PSB_CRI_UNIMPLEMENTED(PortForward)
-PSB_CRI_UNIMPLEMENTED(ContainerStats)
-PSB_CRI_UNIMPLEMENTED(ListContainerStats)
 PSB_CRI_UNIMPLEMENTED(PodSandboxStats)
 PSB_CRI_UNIMPLEMENTED(ListPodSandboxStats)
 PSB_CRI_UNIMPLEMENTED(CheckpointContainer)

@@ -39,6 +39,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "container/manager.h"
 #include "cri/api.grpc.pb.h"
 #include "cri/api.pb.h"
 #include "cri/readiness.h"
@@ -77,6 +78,13 @@ struct RuntimeServiceOptions {
   // How old Status's RuntimeReady and NetworkReady may get before a Status
   // call starts a new check (it never waits for it).
   absl::Duration readiness_ttl = absl::Seconds(2);
+
+  // The sandbox controller's state directory: the pod files containers
+  // mount are under <state_dir>/pods/<id>/ (cri/pod_context.h).
+  std::string state_dir;
+  // Workers for the container RPCs that run programs or walk files
+  // (create, start, stop, remove, update, exec, stats); queued beyond.
+  int container_workers = 32;
 };
 
 class RuntimeService final
@@ -85,8 +93,10 @@ class RuntimeService final
   // `controller` must outlive the service, and the service the server it
   // is registered with. Checks the runtime and the network once before it
   // returns (see Readiness), so it may block up to their timeouts.
-  RuntimeService(sandbox::Controller& controller,
-                 RuntimeServiceOptions options);
+  // `containers`, when set, must outlive the service too; without it the
+  // container RPCs answer UNIMPLEMENTED.
+  RuntimeService(sandbox::Controller& controller, RuntimeServiceOptions options,
+                 container::Manager* containers = nullptr);
   // Shutdown.
   ~RuntimeService() override;
 
@@ -135,7 +145,10 @@ class RuntimeService final
       const runtime::v1::UpdateRuntimeConfigRequest* request,
       runtime::v1::UpdateRuntimeConfigResponse* response) override;
 
-  // runtime::v1::RuntimeService: UNIMPLEMENTED.
+  // runtime::v1::RuntimeService: the containers (container::Manager);
+  // ListContainers and ContainerStatus inline, from memory; the rest on
+  // container_workers_. Exec, Attach, PortForward (streaming, a later
+  // issue), checkpoint, the pod stats and metrics RPCs: UNIMPLEMENTED.
   grpc::ServerUnaryReactor* CreateContainer(
       grpc::CallbackServerContext* context,
       const runtime::v1::CreateContainerRequest* request,
@@ -235,6 +248,7 @@ class RuntimeService final
 
   sandbox::Controller& controller_;
   const RuntimeServiceOptions options_;
+  container::Manager* const containers_;
 
   mutable absl::Mutex mu_;
   std::string pod_cidr_ ABSL_GUARDED_BY(mu_);
@@ -244,6 +258,7 @@ class RuntimeService final
   // One worker per admitted RunPodSandbox: an admitted call never queues.
   WorkerPool run_workers_;
   WorkerPool stop_remove_workers_;
+  WorkerPool container_workers_;
 };
 
 }  // namespace podsandbox::cri

@@ -29,6 +29,10 @@
 #include "sandbox/pod_config.h"
 #include "sys/sys.h"
 
+namespace podsandbox::sys {
+class OrphanReaper;  // sys/orphan_reaper.h
+}  // namespace podsandbox::sys
+
 namespace podsandbox::sandbox {
 
 enum class SandboxState { kReady = 0, kNotReady = 1 };  // CRI's numbering
@@ -105,6 +109,12 @@ class Controller {
   // the CRI Status's RuntimeReady condition). Execs the binary, so it can
   // block up to the handler's timeout: a server answering Status caches it.
   virtual absl::Status RuntimeReady() = 0;
+
+  // The controller's subreaper (it adopts every process a runtime leaves
+  // behind), so that another owner of such processes (the container
+  // manager) can claim its pids before the reaper's scan reaps them. Null
+  // when the controller has none. Owned by the controller.
+  virtual sys::OrphanReaper* reaper() { return nullptr; }
 };
 
 }  // namespace podsandbox::sandbox

@@ -1,0 +1,328 @@
+// The container RPCs end to end through the real podsandboxd's CRI socket:
+// a busybox image built by image/testing's builder, pushed to a real
+// registry and pulled by the daemon; a user-namespaced pod; containers
+// created, started, logged, exec'd, listed, stopped and removed; then the
+// pod and the image. The fixture's leak check proves nothing is left
+// (mounts, dirs, FIFOs, runtime state, cgroups, processes).
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "cri/api.grpc.pb.h"
+#include "cri/testing/podsandboxd_fixture.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "image/manifest.h"
+#include "image/testing/image_builder.h"
+#include "image/testing/pusher.h"
+#include "image/testing/registry.h"
+#include "sys/real_sys.h"
+#include "sys/testing/status_matchers.h"
+
+namespace podsandbox::cri {
+namespace {
+
+namespace v1 = ::runtime::v1;
+
+using ::podsandbox::image::testing::Compression;
+using ::podsandbox::image::testing::TarEntry;
+using ::podsandbox::image::testing::TestRegistry;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+constexpr uint32_t kHostBase = 400000;
+
+PodsandboxdTestBase::Options FixtureOptions() {
+  PodsandboxdTestBase::Options options;
+  options.bridge = "psbctr0";
+  options.subnet = "10.243.0.0/24";
+  options.network_name = "psb-container-test";
+  return options;
+}
+
+v1::PodSandboxConfig UsernsPod(const std::string& log_directory) {
+  v1::PodSandboxConfig config;
+  config.mutable_metadata()->set_name("web");
+  config.mutable_metadata()->set_namespace_("test");
+  config.mutable_metadata()->set_uid("uid-web");
+  config.set_hostname("web");
+  config.set_log_directory(log_directory);
+  v1::UserNamespace* u = config.mutable_linux()
+                             ->mutable_security_context()
+                             ->mutable_namespace_options()
+                             ->mutable_userns_options();
+  u->set_mode(v1::POD);
+  for (auto* list : {u->mutable_uids(), u->mutable_gids()}) {
+    v1::IDMapping* m = list->Add();
+    m->set_container_id(0);
+    m->set_host_id(kHostBase);
+    m->set_length(65536);
+  }
+  return config;
+}
+
+class ContainerRpcTest : public PodsandboxdTestBase {
+ protected:
+  ContainerRpcTest() : PodsandboxdTestBase(FixtureOptions()) {}
+
+  void TearDown() override {
+    // Containers before pods (the fixture removes pods, and RemovePodSandbox
+    // removes their containers too); the registry is our child.
+    if (daemon_running()) RemoveAllPods();
+    registry_.reset();
+    PodsandboxdTestBase::TearDown();
+  }
+
+  void SetUpImage() {
+    ASSERT_OK_AND_ASSIGN(registry_, TestRegistry::Start(sys_));
+    ASSERT_OK_AND_ASSIGN(std::vector<TarEntry> entries,
+                         image::testing::BusyboxEntries());
+    ASSERT_OK_AND_ASSIGN(
+        image::testing::BuiltLayer layer,
+        image::testing::MakeLayer(entries, Compression::kGzip));
+    image::testing::BuiltImage built =
+        image::testing::MakeImage({layer}, image::HostPlatform());
+    image::testing::Pusher pusher(registry_->url(), registry_->http_options());
+    ASSERT_OK(image::testing::PushImage(pusher, "library/busybox", "1", built)
+                  .status());
+    WriteAll(config(),
+             absl::StrCat(ReadAll(config()), "\n[registries.\"",
+                          registry_->host(), "\"]\ninsecure = true\n"));
+    image_ = absl::StrCat(registry_->host(), "/library/busybox:1");
+  }
+
+  void Pull() {
+    std::unique_ptr<v1::ImageService::Stub> images =
+        v1::ImageService::NewStub(channel());
+    v1::PullImageRequest request;
+    request.mutable_image()->set_image(image_);
+    v1::PullImageResponse response;
+    grpc::Status s = images->PullImage(RpcContext().get(), request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    image_id_ = response.image_ref();
+  }
+
+  grpc::Status RemoveImage() {
+    std::unique_ptr<v1::ImageService::Stub> images =
+        v1::ImageService::NewStub(channel());
+    v1::RemoveImageRequest request;
+    request.mutable_image()->set_image(image_);
+    v1::RemoveImageResponse response;
+    return images->RemoveImage(RpcContext().get(), request, &response);
+  }
+
+  std::string RunPod(const v1::PodSandboxConfig& pod) {
+    v1::RunPodSandboxRequest request;
+    *request.mutable_config() = pod;
+    v1::RunPodSandboxResponse response;
+    grpc::Status s =
+        runtime_service().RunPodSandbox(RpcContext().get(), request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.pod_sandbox_id();
+  }
+
+  grpc::Status Create(const std::string& pod_id,
+                      const v1::PodSandboxConfig& pod, const std::string& name,
+                      const std::string& script, std::string* id) {
+    v1::CreateContainerRequest request;
+    request.set_pod_sandbox_id(pod_id);
+    *request.mutable_sandbox_config() = pod;
+    v1::ContainerConfig* c = request.mutable_config();
+    c->mutable_metadata()->set_name(name);
+    c->mutable_image()->set_image(image_);
+    c->add_command("/bin/sh");
+    c->add_args("-c");
+    c->add_args(script);
+    c->set_log_path(absl::StrCat(name, "/0.log"));
+    (*c->mutable_labels())["app"] = name;
+    v1::CreateContainerResponse response;
+    grpc::Status s = runtime_service().CreateContainer(RpcContext().get(),
+                                                       request, &response);
+    *id = response.container_id();
+    return s;
+  }
+
+  grpc::Status Start(const std::string& id) {
+    v1::StartContainerRequest request;
+    request.set_container_id(id);
+    v1::StartContainerResponse response;
+    return runtime_service().StartContainer(RpcContext().get(), request,
+                                            &response);
+  }
+
+  v1::ContainerStatus Status(const std::string& id) {
+    v1::ContainerStatusRequest request;
+    request.set_container_id(id);
+    request.set_verbose(true);
+    v1::ContainerStatusResponse response;
+    grpc::Status s = runtime_service().ContainerStatus(RpcContext().get(),
+                                                       request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.status();
+  }
+
+  v1::ContainerState WaitForState(const std::string& id,
+                                  v1::ContainerState want) {
+    absl::Time deadline = absl::Now() + absl::Seconds(30);
+    v1::ContainerState state = v1::CONTAINER_UNKNOWN;
+    while (absl::Now() < deadline) {
+      state = Status(id).state();
+      if (state == want) break;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return state;
+  }
+
+  // The log's lines without their timestamps.
+  std::vector<std::string> LogLines(const std::string& path) {
+    std::vector<std::string> out;
+    for (absl::string_view line :
+         absl::StrSplit(ReadAll(path), '\n', absl::SkipEmpty())) {
+      out.push_back(std::string(line.substr(line.find(' ') + 1)));
+    }
+    return out;
+  }
+
+  sys::RealSys sys_;
+  std::unique_ptr<TestRegistry> registry_;
+  std::string image_;
+  std::string image_id_;
+};
+
+TEST_F(ContainerRpcTest, UserNamespacedBusyboxLivesAndDiesThroughTheSocket) {
+  ASSERT_NO_FATAL_FAILURE(SetUpImage());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  ASSERT_NO_FATAL_FAILURE(Pull());
+  const std::string logs = base().Sub("logs");
+  ASSERT_EQ(::mkdir(logs.c_str(), 0755), 0);
+  v1::PodSandboxConfig pod = UsernsPod(logs);
+  const std::string pod_id = RunPod(pod);
+  ASSERT_FALSE(pod_id.empty());
+
+  // One that writes and exits 3; one that sleeps.
+  std::string once, sleeper;
+  grpc::Status s = Create(pod_id, pod, "once",
+                          "echo out; echo err >&2; cat /proc/self/uid_map; "
+                          "busybox stat -c %u /bin/busybox; exit 3",
+                          &once);
+  ASSERT_TRUE(s.ok()) << s.error_message() << "\n" << DaemonLog();
+  ASSERT_TRUE(Create(pod_id, pod, "sleeper", "sleep 1000", &sleeper).ok());
+  EXPECT_EQ(Status(once).state(), v1::CONTAINER_CREATED);
+  ASSERT_TRUE(Start(once).ok());
+  ASSERT_TRUE(Start(sleeper).ok());
+
+  ASSERT_EQ(WaitForState(once, v1::CONTAINER_EXITED), v1::CONTAINER_EXITED);
+  v1::ContainerStatus exited = Status(once);
+  EXPECT_EQ(exited.exit_code(), 3);
+  EXPECT_EQ(exited.reason(), "Error");
+  EXPECT_GT(exited.finished_at(), 0);
+  EXPECT_EQ(exited.image_id(), image_id_);
+  EXPECT_EQ(exited.log_path(), logs + "/once/0.log");
+  std::vector<std::string> lines = LogLines(exited.log_path());
+  EXPECT_THAT(lines, Contains("stdout F out"));
+  EXPECT_THAT(lines, Contains("stderr F err"));
+  EXPECT_THAT(lines, Contains(absl::StrCat("stdout F          0     ",
+                                           kHostBase, "      65536")));
+  EXPECT_THAT(lines, Contains("stdout F 0")) << "image files owned by root";
+
+  // List (with filters) and stats answer.
+  v1::ListContainersRequest list;
+  list.mutable_filter()->set_pod_sandbox_id(pod_id);
+  v1::ListContainersResponse listed;
+  ASSERT_TRUE(
+      runtime_service().ListContainers(RpcContext().get(), list, &listed).ok());
+  EXPECT_EQ(listed.containers_size(), 2);
+  list.mutable_filter()->mutable_state()->set_state(v1::CONTAINER_RUNNING);
+  ASSERT_TRUE(
+      runtime_service().ListContainers(RpcContext().get(), list, &listed).ok());
+  ASSERT_EQ(listed.containers_size(), 1);
+  EXPECT_EQ(listed.containers(0).id(), sleeper);
+  v1::ListContainerStatsResponse stats;
+  ASSERT_TRUE(runtime_service()
+                  .ListContainerStats(RpcContext().get(), {}, &stats)
+                  .ok());
+  EXPECT_EQ(stats.stats_size(), 2);
+
+  // ExecSync, with its exit code.
+  v1::ExecSyncRequest exec;
+  exec.set_container_id(sleeper);
+  exec.add_cmd("/bin/sh");
+  exec.add_cmd("-c");
+  exec.add_cmd("id -u; exit 5");
+  exec.set_timeout(20);
+  v1::ExecSyncResponse exec_out;
+  s = runtime_service().ExecSync(RpcContext().get(), exec, &exec_out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(exec_out.exit_code(), 5);
+  EXPECT_EQ(exec_out.stdout(), "0\n");
+
+  // The image is in use: RemoveImage refuses.
+  EXPECT_EQ(RemoveImage().error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Stop (grace 1 s): the pod's PID namespace is the pause's, so sleep is
+  // no namespace init and TERM ends it.
+  v1::StopContainerRequest stop;
+  stop.set_container_id(sleeper);
+  stop.set_timeout(1);
+  v1::StopContainerResponse stopped;
+  ASSERT_TRUE(
+      runtime_service().StopContainer(RpcContext().get(), stop, &stopped).ok());
+  EXPECT_EQ(Status(sleeper).state(), v1::CONTAINER_EXITED);
+  EXPECT_EQ(Status(sleeper).exit_code(), 128 + SIGTERM);
+  // Then remove both.
+  for (const std::string& id : {once, sleeper}) {
+    v1::RemoveContainerRequest remove;
+    remove.set_container_id(id);
+    v1::RemoveContainerResponse removed;
+    ASSERT_TRUE(runtime_service()
+                    .RemoveContainer(RpcContext().get(), remove, &removed)
+                    .ok());
+  }
+  list.clear_filter();
+  ASSERT_TRUE(
+      runtime_service().ListContainers(RpcContext().get(), list, &listed).ok());
+  EXPECT_EQ(listed.containers_size(), 0);
+  EXPECT_TRUE(StopPod(pod_id).ok());
+  EXPECT_TRUE(RemovePod(pod_id).ok());
+  grpc::Status rm = RemoveImage();
+  EXPECT_TRUE(rm.ok()) << rm.error_message();
+}
+
+TEST_F(ContainerRpcTest, BadRequestsAreRefusedAndRemovePodRemovesContainers) {
+  ASSERT_NO_FATAL_FAILURE(SetUpImage());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  ASSERT_NO_FATAL_FAILURE(Pull());
+  v1::PodSandboxConfig pod = UsernsPod("");
+  std::string id;
+  // Unknown pod, unknown image: InvalidArgument, nothing made.
+  EXPECT_EQ(Create(std::string(64, 'a'), pod, "x", "true", &id).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  const std::string pod_id = RunPod(pod);
+  std::string saved = image_;
+  image_ = "nosuch/image:1";
+  EXPECT_EQ(Create(pod_id, pod, "x", "true", &id).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  image_ = saved;
+  // A running container, then RemovePodSandbox takes it along.
+  ASSERT_TRUE(Create(pod_id, pod, "x", "sleep 1000", &id).ok());
+  ASSERT_TRUE(Start(id).ok());
+  EXPECT_EQ(Create(pod_id, pod, "x", "true", &id).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_TRUE(StopPod(pod_id).ok());
+  EXPECT_TRUE(RemovePod(pod_id).ok());
+  v1::ListContainersResponse listed;
+  ASSERT_TRUE(
+      runtime_service().ListContainers(RpcContext().get(), {}, &listed).ok());
+  EXPECT_EQ(listed.containers_size(), 0);
+  EXPECT_TRUE(RemoveImage().ok());
+}
+
+}  // namespace
+}  // namespace podsandbox::cri
