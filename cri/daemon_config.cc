@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "image/puller.h"
 #include "image/registry_hosts.h"
+#include "metrics/http_server.h"
 #include "nlohmann/json.hpp"
 #include "oci/runtime_handler.h"
 #include "oci/runtime_type.h"
@@ -276,7 +277,8 @@ absl::Status ParseHandler(const Reader& r, const toml::table& table,
       absl::StatusOr<std::string> name = r.String(node, key);
       if (!name.ok()) return name.status();
       absl::StatusOr<oci::RuntimeType> type = oci::ParseRuntimeType(*name, key);
-      if (!type.ok()) return r.Error(node, key, "must be runc, crun, runsc or builtin");
+      if (!type.ok())
+        return r.Error(node, key, "must be runc, crun, runsc or builtin");
       out->type = *type;
     } else if (k == "path") {
       s = Set(r.String(node, key), &out->path);
@@ -320,6 +322,33 @@ absl::Status ParseLogLevel(absl::string_view text, absl::string_view field,
   if (!sys::ParseLogLevel(text, out)) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, ": \"", text, "\" is not one of debug, info, warning, error"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseLogFormat(absl::string_view text, absl::string_view field,
+                            sys::LogFormat* out) {
+  if (!sys::ParseLogFormat(text, out)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": \"", text, "\" is not one of text, json"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseMetrics(const Reader& r, const toml::table& table,
+                          DaemonConfig* out) {
+  for (auto&& [k, node] : table) {
+    const std::string key = absl::StrCat("metrics.", Str(k));
+    absl::Status s;
+    if (k == "address") {
+      s = Set(r.String(node, key), &out->metrics_address);
+      if (s.ok() && !out->metrics_address.empty()) {
+        s = metrics::ParseMetricsAddress(out->metrics_address, key).status();
+      }
+    } else {
+      s = r.Unknown(node, key);
+    }
+    RETURN_IF_ERROR(s);
   }
   return absl::OkStatus();
 }
@@ -379,6 +408,15 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(absl::string_view text,
       if (!sys::ParseLogLevel(*level, &config.log_level)) {
         s = r.Error(node, key, "must be debug, info, warning or error");
       }
+    } else if (key == "log_format") {
+      absl::StatusOr<std::string> format = r.String(node, key);
+      if (!format.ok()) return format.status();
+      if (!sys::ParseLogFormat(*format, &config.log_format)) {
+        s = r.Error(node, key, "must be text or json");
+      }
+    } else if (key == "metrics") {
+      absl::StatusOr<const toml::table*> t = r.Table(node, key);
+      s = t.ok() ? ParseMetrics(r, **t, &config) : t.status();
     } else if (key == "default_runtime") {
       s = Set(r.String(node, key), &config.controller.default_runtime);
     } else if (key == "pause_binary") {
@@ -463,6 +501,10 @@ absl::Status ApplyOverrides(const ConfigOverrides& o, DaemonConfig* config) {
     RETURN_IF_ERROR(
         ParseLogLevel(*o.log_level, "--log-level", &config->log_level));
   }
+  if (o.log_format) {
+    RETURN_IF_ERROR(
+        ParseLogFormat(*o.log_format, "--log-format", &config->log_format));
+  }
   return absl::OkStatus();
 }
 
@@ -535,6 +577,9 @@ std::string DaemonConfigJson(const DaemonConfig& config) {
       {"listen", config.listen},
       {"socketGroup", config.socket_group},
       {"logLevel", LogLevelName(config.log_level)},
+      {"logFormat",
+       config.log_format == sys::LogFormat::kJson ? "json" : "text"},
+      {"metrics", {{"address", config.metrics_address}}},
       {"defaultRuntime", c.default_runtime},
       {"pauseBinary", c.pause_binary},
       {"stopGracePeriod", absl::FormatDuration(c.stop_grace_period)},

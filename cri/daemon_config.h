@@ -7,12 +7,17 @@
 //   listen = "/run/podsandbox/podsandboxd.sock"
 //   socket_group = ""                 # group name or gid; "" keeps root's
 //   log_level = "info"                # debug, info, warning, error
+//   log_format = "text"               # text, or json lines for shippers
 //   default_runtime = "runc"          # handler for an empty runtime_handler
 //   stop_grace_period = "10s"         # TERM to KILL of a pause task
 //   oom_score_adj = 0                 # the pause process's
 //   pause_binary = ""                 # "" means the one beside the daemon
 //   max_concurrent_run_pod_sandbox = 32  # more are refused (1 to 1024)
 //   cgroup_parent_prefix = "/"        # pods' cgroup_parent under it; "/": any
+//
+//   [metrics]                         # opt-in Prometheus endpoint
+//   address = ""                      # "127.0.0.1:9090" or "unix:/path";
+//                                     # "" serves none
 //
 //   [limits]                          # per request, refused past them
 //   sandboxes = 4096                  # held at once; more: ResourceExhausted
@@ -91,6 +96,11 @@ struct DaemonConfig {
   std::string listen = "/run/podsandbox/podsandboxd.sock";
   std::string socket_group;
   sys::LogLevel log_level = sys::LogLevel::kInfo;
+  sys::LogFormat log_format = sys::LogFormat::kText;
+
+  // [metrics] address: where GET /metrics is served (metrics/http_server.h
+  // spells the forms); empty serves nothing.
+  std::string metrics_address;
 
   // RunPodSandbox calls in progress at once; one more is refused with
   // ResourceExhausted and kubelet retries it. 32: far above what a healthy
@@ -123,6 +133,7 @@ struct ConfigOverrides {
   std::optional<std::string> default_runtime;
   std::optional<std::string> pause_binary;
   std::optional<std::string> log_level;
+  std::optional<std::string> log_format;
   std::optional<std::string> socket_group;
 };
 

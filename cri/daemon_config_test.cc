@@ -412,5 +412,42 @@ TEST(DaemonConfigTest, FinalizeChecksRegistries) {
                        HasSubstr("images.connect_timeout: must be positive")));
 }
 
+TEST(DaemonConfigTest, LogFormatAndMetricsAddress) {
+  ASSERT_OK_AND_ASSIGN(DaemonConfig defaults, ParseDaemonConfig("", "f"));
+  EXPECT_EQ(defaults.log_format, sys::LogFormat::kText);
+  EXPECT_EQ(defaults.metrics_address, "");
+
+  ASSERT_OK_AND_ASSIGN(
+      DaemonConfig config,
+      ParseDaemonConfig("log_format = \"json\"\n[metrics]\naddress = "
+                        "\"unix:/run/psb/metrics.sock\"\n",
+                        "f"));
+  EXPECT_EQ(config.log_format, sys::LogFormat::kJson);
+  EXPECT_EQ(config.metrics_address, "unix:/run/psb/metrics.sock");
+  EXPECT_THAT(DaemonConfigJson(config),
+              HasSubstr("\"metrics\":{\"address\":\"unix:/run/psb/"
+                        "metrics.sock\"}"));
+
+  EXPECT_THAT(
+      ParseDaemonConfig("log_format = \"xml\"\n", "f"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("log_format")));
+  EXPECT_THAT(
+      ParseDaemonConfig("[metrics]\naddress = \"localhost:9090\"\n", "f"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("metrics.address")));
+  EXPECT_THAT(
+      ParseDaemonConfig("[metrics]\nport = 9090\n", "f"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("metrics.port")));
+
+  ConfigOverrides flags;
+  flags.log_format = "text";
+  ASSERT_THAT(ApplyOverrides(flags, &config), IsOk());
+  EXPECT_EQ(config.log_format, sys::LogFormat::kText);
+  flags.log_format = "yaml";
+  EXPECT_THAT(
+      ApplyOverrides(flags, &config),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--log-format")));
+}
+
 }  // namespace
 }  // namespace podsandbox::cri

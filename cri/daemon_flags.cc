@@ -60,6 +60,12 @@ DaemonCommandLine ParseDaemonFlags(int argc, const char* const* argv,
       ->type_name("LEVEL")
       ->transform(CLI::IsMember({"debug", "info", "warning", "error"},
                                 CLI::ignore_case));
+  app.add_option_function<std::string>(
+         "--log-format",
+         [&o](const std::string& value) { o.log_format = value; },
+         "Log lines as text, or as JSON lines for log shippers (default text)")
+      ->type_name("FORMAT")
+      ->transform(CLI::IsMember({"text", "json"}, CLI::ignore_case));
   std::string version_text = version::VersionText("podsandboxd");
   version_text.pop_back();  // CLI11 ends the text with its own newline
   app.set_version_flag("--version", version_text);

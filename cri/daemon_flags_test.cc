@@ -37,7 +37,7 @@ TEST(DaemonFlagsTest, HelpListsTheReadmeSpellings) {
   for (const char* flag :
        {"--config", "--root", "--state", "--listen", "--socket-group",
         "--cni-conf-dir", "--cni-bin-dir", "--default-runtime",
-        "--pause-binary", "--log-level", "--version"}) {
+        "--pause-binary", "--log-level", "--log-format", "--version"}) {
     EXPECT_THAT(p.out, HasSubstr(flag));
   }
   // absl's spelling is gone.
@@ -55,13 +55,14 @@ TEST(DaemonFlagsTest, VersionPrintsVersionCommitAndBuild) {
 
 TEST(DaemonFlagsTest, GivenFlagsOverrideAndOthersStayUnset) {
   Parsed p = Parse({"--config", "/etc/p.toml", "--root=/r", "--cni-bin-dir",
-                    "/a:/b", "--log-level", "DEBUG"});
+                    "/a:/b", "--log-level", "DEBUG", "--log-format", "json"});
   ASSERT_TRUE(p.command_line.flags.has_value()) << p.err;
   const DaemonFlags& f = *p.command_line.flags;
   EXPECT_EQ(f.config_path, "/etc/p.toml");
   EXPECT_THAT(f.overrides.root, Optional(std::string("/r")));
   EXPECT_THAT(f.overrides.cni_bin_dirs, Optional(std::string("/a:/b")));
   EXPECT_THAT(f.overrides.log_level, Optional(std::string("debug")));
+  EXPECT_THAT(f.overrides.log_format, Optional(std::string("json")));
   EXPECT_FALSE(f.overrides.state.has_value());
   EXPECT_FALSE(f.overrides.listen.has_value());
   EXPECT_FALSE(f.overrides.pause_binary.has_value());
@@ -79,6 +80,7 @@ TEST(DaemonFlagsTest, BadUsageExitsTwo) {
   const std::vector<std::vector<std::string>> kBad = {
       {"--cni_bin_dir", "/x"},  // absl's old spelling
       {"--frobnicate"},        {"--root"}, {"stray"}, {"--log-level", "chatty"},
+      {"--log-format", "xml"},
   };
   for (const std::vector<std::string>& args : kBad) {
     Parsed p = Parse(args);

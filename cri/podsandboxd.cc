@@ -51,11 +51,15 @@
 #include "image/puller.h"
 #include "image/registry_hosts.h"
 #include "image/store.h"
+#include "metrics/http_server.h"
+#include "metrics/process.h"
+#include "metrics/registry.h"
 #include "oci/runtime_type.h"
 #include "sandbox/controller.h"
 #include "sys/log.h"
 #include "sys/real_sys.h"
 #include "sys/status.h"
+#include "systemd/sd-daemon.h"
 
 namespace podsandbox::cri {
 namespace {
@@ -254,6 +258,10 @@ struct Daemon {
   std::unique_ptr<RuntimeService> runtime_service;
   std::unique_ptr<ImageService> image_service;
   std::unique_ptr<grpc::Server> server;
+  // Last, so destroyed first: nothing scrapes the controller once it goes.
+  std::unique_ptr<metrics::ScopedCollector> process_metrics;
+  std::unique_ptr<metrics::ScopedCollector> sandbox_states;
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
 };
 
 // Takes <root>'s lock (a second daemon on the same root stops here, before
@@ -305,11 +313,47 @@ absl::Status StartContainers(Daemon& d) {
   return absl::OkStatus();
 }
 
+// [metrics] address, when set: GET /metrics in the Prometheus text format
+// with what the layers record (metrics/registry.h), the sandboxes per CRI
+// state and the process's fds and memory. Before the CRI socket, so a bad
+// address stops us before kubelet can reach us.
+absl::Status ServeMetrics(Daemon& d) {
+  if (d.config.metrics_address.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(metrics::MetricsAddress address,
+                   metrics::ParseMetricsAddress(d.config.metrics_address,
+                                                "metrics.address"));
+  if (address.unix_socket) RETURN_IF_ERROR(MakeParentDir(address.host));
+  metrics::Registry& registry = metrics::DefaultRegistry();
+  d.process_metrics = std::make_unique<metrics::ScopedCollector>(
+      registry, metrics::WriteProcessMetrics);
+  sandbox::Controller* controller = d.controller.get();
+  // Read from the controller's memory at scrape time (List never waits
+  // for an operation), so no code path has to keep a gauge in step.
+  d.sandbox_states = std::make_unique<metrics::ScopedCollector>(
+      registry, [controller](std::string* out) {
+        double ready = 0, not_ready = 0;
+        for (const sandbox::SandboxStatus& status :
+             controller->ListPodSandbox({})) {
+          ++(status.state == sandbox::SandboxState::kReady ? ready : not_ready);
+        }
+        metrics::WriteGaugeFamily(
+            "podsandbox_sandboxes",
+            "Pod sandboxes held, by CRI state (those still being created "
+            "are not counted).",
+            {"state"}, {{{"ready"}, ready}, {{"notready"}, not_ready}}, out);
+      });
+  ASSIGN_OR_RETURN(d.metrics_server,
+                   metrics::MetricsServer::Start(address, registry));
+  PSB_LOG(kInfo, "metrics on %s/metrics", d.metrics_server->description());
+  return absl::OkStatus();
+}
+
 // The CRI socket, owner root and mode 0660 (group socket_group). The
 // RuntimeService checks the runtime and the network once before we serve
 // (see Readiness), so the first Status already tells the truth.
 absl::Status Serve(Daemon& d) {
   const std::string& socket_path = d.config.listen;
+  RETURN_IF_ERROR(ServeMetrics(d));
   RETURN_IF_ERROR(MakeParentDir(socket_path));
   RETURN_IF_ERROR(ClearStaleSocket(socket_path));
   d.runtime_service = std::make_unique<RuntimeService>(
@@ -342,6 +386,15 @@ absl::Status Serve(Daemon& d) {
   PSB_LOG(kInfo, "podsandboxd %s serving on unix://%s (root=%s state=%s)",
           kVersion, socket_path, d.config.controller.root_dir,
           d.config.controller.state_dir);
+  // systemd's Type=notify: ready once the socket accepts, so units ordered
+  // after us (kubelet) start against a live endpoint. A no-op (0) when
+  // NOTIFY_SOCKET is unset, outside systemd; a failure only loses the
+  // notification, and systemd's start timeout reports that.
+  if (const int r = sd_notifyf(0, "READY=1\nSTATUS=serving on unix://%s",
+                               socket_path.c_str());
+      r < 0) {
+    PSB_LOG(kWarning, "sd_notify READY=1: %s", strerror(-r));
+  }
   return absl::OkStatus();
 }
 
@@ -356,6 +409,8 @@ void WaitForStopSignal(const sigset_t& stop_signals) {
 // but their work (already on the services' workers) still finishes: a
 // RunPodSandbox reaches READY or rolls back, a pull completes or fails.
 void Stop(Daemon& d) {
+  // Tells systemd the stop is ours (not a crash) while in-flight RPCs end.
+  sd_notify(0, "STOPPING=1");
   d.server->Shutdown(absl::ToChronoTime(absl::Now() + kShutdownGrace));
   d.server->Wait();
   d.runtime_service->Shutdown();
@@ -374,6 +429,7 @@ int Run(int argc, char** argv) {
     return 2;
   }
   sys::SetMinLogLevel(startup->config.log_level);
+  sys::SetLogFormat(startup->config.log_format);
   gpr_set_log_function(GrpcLog);
   const sigset_t stop_signals = BlockStopSignals();
 

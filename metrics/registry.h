@@ -35,6 +35,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -175,6 +176,21 @@ class Registry {
 
 // The process's registry (see the file comment for why there is one).
 Registry& DefaultRegistry();
+
+// A collector registered for this object's lifetime: declare it after
+// what the collector reads, so it is removed first.
+class ScopedCollector {
+ public:
+  ScopedCollector(Registry& registry, Registry::Collector collector)
+      : registry_(registry), id_(registry.AddCollector(std::move(collector))) {}
+  ~ScopedCollector() { registry_.RemoveCollector(id_); }
+  ScopedCollector(const ScopedCollector&) = delete;
+  ScopedCollector& operator=(const ScopedCollector&) = delete;
+
+ private:
+  Registry& registry_;
+  const int id_;
+};
 
 // Writes one gauge family with the given samples, for collectors.
 void WriteGaugeFamily(

@@ -1,0 +1,257 @@
+// podsandboxd's [metrics] endpoint, scraped over its real unix socket with
+// cpp-httplib's client while the real daemon runs pods: each family the
+// issue names must move with what the daemon did (RPCs, CNI plugin execs,
+// runtime commands, sandboxes per state, a rollback, a restart's
+// recovery, the process's fds and memory). Also --log-format json: one
+// JSON object per RPC. Needs root.
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "cri/api.grpc.pb.h"
+#include "cri/api.pb.h"
+#include "cri/testing/podsandboxd_fixture.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "nlohmann/json.hpp"
+
+namespace podsandbox::cri {
+namespace {
+
+namespace v1 = ::runtime::v1;
+
+PodsandboxdTestBase::Options FixtureOptions() {
+  PodsandboxdTestBase::Options options;
+  options.bridge = "psbmetrics0";
+  options.subnet = "10.237.0.0/24";
+  options.network_name = "psb-metrics-test";
+  options.extra_daemon_args = {"--log-format", "json"};
+  return options;
+}
+
+// Pods that live at once need disjoint host ids.
+v1::PodSandboxConfig PodConfig(const std::string& name, uint32_t host_id) {
+  v1::PodSandboxConfig config;
+  config.mutable_metadata()->set_name(name);
+  config.mutable_metadata()->set_namespace_("test");
+  config.mutable_metadata()->set_uid(absl::StrCat("uid-", name));
+  config.set_hostname(name);
+  v1::UserNamespace* u = config.mutable_linux()
+                             ->mutable_security_context()
+                             ->mutable_namespace_options()
+                             ->mutable_userns_options();
+  u->set_mode(v1::POD);
+  for (auto* list : {u->mutable_uids(), u->mutable_gids()}) {
+    v1::IDMapping* m = list->Add();
+    m->set_container_id(0);
+    m->set_host_id(host_id);
+    m->set_length(65536);
+  }
+  return config;
+}
+
+class MetricsTest : public PodsandboxdTestBase {
+ protected:
+  MetricsTest() : PodsandboxdTestBase(FixtureOptions()) {}
+
+  void SetUp() override {
+    PodsandboxdTestBase::SetUp();
+    metrics_socket_ = base().Sub("metrics.sock");
+    // A runc that fails `create` and passes every other verb to runc, so a
+    // RunPodSandbox rolls back after namespaces, network and pod files.
+    const std::string failing = base().Sub("runc-failing-create");
+    WriteAll(failing,
+             "#!/bin/sh\n"
+             "for a in \"$@\"; do\n"
+             "  [ \"$a\" = create ] && { "
+             "exit 1; }\n"
+             "done\n"
+             "exec /usr/sbin/runc \"$@\"\n");
+    ASSERT_EQ(chmod(failing.c_str(), 0755), 0);
+    WriteAll(config(), absl::StrCat(ReadAll(config()), R"(
+[[runtime_handlers]]
+name = "failing"
+type = "runc"
+path = ")",
+                                    failing, R"("
+
+[metrics]
+address = "unix:)",
+                                    metrics_socket_, "\"\n"));
+  }
+
+  // GET /metrics over the unix socket; fails the test when it cannot.
+  std::string Scrape() {
+    httplib::Client client(metrics_socket_);
+    client.set_address_family(AF_UNIX);
+    httplib::Result result = client.Get("/metrics");
+    EXPECT_TRUE(result) << httplib::to_string(result.error());
+    if (!result) return "";
+    EXPECT_EQ(result->status, 200);
+    EXPECT_EQ(result->get_header_value("Content-Type"),
+              "text/plain; version=0.0.4; charset=utf-8");
+    return result->body;
+  }
+
+  std::string Run(const v1::PodSandboxConfig& config,
+                  const std::string& handler, grpc::Status* status) {
+    v1::RunPodSandboxRequest request;
+    *request.mutable_config() = config;
+    request.set_runtime_handler(handler);
+    v1::RunPodSandboxResponse response;
+    *status =
+        runtime_service().RunPodSandbox(RpcContext().get(), request, &response);
+    return response.pod_sandbox_id();
+  }
+
+  std::string metrics_socket_;
+};
+
+// The value of the sample `series` (its name and labels exactly as written
+// in the exposition), or -1 when the scrape has no such line.
+double Sample(const std::string& text, const std::string& series) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::StartsWith(line, series + " ")) {
+      double value = -1;
+      EXPECT_TRUE(absl::SimpleAtod(line.substr(series.size() + 1), &value))
+          << line;
+      return value;
+    }
+  }
+  return -1;
+}
+
+TEST_F(MetricsTest, EveryFamilyMovesThroughAPodLifecycleRollbackAndRestart) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  struct stat st;
+  ASSERT_EQ(stat(metrics_socket_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0660);
+
+  const std::string idle = Scrape();
+  EXPECT_EQ(Sample(idle, "podsandbox_sandboxes{state=\"ready\"}"), 0) << idle;
+  EXPECT_GT(Sample(idle, "process_open_fds"), 0) << idle;
+  EXPECT_GT(Sample(idle, "process_resident_memory_bytes"), 0) << idle;
+  EXPECT_GE(Sample(idle, "podsandbox_recovery_duration_seconds"), 0) << idle;
+
+  grpc::Status status;
+  const std::string id = Run(PodConfig("metrics", 200000), "runc", &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  Run(PodConfig("rolled-back", 300000), "failing", &status);
+  ASSERT_FALSE(status.ok());
+  ASSERT_THAT(status.error_message(), ::testing::HasSubstr("failing create"));
+
+  const std::string running = Scrape();
+  EXPECT_EQ(Sample(running, "podsandbox_sandboxes{state=\"ready\"}"), 1)
+      << running;
+  EXPECT_EQ(Sample(running,
+                   "podsandbox_rpc_duration_seconds_count{method="
+                   "\"RunPodSandbox\",code=\"OK\"}"),
+            1)
+      << running;
+  EXPECT_EQ(Sample(running,
+                   "podsandbox_rpc_duration_seconds_count{method="
+                   "\"RunPodSandbox\",code=\"INTERNAL\"}"),
+            1)
+      << running;
+  EXPECT_EQ(Sample(running,
+                   "podsandbox_rpc_duration_seconds_bucket{method="
+                   "\"RunPodSandbox\",code=\"OK\",le=\"+Inf\"}"),
+            1);
+  // Both pods' ADD, and the rolled-back one's DEL.
+  EXPECT_EQ(Sample(running,
+                   "podsandbox_cni_plugin_exec_duration_seconds_count{"
+                   "plugin=\"bridge\",command=\"ADD\"}"),
+            2)
+      << running;
+  EXPECT_GE(Sample(running,
+                   "podsandbox_cni_plugin_exec_duration_seconds_count{"
+                   "plugin=\"bridge\",command=\"DEL\"}"),
+            1);
+  EXPECT_EQ(Sample(running,
+                   "podsandbox_runtime_command_duration_seconds_count{"
+                   "runtime=\"runc\",verb=\"create\"}"),
+            1)
+      << running;
+  EXPECT_EQ(Sample(running,
+                   "podsandbox_runtime_command_duration_seconds_count{"
+                   "runtime=\"failing\",verb=\"create\"}"),
+            1);
+  for (const char* step : {"namespaces", "network", "remove bundle"}) {
+    EXPECT_EQ(Sample(running, absl::StrCat("podsandbox_rollback_steps_total{"
+                                           "step=\"",
+                                           step, "\",outcome=\"ok\"}")),
+              1)
+        << step << "\n"
+        << running;
+  }
+
+  // A SIGKILL, then a restart: recovery re-attaches the running pod.
+  CloseClient();
+  StopDaemon(SIGKILL);
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  const std::string recovered = Scrape();
+  EXPECT_EQ(
+      Sample(recovered,
+             "podsandbox_recovery_sandboxes_total{outcome=\"reattached\"}"),
+      1)
+      << recovered;
+  EXPECT_GE(Sample(recovered, "podsandbox_recovery_duration_seconds"), 0);
+  EXPECT_EQ(Sample(recovered, "podsandbox_sandboxes{state=\"ready\"}"), 1);
+
+  ASSERT_TRUE(StopPod(id).ok());
+  const std::string stopped = Scrape();
+  EXPECT_EQ(Sample(stopped, "podsandbox_sandboxes{state=\"ready\"}"), 0);
+  EXPECT_EQ(Sample(stopped, "podsandbox_sandboxes{state=\"notready\"}"), 1);
+  ASSERT_TRUE(RemovePod(id).ok());
+  const std::string removed = Scrape();
+  EXPECT_EQ(Sample(removed, "podsandbox_sandboxes{state=\"notready\"}"), 0);
+  for (const char* method : {"StopPodSandbox", "RemovePodSandbox"}) {
+    EXPECT_EQ(
+        Sample(removed, absl::StrCat("podsandbox_rpc_duration_seconds_count{"
+                                     "method=\"",
+                                     method, "\",code=\"OK\"}")),
+        1)
+        << method << "\n"
+        << removed;
+  }
+  EXPECT_EQ(Sample(removed,
+                   "podsandbox_cni_plugin_exec_duration_seconds_count{"
+                   "plugin=\"bridge\",command=\"DEL\"}"),
+            1)
+      << removed;
+  EXPECT_GE(Sample(removed,
+                   "podsandbox_runtime_command_duration_seconds_count{"
+                   "runtime=\"runc\",verb=\"delete\"}"),
+            1)
+      << removed;
+  EXPECT_GT(Sample(removed, "process_open_fds"), 0);
+
+  // --log-format json: every line an object; one per RPC with its fields.
+  int rpc_lines = 0;
+  for (absl::string_view line : absl::StrSplit(DaemonLog(), '\n')) {
+    if (!absl::StartsWith(line, "{")) continue;  // the fixture's own notes
+    nlohmann::json object = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(object.is_discarded()) << line;
+    EXPECT_TRUE(object.contains("time") && object.contains("level")) << line;
+    if (object.contains("rpc") && object["rpc"] == "RunPodSandbox" &&
+        object["code"] == "INTERNAL") {
+      ++rpc_lines;
+      EXPECT_EQ(object["pod"], "test/rolled-back") << line;
+      EXPECT_TRUE(object["duration"].is_string()) << line;
+    }
+  }
+  EXPECT_EQ(rpc_lines, 1) << DaemonLog();
+}
+
+}  // namespace
+}  // namespace podsandbox::cri
