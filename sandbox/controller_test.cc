@@ -360,5 +360,46 @@ TEST_F(ControllerLogicTest, RecoveryDecidesByTheRecordsState) {
   EXPECT_THAT(runtime_.containers(), IsEmpty());
 }
 
+// A record still creating, for each journal a crash can leave (one step
+// journalled, two, ... all four, in the overlapped order): recovery undoes
+// exactly the journalled steps, newest first, and forgets the sandbox.
+TEST_F(ControllerLogicTest, CreatingRecordRollsBackExactlyItsJournal) {
+  const std::vector<Step> order = {Step::kNamespaces, Step::kNetwork,
+                                   Step::kTask, Step::kPodFiles};
+  for (size_t n = 1; n <= order.size(); ++n) {
+    SandboxRecord record;
+    record.id = std::string(64, static_cast<char>('0' + n));
+    SCOPED_TRACE(absl::StrCat(n, " steps journalled"));
+    record.config = Pod(absl::StrCat("creating", n));
+    record.runtime_handler = "runc";
+    record.phase = Phase::kCreating;
+    record.steps.assign(order.begin(), order.begin() + n);
+    {
+      testing::FakePodNetns netns(pins_);
+      ASSERT_OK(netns.Init());
+      ASSERT_OK(netns.Create(record.id, nullptr).status());
+      Store store(real_, root_ + "/sandboxes");
+      ASSERT_OK(store.Init());
+      ASSERT_OK(store.Save(record, /*durable=*/true));
+    }
+    points_.clear();
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<ControllerImpl> c, Start());
+    std::vector<std::string> undone;
+    for (const std::string& p : points_) {
+      if (absl::StartsWith(p, "recover: undid ")) {
+        undone.push_back(p.substr(15));
+      }
+    }
+    std::vector<std::string> expected;
+    for (size_t i = n; i > 0; --i) {
+      expected.emplace_back(StepName(order[i - 1]));
+    }
+    EXPECT_EQ(undone, expected);
+    EXPECT_THAT(Records(), IsEmpty());
+    EXPECT_THAT(Pins(), IsEmpty());  // the namespaces' undo, or an orphan
+    EXPECT_THAT(c->ListPodSandbox({}), IsEmpty());
+  }
+}
+
 }  // namespace
 }  // namespace podsandbox::sandbox

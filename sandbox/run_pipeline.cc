@@ -4,7 +4,6 @@
 // done), each step's act, and each step's undo (UndoStep), which rollback,
 // Stop, Remove and recovery share.
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 
