@@ -328,6 +328,18 @@ TEST_F(BuiltinPauseTest, UsernsPodSeesItsMapsSysfsCgroupAndNoCapabilities) {
   EXPECT_EQ(view["status CapAmb:"], "0000000000000000");
   EXPECT_EQ(view["status NoNewPrivs:"], "1");
   EXPECT_EQ(view["hostname"], "builtin-test");
+  // Nothing of the daemon's leaks into the pod: stdio is /dev/null and no
+  // other descriptor survived the exec.
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> fds,
+                       sys::ListDir(absl::StrCat("/proc/", pause.pid, "/fd")));
+  std::sort(fds.begin(), fds.end());
+  EXPECT_THAT(fds, ::testing::ElementsAre("0", "1", "2"));
+  for (const std::string& fd : fds) {
+    char target[256] = {};
+    std::string link = absl::StrCat("/proc/", pause.pid, "/fd/", fd);
+    ASSERT_GT(::readlink(link.c_str(), target, sizeof(target) - 1), 0);
+    EXPECT_STREQ(target, "/dev/null") << link;
+  }
   EXPECT_THAT(view["mounts"], HasSubstr("/sys ro,nosuid,nodev,noexec"));
   EXPECT_THAT(view["mounts"], HasSubstr("sysfs"));
   // The sysctl was written inside the pod's netns.
