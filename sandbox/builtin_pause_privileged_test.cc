@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include <map>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
@@ -445,6 +447,45 @@ TEST_F(BuiltinPauseTest, HostNetworkUsernsPodGetsItsOwnMappedUserns) {
     }
   }
   EXPECT_TRUE(sys_ro) << Read(proc + "/mountinfo");
+}
+
+// Launches from several threads at once (the daemon runs RunPodSandbox on
+// a pool): each gets its own pause in its own cgroup and namespaces.
+TEST_F(BuiltinPauseTest, ConcurrentStartsEachGetTheirOwnPause) {
+  constexpr int kPods = 6;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kPods; ++i) ids.push_back(IdFor(absl::StrCat("conc", i)));
+  std::vector<absl::StatusOr<PauseProcess>> started(kPods,
+                                                    absl::UnknownError(""));
+  {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kPods; ++i) {
+      threads.emplace_back([this, &ids, &started, i] {
+        started[i] = task_.Start(Spec(ids[i]), builtin_, Bundle(ids[i]));
+      });
+    }
+    for (std::thread& t : threads) t.join();
+  }
+  std::set<std::string> pid_namespaces;
+  for (int i = 0; i < kPods; ++i) {
+    ASSERT_OK(started[i].status()) << ids[i];
+    pid_namespaces.insert(
+        NsId(absl::StrCat("/proc/", started[i]->pid, "/ns/pid")));
+    absl::StatusOr<std::vector<std::string>> dirs =
+        sys::HostCgroupDirectories(absl::StrCat(cgroup_parent_, "/", ids[i]));
+    ASSERT_OK(dirs.status());
+    for (const std::string& dir : *dirs) {
+      EXPECT_EQ(Read(dir + "/cgroup.procs"),
+                absl::StrCat(started[i]->pid, "\n"))
+          << dir;
+    }
+  }
+  EXPECT_EQ(pid_namespaces.size(), static_cast<size_t>(kPods));
+  for (int i = 0; i < kPods; ++i) {
+    EXPECT_OK(task_.Stop(builtin_, ids[i], absl::Seconds(5)));
+    EXPECT_OK(task_.Delete(builtin_, ids[i], Bundle(ids[i])));
+    ExpectCgroupsGone(ids[i]);
+  }
 }
 
 TEST_F(BuiltinPauseTest, KilledFromOutsideIsReported) {
