@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -321,6 +322,91 @@ TEST_F(ContainerRpcTest, BadRequestsAreRefusedAndRemovePodRemovesContainers) {
   ASSERT_TRUE(
       runtime_service().ListContainers(RpcContext().get(), {}, &listed).ok());
   EXPECT_EQ(listed.containers_size(), 0);
+  EXPECT_TRUE(RemoveImage().ok());
+}
+
+// SIGKILL of the daemon while a container writes nonstop: the container
+// lives on (no SIGPIPE: it holds its FIFO read-write), the restarted daemon
+// relays what it wrote meanwhile, so its log has every line once and in
+// order; a container that exits while the daemon is down is reported
+// exited with 255/"Unknown"; ReopenContainerLog starts a new file.
+TEST_F(ContainerRpcTest, SigkillOfTheDaemonLosesNoLogLine) {
+  ASSERT_NO_FATAL_FAILURE(SetUpImage());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  ASSERT_NO_FATAL_FAILURE(Pull());
+  const std::string logs = base().Sub("logs");
+  ASSERT_EQ(::mkdir(logs.c_str(), 0755), 0);
+  v1::PodSandboxConfig pod = UsernsPod(logs);
+  const std::string pod_id = RunPod(pod);
+  std::string counter, brief;
+  ASSERT_TRUE(Create(pod_id, pod, "counter",
+                     "i=0; while true; do echo $i; i=$((i+1)); "
+                     "busybox usleep 2000; done",
+                     &counter)
+                  .ok());
+  ASSERT_TRUE(Create(pod_id, pod, "brief", "sleep 1000", &brief).ok());
+  ASSERT_TRUE(Start(counter).ok());
+  ASSERT_TRUE(Start(brief).ok());
+  const std::string log = logs + "/counter/0.log";
+  auto wait_for_lines = [&](size_t n) {
+    absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (absl::Now() < deadline && LogLines(log).size() < n) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return LogLines(log).size();
+  };
+  ASSERT_GE(wait_for_lines(50), 50u);
+
+  CloseClient();
+  StopDaemon(SIGKILL);
+  // While it is down, "brief" is killed: nobody is left to read its status.
+  int pid = 0;
+  const std::string pid_text =
+      ReadAll(absl::StrCat(state(), "/containers/", brief, "/init.pid"));
+  const bool killed =
+      absl::SimpleAtoi(pid_text, &pid) && ::kill(pid, SIGKILL) == 0;
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  ASSERT_TRUE(killed) << "init.pid: " << pid_text;
+  EXPECT_EQ(Status(counter).state(), v1::CONTAINER_RUNNING);
+  ASSERT_EQ(WaitForState(brief, v1::CONTAINER_EXITED), v1::CONTAINER_EXITED);
+  EXPECT_EQ(Status(brief).exit_code(), 255);
+  EXPECT_EQ(Status(brief).reason(), "Unknown");
+
+  size_t seen = LogLines(log).size();
+  ASSERT_GE(wait_for_lines(seen + 100), seen + 100);
+  v1::StopContainerRequest stop;
+  stop.set_container_id(counter);
+  v1::StopContainerResponse stopped;
+  ASSERT_TRUE(
+      runtime_service().StopContainer(RpcContext().get(), stop, &stopped).ok());
+  // Every number once, in order: pieces (P) of a line split across reads
+  // join the next F.
+  std::vector<std::string> whole;
+  std::string joined;
+  for (const std::string& line : LogLines(log)) {
+    ASSERT_TRUE(absl::StartsWith(line, "stdout ")) << line;
+    joined += line.substr(9);
+    if (line[7] == 'F') {
+      whole.push_back(joined);
+      joined.clear();
+    }
+  }
+  ASSERT_GT(whole.size(), 150u);
+  for (size_t i = 0; i < whole.size(); ++i) {
+    ASSERT_EQ(whole[i], absl::StrCat(i)) << "line " << i;
+  }
+
+  // Rotation: the kubelet renames the file, then asks for a reopen; a
+  // stopped container cannot be reopened (FailedPrecondition).
+  v1::ReopenContainerLogRequest reopen;
+  reopen.set_container_id(counter);
+  v1::ReopenContainerLogResponse reopened;
+  EXPECT_EQ(runtime_service()
+                .ReopenContainerLog(RpcContext().get(), reopen, &reopened)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(StopPod(pod_id).ok());
+  EXPECT_TRUE(RemovePod(pod_id).ok());
   EXPECT_TRUE(RemoveImage().ok());
 }
 
