@@ -204,8 +204,8 @@ TEST(DaemonConfigTest, BadValuesAreNamed) {
   EXPECT_THAT(
       ParseDaemonConfig("[[runtime_handlers]]\ntype = \"docker\"\n", "f"),
       StatusIs(absl::StatusCode::kInvalidArgument,
-               HasSubstr("runtime_handlers[0].type: must be runc, crun or "
-                         "runsc")));
+               HasSubstr("runtime_handlers[0].type: must be runc, crun, "
+                         "runsc or builtin")));
   EXPECT_THAT(ParseDaemonConfig("runtime_handlers = 1\n", "f"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("runtime_handlers: must be an array")));
@@ -447,6 +447,18 @@ TEST(DaemonConfigTest, LogFormatAndMetricsAddress) {
   EXPECT_THAT(
       ApplyOverrides(flags, &config),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--log-format")));
+}
+
+// What scripts/install writes to /etc/podsandbox/config.toml parses and
+// checks out, with the defaults it documents.
+TEST(DaemonConfigTest, TheInstalledDefaultConfigIsValid) {
+  ASSERT_OK_AND_ASSIGN(DaemonConfig config,
+                       LoadDaemonConfig("packaging/config.toml"));
+  EXPECT_EQ(config.listen, "/run/podsandbox/podsandboxd.sock");
+  EXPECT_EQ(config.log_format, sys::LogFormat::kText);
+  EXPECT_EQ(config.metrics_address, "");
+  EXPECT_EQ(config.controller.root_dir, "/var/lib/podsandbox");
+  EXPECT_THAT(FinalizeDaemonConfig(&config), IsOk());
 }
 
 }  // namespace
