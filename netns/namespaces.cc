@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <thread>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_set.h"
@@ -42,6 +43,32 @@ int HoldNamespaces(void* hold_fd) {
   char byte;
   (void)sys::RawSyscall3(SYS_read, fd, reinterpret_cast<long>(&byte), 1);
   return 0;
+}
+
+constexpr size_t kMaxHostname = 64;  // HOST_NAME_MAX
+
+// Sets the hostname of the UTS namespace pinned at `pin`. On a thread of
+// its own: setns(2) moves only the calling thread, and this one then ends
+// instead of having to find its way back. /proc/sys/kernel/hostname is the
+// writer's UTS namespace's (proc(5)). We are host root, so we hold
+// CAP_SYS_ADMIN over the pod's user namespace, which owns the UTS one.
+absl::Status SetHostname(sys::Sys& sys, const std::string& pin,
+                         const std::string& hostname) {
+  ASSIGN_OR_RETURN(sys::UniqueFd uts, sys::OpenFile(sys, pin, O_RDONLY));
+  absl::Status status;
+  std::thread thread([&] {
+    if (sys::SysResult r = sys.Setns(uts.get(), CLONE_NEWUTS); !r.ok()) {
+      status = sys::ErrnoError(r.err, "setns %s", pin);
+      return;
+    }
+    absl::StatusOr<sys::UniqueFd> file =
+        sys::OpenFile(sys, "/proc/sys/kernel/hostname", O_WRONLY);
+    status =
+        file.ok() ? sys::WriteAll(sys, file->get(), hostname) : file.status();
+    status = sys::Annotate(status, absl::StrCat("set hostname in ", pin));
+  });
+  thread.join();
+  return status;
 }
 
 absl::Status ValidateName(absl::string_view name) {
@@ -142,10 +169,12 @@ absl::StatusOr<std::unique_ptr<Helper>> StartHelper(sys::Sys& sys, int flags) {
 NamespaceFactory::NamespaceFactory(sys::Sys& sys, std::string pin_root)
     : sys_(sys),
       netns_dir_(absl::StrCat(pin_root, "/netns")),
-      userns_dir_(absl::StrCat(pin_root, "/userns")) {}
+      userns_dir_(absl::StrCat(pin_root, "/userns")),
+      uts_dir_(absl::StrCat(pin_root, "/uts")),
+      ipc_dir_(absl::StrCat(pin_root, "/ipc")) {}
 
 absl::Status UnmountPinDirs(sys::Sys& sys, absl::string_view pin_root) {
-  for (absl::string_view dir : {"/netns", "/userns"}) {
+  for (absl::string_view dir : {"/netns", "/userns", "/uts", "/ipc"}) {
     std::string path = absl::StrCat(pin_root, dir);
     sys::SysResult r = sys.Umount2(path.c_str(), MNT_DETACH);
     // EINVAL: not a mount point; ENOENT: never made. Both: nothing to undo.
@@ -171,10 +200,30 @@ PinnedNamespaces NamespaceFactory::PathsFor(absl::string_view name,
 
 absl::StatusOr<PinnedNamespaces> NamespaceFactory::Create(
     absl::string_view name, const userns::IdMappings* mappings) {
+  return Create(name, mappings, ExtraNamespaces());
+}
+
+absl::StatusOr<PinnedNamespaces> NamespaceFactory::Create(
+    absl::string_view name, const userns::IdMappings* mappings,
+    const ExtraNamespaces& extra) {
   RETURN_IF_ERROR(ValidateName(name));
+  if (!extra.hostname.empty() &&
+      (!extra.uts_and_ipc || extra.hostname.size() > kMaxHostname)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "hostname \"", extra.hostname,
+        "\": needs a UTS namespace of its own and at most 64 bytes"));
+  }
   PinnedNamespaces paths = PathsFor(name, mappings != nullptr);
   int flags = CLONE_NEWNET;
   if (mappings != nullptr) flags |= CLONE_NEWUSER;
+  if (extra.uts_and_ipc) {
+    // In the same clone as the user namespace, so it owns them too.
+    flags |= CLONE_NEWUTS | CLONE_NEWIPC;
+    paths.uts = absl::StrCat(uts_dir_, "/", name);
+    paths.ipc = absl::StrCat(ipc_dir_, "/", name);
+    RETURN_IF_ERROR(MakeSharedPinDir(sys_, uts_dir_));
+    RETURN_IF_ERROR(MakeSharedPinDir(sys_, ipc_dir_));
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<Helper> helper, StartHelper(sys_, flags));
   if (mappings != nullptr) {
     RETURN_IF_ERROR(userns::WriteProcessMaps(sys_, helper->pid(), *mappings));
@@ -188,23 +237,45 @@ absl::StatusOr<PinnedNamespaces> NamespaceFactory::Create(
   absl::Cleanup unpin_userns = [&] {
     if (!paths.userns.empty()) (void)Unpin(sys_, paths.userns);
   };
+  if (extra.uts_and_ipc) {
+    RETURN_IF_ERROR(Pin(sys_, proc_ns + "uts", paths.uts));
+  }
+  absl::Cleanup unpin_uts = [&] {
+    if (!paths.uts.empty()) (void)Unpin(sys_, paths.uts);
+  };
+  if (extra.uts_and_ipc) {
+    RETURN_IF_ERROR(Pin(sys_, proc_ns + "ipc", paths.ipc));
+  }
+  absl::Cleanup unpin_ipc = [&] {
+    if (!paths.ipc.empty()) (void)Unpin(sys_, paths.ipc);
+  };
   RETURN_IF_ERROR(helper->CheckAlive());
+  if (!extra.hostname.empty()) {
+    RETURN_IF_ERROR(SetHostname(sys_, paths.uts, extra.hostname));
+  }
   std::move(unpin_netns).Cancel();
   std::move(unpin_userns).Cancel();
+  std::move(unpin_uts).Cancel();
+  std::move(unpin_ipc).Cancel();
   return paths;
 }
 
 absl::Status NamespaceFactory::Remove(absl::string_view name) {
   RETURN_IF_ERROR(ValidateName(name));
   PinnedNamespaces paths = PathsFor(name, /*with_userns=*/true);
-  absl::Status netns = Unpin(sys_, paths.netns);
-  absl::Status userns = Unpin(sys_, paths.userns);
-  return netns.ok() ? userns : netns;
+  absl::Status first;
+  for (const std::string& pin :
+       {paths.netns, paths.userns, absl::StrCat(uts_dir_, "/", name),
+        absl::StrCat(ipc_dir_, "/", name)}) {
+    absl::Status s = Unpin(sys_, pin);
+    if (first.ok()) first = s;
+  }
+  return first;
 }
 
 absl::StatusOr<std::vector<std::string>> NamespaceFactory::ListNames() const {
   absl::flat_hash_set<std::string> names;
-  for (const std::string& dir : {netns_dir_, userns_dir_}) {
+  for (const std::string& dir : {netns_dir_, userns_dir_, uts_dir_, ipc_dir_}) {
     ASSIGN_OR_RETURN(std::vector<std::string> pins, sys::ListDir(dir));
     for (std::string& pin : pins) {
       if (pin[0] != '.') names.insert(std::move(pin));

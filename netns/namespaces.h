@@ -35,9 +35,22 @@ struct PinnedNamespaces {
   std::string netns;   // pin of the network namespace
   std::string userns;  // pin of the user namespace that owns it; empty when
                        // the netns belongs to the host's user namespace
+  // Pins of the UTS and IPC namespaces, when asked for (ExtraNamespaces).
+  std::string uts;
+  std::string ipc;
 };
 
-// Undoes NamespaceFactory::Init's mounts of the two pin directories under
+// What Create makes beside the netns, for a pod with no process to hold
+// its namespaces (no pause: infra = "none", as CRI-O's pinns does): new
+// UTS and IPC namespaces, created with the netns (so inside the pod's user
+// namespace, which owns them), pinned as uts/<name> and ipc/<name>.
+struct ExtraNamespaces {
+  bool uts_and_ipc = false;
+  // Set in the new UTS namespace when not empty (at most 64 bytes).
+  std::string hostname;
+};
+
+// Undoes NamespaceFactory::Init's mounts of the pin directories under
 // `pin_root` (a detached unmount of each; one not mounted is fine), so the
 // tree can be removed. For tests and benchmarks that throw their pin root
 // away: the daemon leaves its pin directories mounted, as `ip netns` leaves
@@ -63,8 +76,14 @@ class NamespaceFactory {
   // pinned, the failing syscall's code otherwise.
   absl::StatusOr<PinnedNamespaces> Create(absl::string_view name,
                                           const userns::IdMappings* mappings);
+  // The same, with `extra`'s namespaces pinned too (their pin directories
+  // are made shared mounts on first use). Atomic likewise; InvalidArgument
+  // also for a hostname without uts_and_ipc or longer than 64 bytes.
+  absl::StatusOr<PinnedNamespaces> Create(absl::string_view name,
+                                          const userns::IdMappings* mappings,
+                                          const ExtraNamespaces& extra);
 
-  // Unpins both namespaces of `name`. Idempotent.
+  // Unpins every namespace of `name` (net, user, uts, ipc). Idempotent.
   absl::Status Remove(absl::string_view name);
 
   // Where Create puts the pins of `name`.
@@ -77,6 +96,8 @@ class NamespaceFactory {
   sys::Sys& sys_;
   const std::string netns_dir_;
   const std::string userns_dir_;
+  const std::string uts_dir_;
+  const std::string ipc_dir_;
 };
 
 }  // namespace podsandbox::netns
