@@ -3,10 +3,15 @@
 // issue names must move with what the daemon did (RPCs, CNI plugin execs,
 // runtime commands, sandboxes per state, a rollback, a restart's
 // recovery, the process's fds and memory). Also --log-format json: one
-// JSON object per RPC. Needs root.
+// JSON object per RPC, and systemd's notify protocol (READY=1 once the
+// CRI socket listens, STOPPING=1 at SIGTERM). Needs root.
+#include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -251,6 +256,39 @@ TEST_F(MetricsTest, EveryFamilyMovesThroughAPodLifecycleRollbackAndRestart) {
     }
   }
   EXPECT_EQ(rpc_lines, 1) << DaemonLog();
+}
+
+// What systemd's Type=notify sees: a datagram socket named by
+// NOTIFY_SOCKET gets READY=1 once the CRI socket accepts, and STOPPING=1
+// when SIGTERM stops the daemon.
+TEST_F(MetricsTest, NotifiesSystemdReadyOnceServingAndStoppingAtSigterm) {
+  const std::string notify = base().Sub("notify.sock");
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  memcpy(addr.sun_path, notify.c_str(), notify.size() + 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  // The daemon inherits it (the fixture execs it with our environment).
+  ASSERT_EQ(setenv("NOTIFY_SOCKET", notify.c_str(), 1), 0);
+  auto receive = [fd]() -> std::string {
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, 60000) != 1) return "(nothing within 60 s)";
+    char buf[4096];
+    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    return n < 0 ? "(recv failed)" : std::string(buf, n);
+  };
+  StartDaemon();
+  unsetenv("NOTIFY_SOCKET");
+  ASSERT_FALSE(HasFatalFailure());
+  const std::string ready = receive();
+  EXPECT_EQ(ready,
+            absl::StrCat("READY=1\nSTATUS=serving on unix://", socket()));
+  CloseClient();
+  StopDaemon(SIGTERM);
+  EXPECT_EQ(receive(), "STOPPING=1");
+  close(fd);
+  unlink(notify.c_str());
 }
 
 }  // namespace
