@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "container/cgroup_stats.h"
 #include "container/rootfs.h"
 #include "container/validation.h"
 #include "nlohmann/json.hpp"
@@ -64,32 +65,6 @@ std::string NameKey(absl::string_view sandbox_id, const ContainerMetadata& m) {
 bool IsId(absl::string_view name) {
   return name.size() == 64 &&
          name.find_first_not_of("0123456789abcdef") == absl::string_view::npos;
-}
-
-// The first line of a cgroup file as a number; nullopt when unreadable.
-std::optional<uint64_t> ReadCgroupNumber(const std::string& path) {
-  absl::StatusOr<std::string> text = sys::ReadFile(path);
-  uint64_t value = 0;
-  if (!text.ok() ||
-      !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &value)) {
-    return std::nullopt;
-  }
-  return value;
-}
-
-// `key`'s value in a "key value" per line file (memory.stat, cpu.stat,
-// memory.events, memory.oom_control).
-std::optional<uint64_t> ReadKeyedNumber(const std::string& path,
-                                        absl::string_view key) {
-  absl::StatusOr<std::string> text = sys::ReadFile(path);
-  if (!text.ok()) return std::nullopt;
-  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
-    std::pair<absl::string_view, absl::string_view> kv =
-        absl::StrSplit(line, absl::MaxSplits(' ', 1));
-    uint64_t value = 0;
-    if (kv.first == key && absl::SimpleAtoi(kv.second, &value)) return value;
-  }
-  return std::nullopt;
 }
 
 // Allocated bytes and inodes below `dir` (du-like; never follows links).
@@ -527,16 +502,7 @@ absl::Status Manager::Watch(const std::string& id, pid_t pid,
 
 bool Manager::OomKilled(const std::string& cgroup_path) {
   if (cgroup_path.empty()) return false;
-  std::optional<uint64_t> kills =
-      ReadKeyedNumber(absl::StrCat(options_.cgroupfs, "/memory", cgroup_path,
-                                   "/memory.oom_control"),
-                      "oom_kill");
-  if (!kills) {
-    kills = ReadKeyedNumber(
-        absl::StrCat(options_.cgroupfs, cgroup_path, "/memory.events"),
-        "oom_kill");
-  }
-  return kills.value_or(0) > 0;
+  return ReadCgroupUsage(options_.cgroupfs, cgroup_path).oom_kills > 0;
 }
 
 void Manager::OnExit(const oci::ProcessExit& exit) {
@@ -853,33 +819,11 @@ absl::StatusOr<ContainerStats> Manager::Stats(absl::string_view id) {
   out.annotations = r->annotations;
   out.timestamp = absl::Now();
   if (!r->cgroup_path.empty()) {
-    const std::string& cg = r->cgroup_path;
-    std::optional<uint64_t> cpu = ReadCgroupNumber(
-        absl::StrCat(options_.cgroupfs, "/cpuacct", cg, "/cpuacct.usage"));
-    if (!cpu) {
-      std::optional<uint64_t> usec = ReadKeyedNumber(
-          absl::StrCat(options_.cgroupfs, cg, "/cpu.stat"), "usage_usec");
-      if (usec) cpu = *usec * 1000;
-    }
-    out.cpu_usage_core_nanos = cpu.value_or(0);
-    // Working set as cAdvisor and containerd compute it: usage minus the
-    // inactive file cache, which the kernel reclaims first.
-    std::string v1 = absl::StrCat(options_.cgroupfs, "/memory", cg);
-    std::optional<uint64_t> usage =
-        ReadCgroupNumber(absl::StrCat(v1, "/memory.usage_in_bytes"));
-    std::optional<uint64_t> inactive = ReadKeyedNumber(
-        absl::StrCat(v1, "/memory.stat"), "total_inactive_file");
-    if (!usage) {
-      std::string v2 = absl::StrCat(options_.cgroupfs, cg);
-      usage = ReadCgroupNumber(absl::StrCat(v2, "/memory.current"));
-      inactive =
-          ReadKeyedNumber(absl::StrCat(v2, "/memory.stat"), "inactive_file");
-    }
-    out.memory_usage_bytes = usage.value_or(0);
-    uint64_t reclaimable = inactive.value_or(0);
-    out.memory_working_set_bytes = out.memory_usage_bytes > reclaimable
-                                       ? out.memory_usage_bytes - reclaimable
-                                       : 0;
+    CgroupUsage usage = ReadCgroupUsage(options_.cgroupfs, r->cgroup_path);
+    out.cpu_usage_core_nanos = usage.cpu_usage_core_nanos;
+    out.memory_usage_bytes = usage.memory_usage_bytes;
+    out.memory_working_set_bytes = usage.memory_working_set_bytes;
+    out.process_count = usage.process_count;
   }
   Paths paths = PathsFor(r->id);
   out.writable_mountpoint = absl::StrCat(paths.rootfs.writable_dir, "/fs");

@@ -98,6 +98,7 @@ struct ContainerStats {
   uint64_t cpu_usage_core_nanos = 0;
   uint64_t memory_working_set_bytes = 0;
   uint64_t memory_usage_bytes = 0;
+  uint64_t process_count = 0;
   // The writable layer.
   std::string writable_mountpoint;
   uint64_t writable_used_bytes = 0;

@@ -250,6 +250,23 @@ TEST_F(ContainerRpcTest, UserNamespacedBusyboxLivesAndDiesThroughTheSocket) {
                   .ListContainerStats(RpcContext().get(), {}, &stats)
                   .ok());
   EXPECT_EQ(stats.stats_size(), 2);
+  v1::PodSandboxStatsRequest pod_stats_request;
+  pod_stats_request.set_pod_sandbox_id(pod_id);
+  v1::PodSandboxStatsResponse pod_stats;
+  s = runtime_service().PodSandboxStats(RpcContext().get(), pod_stats_request,
+                                        &pod_stats);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(pod_stats.stats().attributes().id(), pod_id);
+  EXPECT_EQ(pod_stats.stats().linux().containers_size(), 2);
+  EXPECT_EQ(pod_stats.stats().linux().network().default_interface().name(),
+            "eth0");
+  EXPECT_GT(pod_stats.stats().linux().memory().working_set_bytes().value(), 0u);
+  EXPECT_GE(pod_stats.stats().linux().process().process_count().value(), 2u);
+  v1::ListPodSandboxStatsResponse all_pod_stats;
+  ASSERT_TRUE(runtime_service()
+                  .ListPodSandboxStats(RpcContext().get(), {}, &all_pod_stats)
+                  .ok());
+  EXPECT_EQ(all_pod_stats.stats_size(), 1);
 
   // ExecSync, with its exit code.
   v1::ExecSyncRequest exec;

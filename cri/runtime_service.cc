@@ -11,6 +11,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -18,15 +19,18 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "container/cgroup_stats.h"
 #include "container/manager.h"
 #include "cri/api.pb.h"
 #include "cri/container_convert.h"
 #include "cri/convert.h"
 #include "cri/grpc_status.h"
 #include "cri/pod_context.h"
+#include "cri/pod_stats.h"
 #include "cri/rpc_log.h"
 #include "nlohmann/json.hpp"
 #include "sandbox/controller.h"
+#include "sys/file.h"
 #include "sys/log.h"
 
 namespace podsandbox::cri {
@@ -98,6 +102,14 @@ absl::Status ForPodContainers(
   absl::StatusOr<sandbox::SandboxStatus> status =
       controller.PodSandboxStatus(id, /*verbose=*/false);
   return fn(status.ok() ? status->id : std::string(id));
+}
+
+// Where the host's cgroup hierarchies are (v1 or v2).
+constexpr char kCgroupfs[] = "/sys/fs/cgroup";
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  absl::StatusOr<std::string> text = sys::ReadFile(path);
+  return text.ok() ? *std::move(text) : std::string();
 }
 
 absl::Status RequireContainerId(absl::string_view id) {
@@ -239,6 +251,78 @@ container::ListFilter FromCri(const v1::ContainerFilter& f) {
   out.label_selector.insert(f.label_selector().begin(),
                             f.label_selector().end());
   return out;
+}
+
+// A ready pod's stats: its cgroup (kubelet's pod cgroup, the
+// cgroup_parent, holds the pause and every container; without one, the
+// pause's cgroup plus its containers'), its network interfaces read
+// through the pause's /proc entry, and its containers' stats.
+void PodStatsOf(const sandbox::SandboxStatus& status,
+                container::Manager& containers, v1::PodSandboxStats* out) {
+  const absl::Time now = absl::Now();
+  const int64_t at = absl::ToUnixNanos(now);
+  v1::PodSandboxAttributes* attributes = out->mutable_attributes();
+  attributes->set_id(status.id);
+  attributes->mutable_metadata()->set_name(status.config.metadata.name);
+  attributes->mutable_metadata()->set_uid(status.config.metadata.uid);
+  attributes->mutable_metadata()->set_namespace_(
+      status.config.metadata.namespace_);
+  attributes->mutable_metadata()->set_attempt(status.config.metadata.attempt);
+  attributes->mutable_labels()->insert(status.config.labels.begin(),
+                                       status.config.labels.end());
+  attributes->mutable_annotations()->insert(status.config.annotations.begin(),
+                                            status.config.annotations.end());
+  v1::LinuxPodSandboxStats* linux = out->mutable_linux();
+  container::ListFilter filter;
+  filter.sandbox_id = status.id;
+  std::vector<container::ContainerStats> stats = containers.ListStats(filter);
+  container::CgroupUsage pod;
+  if (!status.config.cgroup_parent.empty()) {
+    pod = container::ReadCgroupUsage(kCgroupfs, status.config.cgroup_parent);
+  } else {
+    pod = container::ReadCgroupUsage(kCgroupfs, absl::StrCat("/", status.id));
+    for (const container::ContainerStats& c : stats) {
+      pod.cpu_usage_core_nanos += c.cpu_usage_core_nanos;
+      pod.memory_usage_bytes += c.memory_usage_bytes;
+      pod.memory_working_set_bytes += c.memory_working_set_bytes;
+    }
+  }
+  // cgroup.procs lists a cgroup's own processes, not its children's.
+  uint64_t processes = pod.process_count;
+  for (const container::ContainerStats& c : stats) {
+    processes += c.process_count;
+  }
+  linux->mutable_cpu()->set_timestamp(at);
+  linux->mutable_cpu()->mutable_usage_core_nano_seconds()->set_value(
+      pod.cpu_usage_core_nanos);
+  linux->mutable_memory()->set_timestamp(at);
+  linux->mutable_memory()->mutable_working_set_bytes()->set_value(
+      pod.memory_working_set_bytes);
+  linux->mutable_memory()->mutable_usage_bytes()->set_value(
+      pod.memory_usage_bytes);
+  linux->mutable_process()->set_timestamp(at);
+  linux->mutable_process()->mutable_process_count()->set_value(processes);
+  nlohmann::json info = nlohmann::json::parse(status.info_json, nullptr, false);
+  int pid = !info.is_discarded() && info.is_object() ? info.value("pid", 0) : 0;
+  if (pid > 0 && !status.config.host_network()) {
+    std::string net_dev =
+        ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/net/dev"));
+    v1::NetworkUsage* network = linux->mutable_network();
+    network->set_timestamp(at);
+    for (const InterfaceUsage& i : ParseNetDev(net_dev)) {
+      v1::NetworkInterfaceUsage* wire =
+          i.name == "eth0" ? network->mutable_default_interface()
+                           : network->add_interfaces();
+      wire->set_name(i.name);
+      wire->mutable_rx_bytes()->set_value(i.rx_bytes);
+      wire->mutable_rx_errors()->set_value(i.rx_errors);
+      wire->mutable_tx_bytes()->set_value(i.tx_bytes);
+      wire->mutable_tx_errors()->set_value(i.tx_errors);
+    }
+  }
+  for (const container::ContainerStats& c : stats) {
+    ToCri(c, linux->add_containers());
+  }
 }
 
 // What ExecSync's timeout 0 ("run forever") becomes: long enough for any
@@ -787,6 +871,56 @@ grpc::ServerUnaryReactor* RuntimeService::ListContainerStats(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* RuntimeService::PodSandboxStats(
+    grpc::CallbackServerContext* context,
+    const v1::PodSandboxStatsRequest* request,
+    v1::PodSandboxStatsResponse* response) {
+  PSB_REQUIRE_CONTAINERS(PodSandboxStats);
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::string id = request->pod_sandbox_id();
+  if (absl::Status s = RequireId(id); !s.ok()) {
+    Finish(reactor, "PodSandboxStats", id, start, s);
+    return reactor;
+  }
+  container_workers_.Post([this, reactor, response, start, id = std::move(id)] {
+    absl::StatusOr<sandbox::SandboxStatus> status =
+        controller_.PodSandboxStatus(id, /*verbose=*/true);
+    if (status.ok())
+      PodStatsOf(*status, *containers_, response->mutable_stats());
+    Finish(reactor, "PodSandboxStats", id, start, status.status());
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RuntimeService::ListPodSandboxStats(
+    grpc::CallbackServerContext* context,
+    const v1::ListPodSandboxStatsRequest* request,
+    v1::ListPodSandboxStatsResponse* response) {
+  PSB_REQUIRE_CONTAINERS(ListPodSandboxStats);
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  sandbox::ListFilter filter;
+  filter.state = sandbox::SandboxState::kReady;
+  std::string prefix = request->filter().id();
+  filter.label_selector.insert(request->filter().label_selector().begin(),
+                               request->filter().label_selector().end());
+  container_workers_.Post([this, reactor, response, start,
+                           filter = std::move(filter),
+                           prefix = std::move(prefix)] {
+    for (const sandbox::SandboxStatus& listed :
+         controller_.ListPodSandbox(filter)) {
+      if (!absl::StartsWith(listed.id, prefix)) continue;
+      // Verbose for the pause's pid (the list leaves info out).
+      absl::StatusOr<sandbox::SandboxStatus> status =
+          controller_.PodSandboxStatus(listed.id, /*verbose=*/true);
+      if (status.ok()) PodStatsOf(*status, *containers_, response->add_stats());
+    }
+    Finish(reactor, "ListPodSandboxStats", "", start, absl::OkStatus());
+  });
+  return reactor;
+}
+
 #undef PSB_REQUIRE_CONTAINERS
 
 grpc::ServerWriteReactor<v1::ContainerEventResponse>*
@@ -813,8 +947,6 @@ RuntimeService::GetContainerEvents(grpc::CallbackServerContext* context,
 PSB_CRI_UNIMPLEMENTED(Exec)
 PSB_CRI_UNIMPLEMENTED(Attach)
 PSB_CRI_UNIMPLEMENTED(PortForward)
-PSB_CRI_UNIMPLEMENTED(PodSandboxStats)
-PSB_CRI_UNIMPLEMENTED(ListPodSandboxStats)
 PSB_CRI_UNIMPLEMENTED(CheckpointContainer)
 PSB_CRI_UNIMPLEMENTED(ListMetricDescriptors)
 PSB_CRI_UNIMPLEMENTED(ListPodSandboxMetrics)
