@@ -240,6 +240,15 @@ TEST_F(MetricsTest, EveryFamilyMovesThroughAPodLifecycleRollbackAndRestart) {
             1)
       << removed;
   EXPECT_GT(Sample(removed, "process_open_fds"), 0);
+  // The last scrape, for a reader of the test's outputs (bazel-testlogs/
+  // .../test.outputs/): what an operator's Prometheus sees.
+  if (const char* dir = getenv("TEST_UNDECLARED_OUTPUTS_DIR")) {
+    WriteAll(absl::StrCat(dir, "/scrape.txt"),
+             absl::StrCat(running,
+                          "\n# ---- after SIGKILL, restart, stop, "
+                          "remove ----\n",
+                          removed));
+  }
 
   // --log-format json: every line an object; one per RPC with its fields.
   int rpc_lines = 0;
