@@ -342,6 +342,44 @@ TEST_F(ContainerRpcTest, BadRequestsAreRefusedAndRemovePodRemovesContainers) {
   EXPECT_TRUE(RemoveImage().ok());
 }
 
+// A container over its memory limit: the kernel's OOM killer ends it and
+// the status says OOMKilled.
+TEST_F(ContainerRpcTest, OverTheMemoryLimitIsOomKilled) {
+  ASSERT_NO_FATAL_FAILURE(SetUpImage());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  ASSERT_NO_FATAL_FAILURE(Pull());
+  v1::PodSandboxConfig pod = UsernsPod("");
+  const std::string pod_id = RunPod(pod);
+  v1::CreateContainerRequest request;
+  request.set_pod_sandbox_id(pod_id);
+  *request.mutable_sandbox_config() = pod;
+  v1::ContainerConfig* c = request.mutable_config();
+  c->mutable_metadata()->set_name("hog");
+  c->mutable_image()->set_image(image_);
+  // dd's one 64 MiB buffer against a 16 MiB limit (swap limited alike).
+  c->add_command("/bin/busybox");
+  for (const char* arg :
+       {"dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"}) {
+    c->add_args(arg);
+  }
+  c->mutable_linux()->mutable_resources()->set_memory_limit_in_bytes(16 << 20);
+  c->mutable_linux()->mutable_resources()->set_memory_swap_limit_in_bytes(
+      16 << 20);
+  v1::CreateContainerResponse created;
+  grpc::Status s =
+      runtime_service().CreateContainer(RpcContext().get(), request, &created);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(Start(created.container_id()).ok());
+  ASSERT_EQ(WaitForState(created.container_id(), v1::CONTAINER_EXITED),
+            v1::CONTAINER_EXITED);
+  v1::ContainerStatus status = Status(created.container_id());
+  EXPECT_EQ(status.reason(), "OOMKilled");
+  EXPECT_EQ(status.exit_code(), 137);
+  EXPECT_TRUE(StopPod(pod_id).ok());
+  EXPECT_TRUE(RemovePod(pod_id).ok());
+  EXPECT_TRUE(RemoveImage().ok());
+}
+
 // SIGKILL of the daemon while a container writes nonstop: the container
 // lives on (no SIGPIPE: it holds its FIFO read-write), the restarted daemon
 // relays what it wrote meanwhile, so its log has every line once and in
