@@ -929,8 +929,8 @@ RuntimeService::GetContainerEvents(grpc::CallbackServerContext* context,
   const absl::Status status = absl::UnimplementedError(
       "GetContainerEvents is not implemented: podsandbox runs pod sandboxes "
       "only, not containers");
-  PSB_LOG(kInfo, "rpc=GetContainerEvents pod= code=%s duration=0",
-          absl::StatusCodeToString(status.code()));
+  // Through LogRpc like every RPC, so JSON logs and the RPC metric see it.
+  LogRpc("GetContainerEvents", "", absl::Now(), status);
   return new UnimplementedWriter(ToGrpcStatus(status));
 }
 
