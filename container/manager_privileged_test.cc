@@ -172,8 +172,13 @@ class ManagerTest : public sys::LeakCheckedTest {
     runc.type = oci::RuntimeType::kRunc;
     runc.path = "/usr/sbin/runc";
     runc.root = tmp_.Sub("runtime/runc");
+    oci::RuntimeHandler crun;
+    crun.name = "crun";
+    crun.type = oci::RuntimeType::kCrun;
+    crun.path = "/usr/bin/crun";
+    crun.root = tmp_.Sub("runtime/crun");
     ASSERT_OK_AND_ASSIGN(oci::HandlerRegistry handlers,
-                         oci::HandlerRegistry::Create({runc}, "runc"));
+                         oci::HandlerRegistry::Create({runc, crun}, "runc"));
     handlers_ = std::make_unique<oci::HandlerRegistry>(std::move(handlers));
     pod_.sandbox_id = std::string(64, 'f');
     pod_.user_ns_path = ns_.Path("user");
@@ -338,6 +343,30 @@ TEST_F(ManagerTest, UserNamespacedContainerRunsLogsAndExits) {
   ASSERT_THAT(m->RemoveContainer(id), IsOk());
   EXPECT_THAT(m->ContainerStatus(id), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_FALSE(m->ImageInUse(image_id_));
+}
+
+// The same life on crun: it joins the pod's namespaces by path too.
+TEST_F(ManagerTest, UserNamespacedContainerOnCrun) {
+  pod_.runtime_handler = "crun";
+  std::unique_ptr<Manager> m = MakeManager(real_);
+  ASSERT_THAT(m->Init(), IsOk());
+  ASSERT_OK_AND_ASSIGN(
+      std::string id,
+      m->CreateContainer(pod_,
+                         Config("crun1", {"cat /proc/self/uid_map;"
+                                          "busybox stat -c %u /bin/busybox;"
+                                          "exit 7"})));
+  ASSERT_OK_AND_ASSIGN(ContainerRecord created, m->ContainerStatus(id));
+  EXPECT_EQ(created.runtime_handler, "crun");
+  ASSERT_THAT(m->StartContainer(id), IsOk());
+  ASSERT_EQ(WaitForState(*m, id, State::kExited), State::kExited);
+  ASSERT_OK_AND_ASSIGN(ContainerRecord exited, m->ContainerStatus(id));
+  EXPECT_EQ(exited.exit_code, 7);
+  std::vector<std::string> lines = LogLines("crun1");
+  EXPECT_THAT(lines, Contains(absl::StrCat("stdout F          0     ",
+                                           kHostBase, "      65536")));
+  EXPECT_THAT(lines, Contains("stdout F 0"));
+  ASSERT_THAT(m->RemoveContainer(id), IsOk());
 }
 
 TEST_F(ManagerTest, StopExecStatsAndUpdate) {
