@@ -266,6 +266,19 @@ absl::Status ParseRegistries(const Reader& r, const toml::table& table,
   return absl::OkStatus();
 }
 
+// infra = "pause" (the default) or "none" (docs/design.md, "Pods without a
+// pause").
+absl::Status ParseInfra(const Reader& r, const toml::node& node,
+                        const std::string& key, bool* none) {
+  absl::StatusOr<std::string> value = r.String(node, key);
+  if (!value.ok()) return value.status();
+  if (*value != "pause" && *value != "none") {
+    return r.Error(node, key, "must be \"pause\" or \"none\"");
+  }
+  *none = *value == "none";
+  return absl::OkStatus();
+}
+
 absl::Status ParseHandler(const Reader& r, const toml::table& table,
                           const std::string& prefix, oci::RuntimeHandler* out) {
   for (auto&& [k, node] : table) {
@@ -290,6 +303,8 @@ absl::Status ParseHandler(const Reader& r, const toml::table& table,
       s = Set(r.Bool(node, key), &out->no_pivot_root);
     } else if (k == "no_new_keyring") {
       s = Set(r.Bool(node, key), &out->no_new_keyring);
+    } else if (k == "infra") {
+      s = ParseInfra(r, node, key, &out->infra_none);
     } else if (k == "timeout") {
       s = Set(r.Duration(node, key), &out->timeout);
     } else {
@@ -417,6 +432,8 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(absl::string_view text,
     } else if (key == "metrics") {
       absl::StatusOr<const toml::table*> t = r.Table(node, key);
       s = t.ok() ? ParseMetrics(r, **t, &config) : t.status();
+    } else if (key == "infra") {
+      s = ParseInfra(r, node, key, &config.controller.infra_none);
     } else if (key == "default_runtime") {
       s = Set(r.String(node, key), &config.controller.default_runtime);
     } else if (key == "pause_binary") {

@@ -36,6 +36,9 @@ struct RuntimeHandler {
   // runc-only create options (capability runc_options).
   bool no_pivot_root = false;
   bool no_new_keyring = false;
+  // infra = "none": pods of this handler that need no pause process get
+  // none, only pinned namespaces (docs/design.md, "Pods without a pause").
+  bool infra_none = false;
   // Deadline of each runtime command.
   absl::Duration timeout = absl::Seconds(30);
 };

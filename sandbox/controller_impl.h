@@ -157,7 +157,9 @@ class ControllerImpl : public Controller {
   absl::Status FinishStep(Sandbox& sandbox, CleanupStack& undo, Step step,
                           absl::StatusOr<Learned> learned);
   // The steps' acts, in pipeline order.
-  absl::StatusOr<Learned> PinNamespaces(Sandbox& sandbox);
+  // With `no_pause`, the UTS and IPC namespaces are pinned too, the
+  // hostname set in the pinned UTS namespace.
+  absl::StatusOr<Learned> PinNamespaces(Sandbox& sandbox, bool no_pause);
   absl::Status BringUpLoopback(Sandbox& sandbox);
   // The network step: journalled, then CNI ADD of the sandbox's attachment
   // started, on a thread of its own when `concurrent`; its outcome, taken

@@ -40,6 +40,11 @@ struct ControllerOptions {
   // docs/design.md); the namespaces are unpinned after both.
   bool overlap_kill_with_network_delete = true;
 
+  // infra = "none" for every handler (a handler may also set it alone):
+  // no pause process for a pod that needs none (docs/design.md, "Pods
+  // without a pause").
+  bool infra_none = false;
+
   // Our static pause binary; copied into a read-only rootfs under
   // state_dir that every sandbox shares.
   std::string pause_binary;

@@ -985,5 +985,56 @@ TEST_F(ControllerTest, BuiltinPodSurvivesRestartAndIsRemoved) {
   ASSERT_OK(controller_->RemovePodSandbox(id));
 }
 
+// infra = "none" (docs/design.md, "Pods without a pause"): a pod without a
+// pod-level PID namespace gets no process at all, only its pinned
+// namespaces (UTS and IPC beside net and user, owned by the pod's user
+// namespace, the hostname set in the UTS one). Status names the pins and
+// no pid; a restart keeps it READY (nothing to re-attach); Stop unpins
+// everything; Remove leaves nothing (the fixture's leak check).
+TEST_F(ControllerTest, PodWithoutAPauseIsItsPinnedNamespaces) {
+  oci::RuntimeHandler runc;
+  runc.name = "runc";
+  runc.type = oci::RuntimeType::kRunc;
+  runc.path = "/usr/sbin/runc";
+  runc.infra_none = true;
+  runtime_handlers_ = {runc};
+  ASSERT_OK(Start(sys_));
+  PodConfig config = Pod("noinfra", true);
+  config.namespaces.pid = NamespaceMode::kContainer;
+  ASSERT_OK_AND_ASSIGN(std::string id, controller_->RunPodSandbox(config, ""));
+  Inspected pod = Inspect(id);
+  EXPECT_FALSE(pod.info.contains("pid")) << pod.info.dump();
+  EXPECT_EQ(pod.info.value("infra", ""), "none");
+  EXPECT_THAT(pod.info["steps"].dump(), ::testing::Not(HasSubstr("task")));
+  const std::string uts = pod.info.value("utsNamespacePath", "");
+  const std::string ipc = pod.info.value("ipcNamespacePath", "");
+  const std::string userns = pod.info["userNamespace"].value("path", "");
+  ASSERT_FALSE(uts.empty());
+  ASSERT_FALSE(ipc.empty());
+  // Owned by the pod's user namespace, as a pause's would be.
+  for (const std::string& pin : {uts, ipc, pod.netns}) {
+    ASSERT_OK_AND_ASSIGN(sys::UniqueFd fd, netns::OpenNamespace(real_, pin));
+    ASSERT_OK_AND_ASSIGN(sys::UniqueFd owner,
+                         netns::OwningUserNamespace(real_, fd.get()));
+    EXPECT_THAT(netns::IdOf(owner.get()),
+                IsOkAndHolds(*netns::IdOfPath(userns)))
+        << pin;
+  }
+  // No bundle, no runtime state: nothing was started.
+  EXPECT_NE(::access(absl::StrCat(state_, "/bundles/", id).c_str(), F_OK), 0);
+
+  ASSERT_OK(Start(sys_));  // a restart: nothing to re-attach, still READY
+  absl::StatusOr<SandboxStatus> status =
+      controller_->PodSandboxStatus(id, /*verbose=*/false);
+  ASSERT_OK(status.status());
+  EXPECT_EQ(status->state, SandboxState::kReady);
+
+  ASSERT_OK(controller_->StopPodSandbox(id));
+  for (const std::string& pin : {uts, ipc, pod.netns, userns}) {
+    EXPECT_NE(::access(pin.c_str(), F_OK), 0) << pin;
+  }
+  ASSERT_OK(controller_->RemovePodSandbox(id));
+}
+
 }  // namespace
 }  // namespace podsandbox::sandbox

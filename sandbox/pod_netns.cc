@@ -18,6 +18,12 @@ absl::StatusOr<netns::PinnedNamespaces> HostPodNetns::Create(
   return factory_.Create(id, mappings);
 }
 
+absl::StatusOr<netns::PinnedNamespaces> HostPodNetns::CreateWithExtra(
+    absl::string_view id, const userns::IdMappings* mappings,
+    const netns::ExtraNamespaces& extra) {
+  return factory_.Create(id, mappings, extra);
+}
+
 absl::Status HostPodNetns::BringUpLoopback(absl::string_view netns_pin) {
   return netns::BringUpLoopback(sys_, netlink_, netns_pin);
 }

@@ -35,6 +35,14 @@ class PodNetns {
   // when they are given.
   virtual absl::StatusOr<netns::PinnedNamespaces> Create(
       absl::string_view id, const userns::IdMappings* mappings) = 0;
+  // The same with `extra`'s namespaces pinned too (a pod without a pause).
+  // Unimplemented unless overridden.
+  virtual absl::StatusOr<netns::PinnedNamespaces> CreateWithExtra(
+      absl::string_view id, const userns::IdMappings* mappings,
+      const netns::ExtraNamespaces& extra) {
+    if (!extra.uts_and_ipc) return Create(id, mappings);
+    return absl::UnimplementedError("pinned UTS and IPC namespaces");
+  }
   // Sets lo up in the netns pinned at `netns_pin`.
   virtual absl::Status BringUpLoopback(absl::string_view netns_pin) = 0;
   virtual absl::Status Remove(absl::string_view id) = 0;
@@ -53,6 +61,9 @@ class HostPodNetns : public PodNetns {
   absl::Status Init() override;
   absl::StatusOr<netns::PinnedNamespaces> Create(
       absl::string_view id, const userns::IdMappings* mappings) override;
+  absl::StatusOr<netns::PinnedNamespaces> CreateWithExtra(
+      absl::string_view id, const userns::IdMappings* mappings,
+      const netns::ExtraNamespaces& extra) override;
   absl::Status BringUpLoopback(absl::string_view netns_pin) override;
   absl::Status Remove(absl::string_view id) override;
   std::string NetnsPin(absl::string_view id) const override;

@@ -300,6 +300,9 @@ std::string RecordToJson(const SandboxRecord& r) {
       {"exit_status", r.exit_status},
       {"failed_cni_deletes", r.failed_cni_deletes},
   };
+  // Only for a pod without a pause, so other records read as before.
+  if (!r.uts_pin.empty()) out["uts_pin"] = r.uts_pin;
+  if (!r.ipc_pin.empty()) out["ipc_pin"] = r.ipc_pin;
   return out.dump();
 }
 
@@ -325,6 +328,8 @@ absl::StatusOr<SandboxRecord> RecordFromJson(absl::string_view text) {
   }
   RETURN_IF_ERROR(OptionalString(obj, "netns_pin", "record", &r.netns_pin));
   RETURN_IF_ERROR(OptionalString(obj, "userns_pin", "record", &r.userns_pin));
+  RETURN_IF_ERROR(OptionalString(obj, "uts_pin", "record", &r.uts_pin));
+  RETURN_IF_ERROR(OptionalString(obj, "ipc_pin", "record", &r.ipc_pin));
   RETURN_IF_ERROR(OptionalString(obj, "cni_result", "record", &r.cni_result));
   RETURN_IF_ERROR(OptionalStrings(obj, "ips", "record", &r.ips));
   int64_t pid = 0, start_time = 0, created = 0, ready = 0, exited = 0;

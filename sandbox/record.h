@@ -74,6 +74,10 @@ struct SandboxRecord {
 
   std::string netns_pin;   // empty with host network
   std::string userns_pin;  // empty without a pod user namespace
+  // Pinned UTS and IPC namespaces of a pod without a pause (infra =
+  // "none"); empty when a pause holds them.
+  std::string uts_pin;
+  std::string ipc_pin;
   std::string cni_result;  // the CNI result's JSON, for status
   std::vector<std::string> ips;
 

@@ -103,7 +103,9 @@ absl::Status ControllerImpl::RecoverRecord(SandboxRecord record) {
     CrashPoint("recover: rolled back");
     return store_.Remove(record.id);
   }
-  if (record.phase == Phase::kReady) {
+  // A pod without a pause (no task step) has nothing to re-attach: its
+  // pinned namespaces are the sandbox.
+  if (record.phase == Phase::kReady && record.HasStep(Step::kTask)) {
     absl::Status alive =
         tasks_.Reattach(record.id, {record.pid, record.pid_start_time});
     if (!alive.ok()) {

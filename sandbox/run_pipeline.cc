@@ -40,6 +40,19 @@ bool OverlapsNetworkWithCreate(const oci::RuntimeHandler& handler,
   return true;
 }
 
+// Whether the pod runs with no pause at all (infra = "none" for its handler
+// or globally; docs/design.md, "Pods without a pause"): only when nothing
+// needs a process. A pod-level PID namespace needs its init; the pod's
+// sysctls are written by the runtime inside the pause's namespaces; a
+// host-network pod or one in the host's IPC namespace would have no pinned
+// netns beside which its UTS and IPC namespaces could be made.
+bool WithoutPause(const ControllerOptions& options,
+                  const oci::RuntimeHandler& handler, const PodConfig& config) {
+  return (options.infra_none || handler.infra_none) && !config.host_network() &&
+         config.namespaces.pid != NamespaceMode::kPod &&
+         config.namespaces.ipc == NamespaceMode::kPod && config.sysctls.empty();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ControllerImpl::CreateSandbox(
@@ -96,10 +109,12 @@ absl::Status ControllerImpl::RunPipeline(Sandbox& sandbox,
                                          CleanupStack& undo) {
   const PodConfig config = Snapshot(sandbox).config;
   const bool with_network = !config.host_network();
+  const bool no_pause = WithoutPause(options_, handler, config);
   // CNI ADD on a thread of its own while the runtime creates the pause,
   // where the runtime and the pod allow it (docs/design.md, "Overlap of CNI
   // ADD and the runtime's create").
-  const bool overlap = with_network && options_.overlap_network_with_create &&
+  const bool overlap = with_network && !no_pause &&
+                       options_.overlap_network_with_create &&
                        OverlapsNetworkWithCreate(handler, config);
   auto step = [&](Step s, absl::FunctionRef<absl::StatusOr<Learned>()> act) {
     return RunStep(sandbox, undo, s, act);
@@ -107,8 +122,8 @@ absl::Status ControllerImpl::RunPipeline(Sandbox& sandbox,
 
   std::unique_ptr<NetworkStep> network;  // CNI ADD, maybe beside create
   if (with_network) {
-    RETURN_IF_ERROR(
-        step(Step::kNamespaces, [&] { return PinNamespaces(sandbox); }));
+    RETURN_IF_ERROR(step(Step::kNamespaces,
+                         [&] { return PinNamespaces(sandbox, no_pause); }));
     RETURN_IF_ERROR(BringUpLoopback(sandbox));
     ASSIGN_OR_RETURN(network, StartNetwork(sandbox, undo, overlap));
   }
@@ -122,8 +137,11 @@ absl::Status ControllerImpl::RunPipeline(Sandbox& sandbox,
   auto before_start = [&]() -> absl::Status {
     return overlap ? network_then_pod_files() : absl::OkStatus();
   };
-  RETURN_IF_ERROR(step(
-      Step::kTask, [&] { return StartPause(sandbox, handler, before_start); }));
+  if (!no_pause) {
+    RETURN_IF_ERROR(step(Step::kTask, [&] {
+      return StartPause(sandbox, handler, before_start);
+    }));
+  }
   // If a step failed while ADD ran, `network` takes ADD's outcome as it
   // goes: an attachment gets its undo before the caller unwinds.
   return MarkReady(sandbox);
@@ -162,16 +180,22 @@ absl::Status ControllerImpl::FinishStep(Sandbox& sandbox, CleanupStack& undo,
 }
 
 absl::StatusOr<ControllerImpl::Learned> ControllerImpl::PinNamespaces(
-    Sandbox& sandbox) {
+    Sandbox& sandbox, bool no_pause) {
   const PodConfig& config = Snapshot(sandbox).config;
+  netns::ExtraNamespaces extra;
+  if (no_pause) extra = {/*uts_and_ipc=*/true, config.hostname};
   ASSIGN_OR_RETURN(
       netns::PinnedNamespaces pins,
-      netns_->Create(sandbox.id, config.user_namespaced()
-                                     ? &config.namespaces.userns.mappings
-                                     : nullptr));
+      netns_->CreateWithExtra(sandbox.id,
+                              config.user_namespaced()
+                                  ? &config.namespaces.userns.mappings
+                                  : nullptr,
+                              extra));
   return Learned([pins](SandboxRecord& r) {
     r.netns_pin = pins.netns;
     r.userns_pin = pins.userns;
+    r.uts_pin = pins.uts;
+    r.ipc_pin = pins.ipc;
   });
 }
 

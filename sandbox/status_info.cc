@@ -30,6 +30,14 @@ std::string InfoJson(const SandboxRecord& r, oci::RuntimeType runtime_type,
       {"phase", PhaseName(r.phase)},
       {"steps", steps},
   };
+  if (!r.uts_pin.empty()) {
+    // No pause (infra = "none"): no process to name; the pins are the pod.
+    info.erase("pid");
+    info.erase("processStatus");
+    info["infra"] = "none";
+    info["utsNamespacePath"] = r.uts_pin;
+    info["ipcNamespacePath"] = r.ipc_pin;
+  }
   if (r.config.user_namespaced()) {
     info["userNamespace"] = {
         {"path", r.userns_pin},
