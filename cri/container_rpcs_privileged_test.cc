@@ -384,7 +384,8 @@ TEST_F(ContainerRpcTest, OverTheMemoryLimitIsOomKilled) {
 // lives on (no SIGPIPE: it holds its FIFO read-write), the restarted daemon
 // relays what it wrote meanwhile, so its log has every line once and in
 // order; a container that exits while the daemon is down is reported
-// exited with 255/"Unknown"; ReopenContainerLog starts a new file.
+// exited with 255/"Unknown"; ReopenContainerLog after a rename starts a new
+// file and loses nothing either.
 TEST_F(ContainerRpcTest, SigkillOfTheDaemonLosesNoLogLine) {
   ASSERT_NO_FATAL_FAILURE(SetUpImage());
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
@@ -429,16 +430,31 @@ TEST_F(ContainerRpcTest, SigkillOfTheDaemonLosesNoLogLine) {
 
   size_t seen = LogLines(log).size();
   ASSERT_GE(wait_for_lines(seen + 100), seen + 100);
+
+  // Rotation while it writes: the kubelet renames the file, then asks for a
+  // reopen; the lines continue in a new file at the same path.
+  const std::string rotated = log + ".1";
+  ASSERT_EQ(::rename(log.c_str(), rotated.c_str()), 0);
+  v1::ReopenContainerLogRequest reopen;
+  reopen.set_container_id(counter);
+  v1::ReopenContainerLogResponse reopened;
+  grpc::Status s = runtime_service().ReopenContainerLog(RpcContext().get(),
+                                                        reopen, &reopened);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_GE(wait_for_lines(20), 20u);
+
   v1::StopContainerRequest stop;
   stop.set_container_id(counter);
   v1::StopContainerResponse stopped;
   ASSERT_TRUE(
       runtime_service().StopContainer(RpcContext().get(), stop, &stopped).ok());
-  // Every number once, in order: pieces (P) of a line split across reads
-  // join the next F.
+  // Every number once, in order, across both files: pieces (P) of a line
+  // split across reads join the next F.
+  std::vector<std::string> lines = LogLines(rotated);
+  for (const std::string& line : LogLines(log)) lines.push_back(line);
   std::vector<std::string> whole;
   std::string joined;
-  for (const std::string& line : LogLines(log)) {
+  for (const std::string& line : lines) {
     ASSERT_TRUE(absl::StartsWith(line, "stdout ")) << line;
     joined += line.substr(9);
     if (line[7] == 'F') {
@@ -446,16 +462,11 @@ TEST_F(ContainerRpcTest, SigkillOfTheDaemonLosesNoLogLine) {
       joined.clear();
     }
   }
-  ASSERT_GT(whole.size(), 150u);
+  ASSERT_GT(whole.size(), 170u);
   for (size_t i = 0; i < whole.size(); ++i) {
     ASSERT_EQ(whole[i], absl::StrCat(i)) << "line " << i;
   }
-
-  // Rotation: the kubelet renames the file, then asks for a reopen; a
-  // stopped container cannot be reopened (FailedPrecondition).
-  v1::ReopenContainerLogRequest reopen;
-  reopen.set_container_id(counter);
-  v1::ReopenContainerLogResponse reopened;
+  // A stopped container's log cannot be reopened.
   EXPECT_EQ(runtime_service()
                 .ReopenContainerLog(RpcContext().get(), reopen, &reopened)
                 .error_code(),
