@@ -461,5 +461,28 @@ TEST(DaemonConfigTest, TheInstalledDefaultConfigIsValid) {
   EXPECT_THAT(FinalizeDaemonConfig(&config), IsOk());
 }
 
+TEST(DaemonConfigTest, InfraIsPauseOrNoneGloballyAndPerHandler) {
+  ASSERT_OK_AND_ASSIGN(
+      DaemonConfig config,
+      ParseDaemonConfig("infra = \"none\"\n"
+                        "[[runtime_handlers]]\nname = \"b\"\n"
+                        "type = \"builtin\"\ninfra = \"none\"\n"
+                        "[[runtime_handlers]]\nname = \"r\"\n"
+                        "type = \"runc\"\npath = \"/r\"\n"
+                        "infra = \"pause\"\n",
+                        "f"));
+  EXPECT_TRUE(config.controller.infra_none);
+  ASSERT_EQ(config.controller.runtime_handlers.size(), 2u);
+  EXPECT_EQ(config.controller.runtime_handlers[0].type,
+            oci::RuntimeType::kBuiltin);
+  EXPECT_TRUE(config.controller.runtime_handlers[0].infra_none);
+  EXPECT_FALSE(config.controller.runtime_handlers[1].infra_none);
+  ASSERT_OK_AND_ASSIGN(DaemonConfig defaults, ParseDaemonConfig("", "f"));
+  EXPECT_FALSE(defaults.controller.infra_none);
+  EXPECT_THAT(ParseDaemonConfig("infra = \"nothing\"\n", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("infra: must be \"pause\" or \"none\"")));
+}
+
 }  // namespace
 }  // namespace podsandbox::cri
