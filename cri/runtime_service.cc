@@ -4,14 +4,15 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -19,7 +20,6 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "container/cgroup_stats.h"
 #include "container/manager.h"
 #include "cri/api.pb.h"
 #include "cri/container_convert.h"
@@ -30,7 +30,6 @@
 #include "cri/rpc_log.h"
 #include "nlohmann/json.hpp"
 #include "sandbox/controller.h"
-#include "sys/file.h"
 #include "sys/log.h"
 
 namespace podsandbox::cri {
@@ -102,14 +101,6 @@ absl::Status ForPodContainers(
   absl::StatusOr<sandbox::SandboxStatus> status =
       controller.PodSandboxStatus(id, /*verbose=*/false);
   return fn(status.ok() ? status->id : std::string(id));
-}
-
-// Where the host's cgroup hierarchies are (v1 or v2).
-constexpr char kCgroupfs[] = "/sys/fs/cgroup";
-
-std::string ReadFileOrEmpty(const std::string& path) {
-  absl::StatusOr<std::string> text = sys::ReadFile(path);
-  return text.ok() ? *std::move(text) : std::string();
 }
 
 absl::Status RequireContainerId(absl::string_view id) {
@@ -253,75 +244,24 @@ container::ListFilter FromCri(const v1::ContainerFilter& f) {
   return out;
 }
 
-// A ready pod's stats: its cgroup (kubelet's pod cgroup, the
-// cgroup_parent, holds the pause and every container; without one, the
-// pause's cgroup plus its containers'), its network interfaces read
-// through the pause's /proc entry, and its containers' stats.
+// A ready pod's stats (cri/pod_stats.h) with its containers' (null
+// `containers`: none), each with its CPU rate.
 void PodStatsOf(const sandbox::SandboxStatus& status,
-                container::Manager& containers, v1::PodSandboxStats* out) {
-  const absl::Time now = absl::Now();
-  const int64_t at = absl::ToUnixNanos(now);
-  v1::PodSandboxAttributes* attributes = out->mutable_attributes();
-  attributes->set_id(status.id);
-  attributes->mutable_metadata()->set_name(status.config.metadata.name);
-  attributes->mutable_metadata()->set_uid(status.config.metadata.uid);
-  attributes->mutable_metadata()->set_namespace_(
-      status.config.metadata.namespace_);
-  attributes->mutable_metadata()->set_attempt(status.config.metadata.attempt);
-  attributes->mutable_labels()->insert(status.config.labels.begin(),
-                                       status.config.labels.end());
-  attributes->mutable_annotations()->insert(status.config.annotations.begin(),
-                                            status.config.annotations.end());
-  v1::LinuxPodSandboxStats* linux = out->mutable_linux();
-  container::ListFilter filter;
-  filter.sandbox_id = status.id;
-  std::vector<container::ContainerStats> stats = containers.ListStats(filter);
-  container::CgroupUsage pod;
-  if (!status.config.cgroup_parent.empty()) {
-    pod = container::ReadCgroupUsage(kCgroupfs, status.config.cgroup_parent);
-  } else {
-    pod = container::ReadCgroupUsage(kCgroupfs, absl::StrCat("/", status.id));
-    for (const container::ContainerStats& c : stats) {
-      pod.cpu_usage_core_nanos += c.cpu_usage_core_nanos;
-      pod.memory_usage_bytes += c.memory_usage_bytes;
-      pod.memory_working_set_bytes += c.memory_working_set_bytes;
-    }
+                container::Manager* containers, PodStatsReader& reader,
+                v1::PodSandboxStats* out) {
+  std::vector<container::ContainerStats> stats;
+  if (containers != nullptr) {
+    container::ListFilter filter;
+    filter.sandbox_id = status.id;
+    stats = containers->ListStats(filter);
   }
-  // cgroup.procs lists a cgroup's own processes, not its children's.
-  uint64_t processes = pod.process_count;
+  reader.FillPod(status, stats, absl::Now(), out);
   for (const container::ContainerStats& c : stats) {
-    processes += c.process_count;
-  }
-  linux->mutable_cpu()->set_timestamp(at);
-  linux->mutable_cpu()->mutable_usage_core_nano_seconds()->set_value(
-      pod.cpu_usage_core_nanos);
-  linux->mutable_memory()->set_timestamp(at);
-  linux->mutable_memory()->mutable_working_set_bytes()->set_value(
-      pod.memory_working_set_bytes);
-  linux->mutable_memory()->mutable_usage_bytes()->set_value(
-      pod.memory_usage_bytes);
-  linux->mutable_process()->set_timestamp(at);
-  linux->mutable_process()->mutable_process_count()->set_value(processes);
-  nlohmann::json info = nlohmann::json::parse(status.info_json, nullptr, false);
-  int pid = !info.is_discarded() && info.is_object() ? info.value("pid", 0) : 0;
-  if (pid > 0 && !status.config.host_network()) {
-    std::string net_dev =
-        ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/net/dev"));
-    v1::NetworkUsage* network = linux->mutable_network();
-    network->set_timestamp(at);
-    for (const InterfaceUsage& i : ParseNetDev(net_dev)) {
-      v1::NetworkInterfaceUsage* wire =
-          i.name == "eth0" ? network->mutable_default_interface()
-                           : network->add_interfaces();
-      wire->set_name(i.name);
-      wire->mutable_rx_bytes()->set_value(i.rx_bytes);
-      wire->mutable_rx_errors()->set_value(i.rx_errors);
-      wire->mutable_tx_bytes()->set_value(i.tx_bytes);
-      wire->mutable_tx_errors()->set_value(i.tx_errors);
+    v1::ContainerStats* wire = out->mutable_linux()->add_containers();
+    ToCri(c, wire);
+    if (std::optional<uint64_t> cores = reader.ContainerNanoCores(c)) {
+      wire->mutable_cpu()->mutable_usage_nano_cores()->set_value(*cores);
     }
-  }
-  for (const container::ContainerStats& c : stats) {
-    ToCri(c, linux->add_containers());
   }
 }
 
@@ -345,7 +285,12 @@ RuntimeService::RuntimeService(sandbox::Controller& controller,
           options_.readiness_ttl),
       run_workers_(options_.max_concurrent_run_pod_sandbox),
       stop_remove_workers_(options_.stop_remove_workers),
-      container_workers_(options_.container_workers) {}
+      container_workers_(options_.container_workers),
+      pod_stats_(options_.pod_stats != nullptr
+                     ? absl::StatusOr<std::shared_ptr<PodStatsReader>>(
+                           options_.pod_stats)
+                     : MakeHostPodStatsReader()),
+      pod_stats_workers_(options_.pod_stats_workers) {}
 
 RuntimeService::~RuntimeService() { Shutdown(); }
 
@@ -353,6 +298,7 @@ void RuntimeService::Shutdown() {
   run_workers_.Shutdown();
   stop_remove_workers_.Shutdown();
   container_workers_.Shutdown();
+  pod_stats_workers_.Shutdown();
 }
 
 absl::Status RuntimeService::AdmitRun() {
@@ -875,7 +821,6 @@ grpc::ServerUnaryReactor* RuntimeService::PodSandboxStats(
     grpc::CallbackServerContext* context,
     const v1::PodSandboxStatsRequest* request,
     v1::PodSandboxStatsResponse* response) {
-  PSB_REQUIRE_CONTAINERS(PodSandboxStats);
   const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::string id = request->pod_sandbox_id();
@@ -883,12 +828,23 @@ grpc::ServerUnaryReactor* RuntimeService::PodSandboxStats(
     Finish(reactor, "PodSandboxStats", id, start, s);
     return reactor;
   }
-  container_workers_.Post([this, reactor, response, start, id = std::move(id)] {
+  // Off gRPC's thread (cgroup reads, a netlink dump in the pod's netns, the
+  // containers' writable layers walked), on workers of its own; the
+  // controller and the manager answer from memory.
+  pod_stats_workers_.Post([this, reactor, response, start, id = std::move(id)] {
     absl::StatusOr<sandbox::SandboxStatus> status =
         controller_.PodSandboxStatus(id, /*verbose=*/true);
-    if (status.ok())
-      PodStatsOf(*status, *containers_, response->mutable_stats());
-    Finish(reactor, "PodSandboxStats", id, start, status.status());
+    absl::Status s = status.status();
+    if (s.ok() && status->state != sandbox::SandboxState::kReady) {
+      // As containerd: a stopped pod has no cgroup or network to read.
+      s = absl::FailedPreconditionError(
+          absl::StrCat("pod sandbox ", status->id, " is not ready"));
+    }
+    if (s.ok()) s = pod_stats_.status();
+    if (s.ok()) {
+      PodStatsOf(*status, containers_, **pod_stats_, response->mutable_stats());
+    }
+    Finish(reactor, "PodSandboxStats", id, start, s);
   });
   return reactor;
 }
@@ -897,25 +853,49 @@ grpc::ServerUnaryReactor* RuntimeService::ListPodSandboxStats(
     grpc::CallbackServerContext* context,
     const v1::ListPodSandboxStatsRequest* request,
     v1::ListPodSandboxStatsResponse* response) {
-  PSB_REQUIRE_CONTAINERS(ListPodSandboxStats);
   const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   sandbox::ListFilter filter;
   filter.state = sandbox::SandboxState::kReady;
-  std::string prefix = request->filter().id();
   filter.label_selector.insert(request->filter().label_selector().begin(),
                                request->filter().label_selector().end());
-  container_workers_.Post([this, reactor, response, start,
+  std::string id = request->filter().id();
+  pod_stats_workers_.Post([this, reactor, response, start,
                            filter = std::move(filter),
-                           prefix = std::move(prefix)] {
+                           id = std::move(id)]() mutable {
+    if (!pod_stats_.ok()) {
+      Finish(reactor, "ListPodSandboxStats", "", start, pod_stats_.status());
+      return;
+    }
+    const bool everything = id.empty() && filter.label_selector.empty();
+    if (!id.empty()) {
+      // A unique prefix names its pod, as in PodSandboxStatus (containerd
+      // normalises the filter the same way); anything else must match
+      // exactly, so an ambiguous prefix matches nothing.
+      absl::StatusOr<sandbox::SandboxStatus> named =
+          controller_.PodSandboxStatus(id, /*verbose=*/false);
+      filter.id = named.ok() ? named->id : id;
+    }
+    absl::flat_hash_set<std::string> live;
     for (const sandbox::SandboxStatus& listed :
          controller_.ListPodSandbox(filter)) {
-      if (!absl::StartsWith(listed.id, prefix)) continue;
-      // Verbose for the pause's pid (the list leaves info out).
+      // Verbose for the netns pin (a list leaves the info out).
       absl::StatusOr<sandbox::SandboxStatus> status =
           controller_.PodSandboxStatus(listed.id, /*verbose=*/true);
-      if (status.ok()) PodStatsOf(*status, *containers_, response->add_stats());
+      // Stopped since it was listed: left out, as ListPodSandbox would now.
+      if (!status.ok() || status->state != sandbox::SandboxState::kReady) {
+        continue;
+      }
+      v1::PodSandboxStats* stats = response->add_stats();
+      PodStatsOf(*status, containers_, **pod_stats_, stats);
+      live.insert(status->id);
+      for (const v1::ContainerStats& c : stats->linux().containers()) {
+        live.insert(c.attributes().id());
+      }
     }
+    // kubelet lists every pod periodically: the CPU samples of pods and
+    // containers that are gone go then (a filtered list cannot tell).
+    if (everything) (*pod_stats_)->Retain(live);
     Finish(reactor, "ListPodSandboxStats", "", start, absl::OkStatus());
   });
   return reactor;

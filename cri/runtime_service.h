@@ -32,6 +32,7 @@
 #ifndef PODSANDBOX_CRI_RUNTIME_SERVICE_H_
 #define PODSANDBOX_CRI_RUNTIME_SERVICE_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@
 #include "container/manager.h"
 #include "cri/api.grpc.pb.h"
 #include "cri/api.pb.h"
+#include "cri/pod_stats.h"
 #include "cri/readiness.h"
 #include "cri/worker_pool.h"
 #include "grpcpp/grpcpp.h"
@@ -85,6 +87,12 @@ struct RuntimeServiceOptions {
   // Workers for the container RPCs that run programs or walk files
   // (create, start, stop, remove, update, exec, stats); queued beyond.
   int container_workers = 32;
+  // Workers for PodSandboxStats and ListPodSandboxStats, apart from the
+  // container workers so that a stats call never queues behind runtime
+  // execs; queued beyond.
+  int pod_stats_workers = 4;
+  // What reads the pods' numbers; null: MakeHostPodStatsReader().
+  std::shared_ptr<PodStatsReader> pod_stats;
 };
 
 class RuntimeService final
@@ -147,8 +155,9 @@ class RuntimeService final
 
   // runtime::v1::RuntimeService: the containers (container::Manager);
   // ListContainers and ContainerStatus inline, from memory; the rest on
-  // container_workers_. Exec, Attach, PortForward (streaming, a later
-  // issue), checkpoint, the pod stats and metrics RPCs: UNIMPLEMENTED.
+  // container_workers_; the pod stats on pod_stats_workers_ (cri/pod_stats.h).
+  // Exec, Attach, PortForward (streaming, a later issue), checkpoint and
+  // the metrics RPCs: UNIMPLEMENTED.
   grpc::ServerUnaryReactor* CreateContainer(
       grpc::CallbackServerContext* context,
       const runtime::v1::CreateContainerRequest* request,
@@ -259,6 +268,10 @@ class RuntimeService final
   WorkerPool run_workers_;
   WorkerPool stop_remove_workers_;
   WorkerPool container_workers_;
+  // The host's cgroup layout may be unknown: then the pod stats RPCs
+  // answer with that error.
+  const absl::StatusOr<std::shared_ptr<PodStatsReader>> pod_stats_;
+  WorkerPool pod_stats_workers_;
 };
 
 }  // namespace podsandbox::cri

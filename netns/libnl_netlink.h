@@ -10,6 +10,7 @@ class LibnlNetlink : public Netlink {
  public:
   // netns::Netlink
   absl::Status SetLinkUp(absl::string_view ifname) override;
+  absl::StatusOr<std::vector<LinkStats>> ListLinks() override;
 };
 
 }  // namespace podsandbox::netns
