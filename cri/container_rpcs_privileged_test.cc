@@ -6,6 +6,7 @@
 // (mounts, dirs, FIFOs, runtime state, cgroups, processes).
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -211,7 +212,9 @@ TEST_F(ContainerRpcTest, UserNamespacedBusyboxLivesAndDiesThroughTheSocket) {
   std::string once, sleeper;
   grpc::Status s = Create(pod_id, pod, "once",
                           "echo out; echo err >&2; cat /proc/self/uid_map; "
-                          "busybox stat -c %u /bin/busybox; exit 3",
+                          "busybox stat -c %u /bin/busybox; "
+                          "cat /sys/class/net/eth0/ifindex >/dev/null && "
+                          "echo sysfs-ok; exit 3",
                           &once);
   ASSERT_TRUE(s.ok()) << s.error_message() << "\n" << DaemonLog();
   ASSERT_TRUE(Create(pod_id, pod, "sleeper", "sleep 1000", &sleeper).ok());
@@ -232,6 +235,9 @@ TEST_F(ContainerRpcTest, UserNamespacedBusyboxLivesAndDiesThroughTheSocket) {
   EXPECT_THAT(lines, Contains(absl::StrCat("stdout F          0     ",
                                            kHostBase, "      65536")));
   EXPECT_THAT(lines, Contains("stdout F 0")) << "image files owned by root";
+  // /sys is the pod's netns's sysfs (eth0 exists only there), which only
+  // the netns's owner, the pod's user namespace, may mount.
+  EXPECT_THAT(lines, Contains("stdout F sysfs-ok"));
 
   // List (with filters) and stats answer.
   v1::ListContainersRequest list;
@@ -281,6 +287,34 @@ TEST_F(ContainerRpcTest, UserNamespacedBusyboxLivesAndDiesThroughTheSocket) {
   EXPECT_EQ(exec_out.exit_code(), 5);
   EXPECT_EQ(exec_out.stdout(), "0\n");
 
+  // Two containers of the pod share its network, IPC and UTS namespaces
+  // (the pause's), not the host's.
+  std::string sleeper2;
+  ASSERT_TRUE(Create(pod_id, pod, "sleeper2", "sleep 1000", &sleeper2).ok());
+  ASSERT_TRUE(Start(sleeper2).ok());
+  std::vector<std::string> namespaces;
+  for (const std::string& id : {sleeper, sleeper2}) {
+    v1::ExecSyncRequest readlink;
+    readlink.set_container_id(id);
+    for (const char* arg :
+         {"/bin/sh", "-c",
+          "for n in net ipc uts; do busybox readlink /proc/self/ns/$n; "
+          "done"}) {
+      readlink.add_cmd(arg);
+    }
+    readlink.set_timeout(20);
+    v1::ExecSyncResponse out;
+    s = runtime_service().ExecSync(RpcContext().get(), readlink, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(out.exit_code(), 0) << out.stderr();
+    namespaces.push_back(out.stdout());
+  }
+  EXPECT_EQ(namespaces[0], namespaces[1]);
+  char host_net[64] = {};
+  ASSERT_GT(::readlink("/proc/self/ns/net", host_net, sizeof(host_net) - 1), 0);
+  EXPECT_THAT(namespaces[0], HasSubstr("net:["));
+  EXPECT_THAT(namespaces[0], ::testing::Not(HasSubstr(host_net)));
+
   // The image is in use: RemoveImage refuses.
   EXPECT_EQ(RemoveImage().error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 
@@ -295,7 +329,7 @@ TEST_F(ContainerRpcTest, UserNamespacedBusyboxLivesAndDiesThroughTheSocket) {
   EXPECT_EQ(Status(sleeper).state(), v1::CONTAINER_EXITED);
   EXPECT_EQ(Status(sleeper).exit_code(), 128 + SIGTERM);
   // Then remove both.
-  for (const std::string& id : {once, sleeper}) {
+  for (const std::string& id : {once, sleeper, sleeper2}) {
     v1::RemoveContainerRequest remove;
     remove.set_container_id(id);
     v1::RemoveContainerResponse removed;
