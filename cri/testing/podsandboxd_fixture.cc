@@ -50,6 +50,9 @@ constexpr const char* kKept[] = {
     "root/images/layers",
     "root/images/images",
     "root/images/tmp",
+    // The container manager's record and bundle directories (issue 16).
+    "root/containers",
+    "run/containers",
     "run",
     "run/podsandboxd.sock",
     "run/bundles",
