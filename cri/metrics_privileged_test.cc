@@ -300,5 +300,45 @@ TEST_F(MetricsTest, NotifiesSystemdReadyOnceServingAndStoppingAtSigterm) {
   unlink(notify.c_str());
 }
 
+// Socket activation, as podsandbox.socket gives it: systemd-socket-activate
+// binds the CRI socket and execs the daemon on the first connection with
+// the socket as fd 3; the daemon serves a pod's lifecycle through it and
+// leaves the socket (systemd's) in place at SIGTERM.
+class SocketActivationTest : public PodsandboxdTestBase {
+ protected:
+  static Options ActivatedOptions() {
+    Options options = FixtureOptions();
+    options.bridge = "psbsockact0";
+    options.subnet = "10.238.0.0/24";
+    options.network_name = "psb-sockact-test";
+    options.socket_activated = true;
+    return options;
+  }
+  SocketActivationTest() : PodsandboxdTestBase(ActivatedOptions()) {}
+};
+
+TEST_F(SocketActivationTest, ServesAPodThroughTheSocketSystemdPassed) {
+  ASSERT_EQ(mkdir(state().c_str(), 0711), 0);
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  EXPECT_THAT(DaemonLog(), ::testing::HasSubstr("(socket from systemd)"));
+
+  v1::RunPodSandboxRequest request;
+  *request.mutable_config() = PodConfig("activated", 200000);
+  v1::RunPodSandboxResponse response;
+  grpc::Status status =
+      runtime_service().RunPodSandbox(RpcContext().get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(ListPods().size(), 1u);
+  EXPECT_TRUE(StopPod(response.pod_sandbox_id()).ok());
+  EXPECT_TRUE(RemovePod(response.pod_sandbox_id()).ok());
+
+  CloseClient();
+  StopDaemon(SIGTERM);
+  struct stat st;
+  ASSERT_EQ(lstat(socket().c_str(), &st), 0) << "the activated socket went";
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_THAT(DaemonLog(), ::testing::HasSubstr("stopped"));
+}
+
 }  // namespace
 }  // namespace podsandbox::cri

@@ -44,6 +44,7 @@
 #include "cri/daemon_flags.h"
 #include "cri/image_service.h"
 #include "cri/runtime_service.h"
+#include "cri/socket_activation.h"
 #include "cri/version/version.h"
 #include "grpc/support/log.h"
 #include "grpcpp/grpcpp.h"
@@ -257,6 +258,9 @@ struct Daemon {
   std::unique_ptr<container::Manager> containers;
   std::unique_ptr<RuntimeService> runtime_service;
   std::unique_ptr<ImageService> image_service;
+  // The CRI socket systemd passed (podsandboxd.socket), or null when we
+  // bind it ourselves. Its accept loop feeds the server: stopped first.
+  std::unique_ptr<ActivatedSocket> activated;
   std::unique_ptr<grpc::Server> server;
   // Last, so destroyed first: nothing scrapes the controller once it goes.
   std::unique_ptr<metrics::ScopedCollector> process_metrics;
@@ -354,14 +358,18 @@ absl::Status ServeMetrics(Daemon& d) {
 absl::Status Serve(Daemon& d) {
   const std::string& socket_path = d.config.listen;
   RETURN_IF_ERROR(ServeMetrics(d));
-  RETURN_IF_ERROR(MakeParentDir(socket_path));
-  RETURN_IF_ERROR(ClearStaleSocket(socket_path));
+  if (d.activated == nullptr) {
+    RETURN_IF_ERROR(MakeParentDir(socket_path));
+    RETURN_IF_ERROR(ClearStaleSocket(socket_path));
+  }
   d.runtime_service = std::make_unique<RuntimeService>(
       *d.controller, ServiceOptions(d.config), d.containers.get());
   d.image_service = std::make_unique<ImageService>(*d.images, *d.puller);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(absl::StrCat("unix://", socket_path),
-                           grpc::InsecureServerCredentials());
+  if (d.activated == nullptr) {
+    builder.AddListeningPort(absl::StrCat("unix://", socket_path),
+                             grpc::InsecureServerCredentials());
+  }
   builder.RegisterService(d.runtime_service.get());
   builder.RegisterService(d.image_service.get());
   // Explicit, not gRPC's 4 MiB default: a larger request is refused with
@@ -376,16 +384,20 @@ absl::Status Serve(Daemon& d) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on unix://", socket_path));
   }
-  if (chmod(socket_path.c_str(), 0660) != 0 ||
-      (d.socket_gid.has_value() &&
-       chown(socket_path.c_str(), 0, *d.socket_gid) != 0)) {
+  if (d.activated != nullptr) {
+    // The unit's SocketMode/SocketGroup own the socket's access.
+    d.activated->Serve(d.server.get());
+  } else if (chmod(socket_path.c_str(), 0660) != 0 ||
+             (d.socket_gid.has_value() &&
+              chown(socket_path.c_str(), 0, *d.socket_gid) != 0)) {
     const int err = errno;
     d.server->Shutdown();
     return sys::ErrnoError(err, "set owner and mode of %s", socket_path);
   }
-  PSB_LOG(kInfo, "podsandboxd %s serving on unix://%s (root=%s state=%s)",
-          kVersion, socket_path, d.config.controller.root_dir,
-          d.config.controller.state_dir);
+  PSB_LOG(kInfo, "podsandboxd %s serving on unix://%s%s (root=%s state=%s)",
+          kVersion, socket_path,
+          d.activated != nullptr ? " (socket from systemd)" : "",
+          d.config.controller.root_dir, d.config.controller.state_dir);
   // systemd's Type=notify: ready once the socket accepts, so units ordered
   // after us (kubelet) start against a live endpoint. A no-op (0) when
   // NOTIFY_SOCKET is unset, outside systemd; a failure only loses the
@@ -411,11 +423,14 @@ void WaitForStopSignal(const sigset_t& stop_signals) {
 void Stop(Daemon& d) {
   // Tells systemd the stop is ours (not a crash) while in-flight RPCs end.
   sd_notify(0, "STOPPING=1");
+  // No new connections first; systemd keeps queueing them on its socket.
+  if (d.activated != nullptr) d.activated->Stop();
   d.server->Shutdown(absl::ToChronoTime(absl::Now() + kShutdownGrace));
   d.server->Wait();
   d.runtime_service->Shutdown();
   d.image_service->Shutdown();
-  unlink(d.config.listen.c_str());
+  // An activated socket is systemd's: it stays for the next start.
+  if (d.activated == nullptr) unlink(d.config.listen.c_str());
   PSB_LOG(kInfo, "stopped");
 }
 
@@ -434,6 +449,15 @@ int Run(int argc, char** argv) {
   const sigset_t stop_signals = BlockStopSignals();
 
   Daemon daemon(*std::move(startup));
+  // Before anything runs: takes LISTEN_FDS out of the environment and
+  // marks the socket close-on-exec, so no runtime or plugin inherits them.
+  absl::StatusOr<std::unique_ptr<ActivatedSocket>> activated =
+      TakeActivatedSocket(daemon.config.listen);
+  if (!activated.ok()) {
+    fprintf(stderr, "podsandboxd: %s\n", activated.status().ToString().c_str());
+    return 1;
+  }
+  daemon.activated = *std::move(activated);
   struct Step {
     const char* name;
     absl::Status (*run)(Daemon&);

@@ -55,6 +55,7 @@ expect_file "$prefix/share/doc/podsandbox/README.md" 644
 expect_file "$prefix/share/doc/podsandbox/config.toml" 644
 expect_file /etc/podsandbox/config.toml 644
 expect_file /etc/systemd/system/podsandboxd.service 644
+expect_file /etc/systemd/system/podsandboxd.socket 644
 cmp -s "$runfiles/cri/podsandboxd" "$dest$prefix/bin/podsandboxd" ||
   fail "podsandboxd differs from the built one"
 cmp -s "$runfiles/sandbox/pause/pause" "$dest$prefix/bin/podsandbox-pause" ||
@@ -68,7 +69,8 @@ expected="$(printf '%s\n' \
   "$prefix/share/podsandbox/manifest" \
   "$prefix/share/doc/podsandbox/README.md" \
   "$prefix/share/doc/podsandbox/config.toml" \
-  /etc/podsandbox/config.toml /etc/systemd/system/podsandboxd.service | sort)"
+  /etc/podsandbox/config.toml /etc/systemd/system/podsandboxd.service \
+  /etc/systemd/system/podsandboxd.socket | sort)"
 actual="$(cd "$dest" && find . -type f | sed 's|^\.||' | sort)"
 [ "$expected" = "$actual" ] || fail "installed files differ:
 $(diff <(echo "$expected") <(echo "$actual"))"
@@ -90,8 +92,11 @@ grep -q @ "$unit" && fail "unit has a placeholder left: $(grep @ "$unit")"
 # It exits 0 on some bad values (it only warns), so any output fails.
 sed "s|^ExecStart=$prefix|ExecStart=$dest$prefix|" "$unit" \
   >"$tmp/podsandboxd.service"
-if ! out="$(systemd-analyze verify "$tmp/podsandboxd.service" 2>&1)" ||
-  [ -n "$out" ]; then
+cp "$dest/etc/systemd/system/podsandboxd.socket" "$tmp/"
+grep -qxF "ListenStream=/run/podsandbox/podsandboxd.sock" \
+  "$tmp/podsandboxd.socket" || fail "socket unit lacks the CRI socket"
+if ! out="$(systemd-analyze verify "$tmp/podsandboxd.service" \
+  "$tmp/podsandboxd.socket" 2>&1)" || [ -n "$out" ]; then
   fail "systemd-analyze verify: $out"
 fi
 

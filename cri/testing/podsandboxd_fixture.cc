@@ -250,6 +250,10 @@ void PodsandboxdTestBase::StartDaemon() {
   const std::string log = base_->Sub("daemon.log");
   std::vector<std::string> args = DaemonArgs();
   args.insert(args.begin(), Runfile("cri/podsandboxd"));
+  if (options_.socket_activated) {
+    args.insert(args.begin(),
+                {"/usr/bin/systemd-socket-activate", "--listen", socket_});
+  }
   daemon_ = fork();
   ASSERT_GE(daemon_, 0);
   if (daemon_ == 0) {

@@ -72,6 +72,10 @@ class PodsandboxdTestBase : public sys::LeakCheckedTest {
     // host. The runtimes it spawns see the same. Its mounts (pin
     // directories) are then out of the test's sight; they go with it.
     bool cgroup_v2_only = false;
+    // Starts the daemon under systemd-socket-activate listening on
+    // socket(), as podsandboxd.socket would: the daemon gets the socket as
+    // fd 3 (LISTEN_FDS) on the first connection. The state dir must exist.
+    bool socket_activated = false;
     // Also configures a handler "builtin" of type builtin (select it with
     // extra_daemon_args {"--default-runtime", "builtin"}).
     bool builtin_handler = false;
