@@ -17,6 +17,7 @@
 #include "oci/spec.h"
 #include "sys/file.h"
 #include "sys/status.h"
+#include "userns/id_mapping.h"
 
 namespace podsandbox::container {
 namespace {
@@ -273,6 +274,15 @@ absl::StatusOr<std::optional<std::string>> AppArmorProfile(
   return std::string(absl::StripPrefix(p->localhost_ref, "localhost/"));
 }
 
+absl::Status CheckMapped(const std::vector<userns::IdMapping>& mappings,
+                         uint32_t id, absl::string_view what) {
+  if (userns::ToHostId(mappings, id).has_value()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "container user: ", what, " ", id,
+      " (from the security context or the image's User) is not mapped by "
+      "the pod's user namespace"));
+}
+
 }  // namespace
 
 HostFeatures ProbeHostFeatures() {
@@ -364,6 +374,16 @@ absl::StatusOr<nlohmann::json> BuildContainerSpec(
   }
   const SecurityContext& security = config.security;
   bool privileged = security.privileged;
+  if (pod.id_mappings.has_value()) {
+    // The image's User can name ids the pod does not map (validation saw
+    // only the config's): the runtime would fail with setuid's EINVAL.
+    RETURN_IF_ERROR(CheckMapped(pod.id_mappings->uids, user.uid, "uid"));
+    RETURN_IF_ERROR(CheckMapped(pod.id_mappings->gids, user.gid, "gid"));
+    for (uint32_t gid : user.additional_gids) {
+      RETURN_IF_ERROR(
+          CheckMapped(pod.id_mappings->gids, gid, "supplementary gid"));
+    }
+  }
   ASSIGN_OR_RETURN(std::vector<std::string> argv, ProcessArgs(config, image));
   std::vector<std::string> caps =
       ContainerCapabilities(security.capabilities, privileged);

@@ -382,6 +382,22 @@ TEST_F(SpecTest, AnnotationsNameTheContainerAndPod) {
   EXPECT_EQ(a["io.kubernetes.cri.image-name"], "registry.local/busybox:1");
 }
 
+TEST_F(SpecTest, UserIdsMustBeMappedInAUserNamespacedPod) {
+  for (ProcessUser user :
+       {ProcessUser{70000, 0, {0}}, ProcessUser{0, 70000, {}},
+        ProcessUser{0, 0, {0, 70000}}}) {
+    EXPECT_THAT(BuildContainerSpec(sys_, "c1", Config(), Image(), UsernsPod(),
+                                   "/rootfs/c1", user),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("70000 (from the security context or the "
+                                   "image's User) is not mapped")));
+    // The host's user namespace maps everything.
+    EXPECT_OK(BuildContainerSpec(sys_, "c1", Config(), Image(), HostUsernsPod(),
+                                 "/rootfs/c1", user)
+                  .status());
+  }
+}
+
 TEST_F(SpecTest, RelativeRootfsIsRefused) {
   EXPECT_THAT(BuildContainerSpec(sys_, "c1", Config(), Image(), HostUsernsPod(),
                                  "rootfs", {}),
