@@ -1,5 +1,6 @@
 #include "cri/client/cri_client.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -60,8 +61,13 @@ CriClient::CriClient(std::shared_ptr<grpc::Channel> channel,
       images_(v1::ImageService::NewStub(channel)) {}
 
 std::unique_ptr<grpc::ClientContext> CriClient::Context() const {
+  return Context(timeout_);
+}
+
+std::unique_ptr<grpc::ClientContext> CriClient::Context(
+    absl::Duration timeout) {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   return context;
 }
 
@@ -123,6 +129,114 @@ absl::StatusOr<std::vector<v1::PodSandbox>> CriClient::ListPodSandbox(
   if (!response.ok()) return response.status();
   return std::vector<v1::PodSandbox>(response->items().begin(),
                                      response->items().end());
+}
+
+absl::StatusOr<std::string> CriClient::CreateContainer(
+    absl::string_view pod_sandbox_id, const v1::ContainerConfig& config,
+    const v1::PodSandboxConfig& sandbox_config) {
+  v1::CreateContainerRequest request;
+  request.set_pod_sandbox_id(std::string(pod_sandbox_id));
+  *request.mutable_config() = config;
+  *request.mutable_sandbox_config() = sandbox_config;
+  absl::StatusOr<v1::CreateContainerResponse> response =
+      Call(*runtime_, &v1::RuntimeService::Stub::CreateContainer, Context(),
+           request);
+  if (!response.ok()) return response.status();
+  return response->container_id();
+}
+
+absl::Status CriClient::StartContainer(absl::string_view container_id) {
+  v1::StartContainerRequest request;
+  request.set_container_id(std::string(container_id));
+  return Call(*runtime_, &v1::RuntimeService::Stub::StartContainer, Context(),
+              request)
+      .status();
+}
+
+absl::Status CriClient::StopContainer(absl::string_view container_id,
+                                      absl::Duration timeout) {
+  v1::StopContainerRequest request;
+  request.set_container_id(std::string(container_id));
+  request.set_timeout(absl::ToInt64Seconds(timeout));
+  // The runtime waits up to `timeout` before its KILL.
+  return Call(*runtime_, &v1::RuntimeService::Stub::StopContainer,
+              Context(std::max(timeout_, timeout + absl::Seconds(30))), request)
+      .status();
+}
+
+absl::Status CriClient::RemoveContainer(absl::string_view container_id) {
+  v1::RemoveContainerRequest request;
+  request.set_container_id(std::string(container_id));
+  return Call(*runtime_, &v1::RuntimeService::Stub::RemoveContainer, Context(),
+              request)
+      .status();
+}
+
+absl::StatusOr<std::vector<v1::Container>> CriClient::ListContainers(
+    const v1::ContainerFilter& filter) {
+  v1::ListContainersRequest request;
+  *request.mutable_filter() = filter;
+  absl::StatusOr<v1::ListContainersResponse> response = Call(
+      *runtime_, &v1::RuntimeService::Stub::ListContainers, Context(), request);
+  if (!response.ok()) return response.status();
+  return std::vector<v1::Container>(response->containers().begin(),
+                                    response->containers().end());
+}
+
+absl::StatusOr<v1::ContainerStatusResponse> CriClient::ContainerStatus(
+    absl::string_view container_id, bool verbose) {
+  v1::ContainerStatusRequest request;
+  request.set_container_id(std::string(container_id));
+  request.set_verbose(verbose);
+  return Call(*runtime_, &v1::RuntimeService::Stub::ContainerStatus, Context(),
+              request);
+}
+
+absl::Status CriClient::UpdateContainerResources(
+    absl::string_view container_id,
+    const v1::LinuxContainerResources& resources) {
+  v1::UpdateContainerResourcesRequest request;
+  request.set_container_id(std::string(container_id));
+  *request.mutable_linux() = resources;
+  return Call(*runtime_, &v1::RuntimeService::Stub::UpdateContainerResources,
+              Context(), request)
+      .status();
+}
+
+absl::StatusOr<v1::ExecSyncResponse> CriClient::ExecSync(
+    absl::string_view container_id, const std::vector<std::string>& cmd,
+    absl::Duration timeout) {
+  v1::ExecSyncRequest request;
+  request.set_container_id(std::string(container_id));
+  for (const std::string& arg : cmd) request.add_cmd(arg);
+  request.set_timeout(absl::ToInt64Seconds(timeout));
+  return Call(*runtime_, &v1::RuntimeService::Stub::ExecSync,
+              Context(std::max(timeout_, timeout + absl::Seconds(30))),
+              request);
+}
+
+absl::StatusOr<std::vector<v1::ContainerStats>> CriClient::ListContainerStats(
+    const v1::ContainerStatsFilter& filter) {
+  v1::ListContainerStatsRequest request;
+  *request.mutable_filter() = filter;
+  absl::StatusOr<v1::ListContainerStatsResponse> response =
+      Call(*runtime_, &v1::RuntimeService::Stub::ListContainerStats, Context(),
+           request);
+  if (!response.ok()) return response.status();
+  return std::vector<v1::ContainerStats>(response->stats().begin(),
+                                         response->stats().end());
+}
+
+absl::StatusOr<std::vector<v1::PodSandboxStats>> CriClient::ListPodSandboxStats(
+    const v1::PodSandboxStatsFilter& filter) {
+  v1::ListPodSandboxStatsRequest request;
+  *request.mutable_filter() = filter;
+  absl::StatusOr<v1::ListPodSandboxStatsResponse> response =
+      Call(*runtime_, &v1::RuntimeService::Stub::ListPodSandboxStats, Context(),
+           request);
+  if (!response.ok()) return response.status();
+  return std::vector<v1::PodSandboxStats>(response->stats().begin(),
+                                          response->stats().end());
 }
 
 absl::StatusOr<std::string> CriClient::PullImage(

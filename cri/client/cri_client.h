@@ -69,6 +69,46 @@ class CriClient {
   absl::StatusOr<std::vector<::runtime::v1::PodSandbox>> ListPodSandbox(
       const ::runtime::v1::PodSandboxFilter& filter = {});
 
+  // ---- Containers
+
+  // The new container's id.
+  absl::StatusOr<std::string> CreateContainer(
+      absl::string_view pod_sandbox_id,
+      const ::runtime::v1::ContainerConfig& config,
+      const ::runtime::v1::PodSandboxConfig& sandbox_config);
+
+  absl::Status StartContainer(absl::string_view container_id);
+
+  // `timeout`: the grace between TERM and KILL (0 kills at once).
+  absl::Status StopContainer(absl::string_view container_id,
+                             absl::Duration timeout);
+
+  absl::Status RemoveContainer(absl::string_view container_id);
+
+  absl::StatusOr<std::vector<::runtime::v1::Container>> ListContainers(
+      const ::runtime::v1::ContainerFilter& filter = {});
+
+  // NotFound for an unknown id.
+  absl::StatusOr<::runtime::v1::ContainerStatusResponse> ContainerStatus(
+      absl::string_view container_id, bool verbose);
+
+  absl::Status UpdateContainerResources(
+      absl::string_view container_id,
+      const ::runtime::v1::LinuxContainerResources& resources);
+
+  // Runs `cmd` in the container and waits for it; `timeout` 0 waits for
+  // ever. The RPC's deadline is the client's or, when longer, `timeout`
+  // plus a margin, so the runtime's timeout is the one that fires.
+  absl::StatusOr<::runtime::v1::ExecSyncResponse> ExecSync(
+      absl::string_view container_id, const std::vector<std::string>& cmd,
+      absl::Duration timeout);
+
+  absl::StatusOr<std::vector<::runtime::v1::ContainerStats>> ListContainerStats(
+      const ::runtime::v1::ContainerStatsFilter& filter = {});
+
+  absl::StatusOr<std::vector<::runtime::v1::PodSandboxStats>>
+  ListPodSandboxStats(const ::runtime::v1::PodSandboxStatsFilter& filter = {});
+
   // ---- ImageService
 
   // The pulled image's reference (its id). `auth` empty: anonymous.
@@ -91,6 +131,8 @@ class CriClient {
  private:
   // A context whose deadline is now + timeout_.
   std::unique_ptr<grpc::ClientContext> Context() const;
+  // One whose deadline is now + `timeout`.
+  static std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout);
 
   const absl::Duration timeout_;
   std::unique_ptr<::runtime::v1::RuntimeService::Stub> runtime_;

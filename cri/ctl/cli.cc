@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cri/client/cri_client.h"
+#include "cri/ctl/container_verbs.h"
 #include "cri/ctl/image_verbs.h"
 #include "cri/ctl/output.h"
 #include "cri/ctl/pod_verbs.h"
@@ -81,6 +82,23 @@ struct Flags {
   std::vector<std::string> image_refs;
   std::string inspecti_output = kJson;
   std::string imagefsinfo_output = kJson;
+  CreateOptions create;
+  std::vector<std::string> container_ids;
+  int64_t stop_timeout = 0;
+  RmOptions rm;
+  PsOptions ps;
+  std::string ps_output = kTable;
+  std::string inspect_output = kJson;
+  LogsOptions logs;
+  ExecOptions exec;
+  StatsOptions stats;
+  std::string stats_output = kTable;
+  StatspOptions statsp;
+  std::string statsp_output = kTable;
+  UpdateOptions update;
+  // What the process exits with after a verb that succeeded: exec -s
+  // passes on its command's exit code, as crictl does.
+  int exit_code = 0;
 };
 
 // A verb: its subcommand and what runs it once parsed.
@@ -89,7 +107,229 @@ struct Verb {
   std::function<absl::Status(CriClient&, std::ostream&)> run;
 };
 
-std::vector<Verb> AddVerbs(CLI::App& app, Flags& f) {
+// Adds `--label KEY=VALUE` (repeatable) to a verb.
+void AddLabelFilter(CLI::App* verb, std::vector<std::string>* labels,
+                    const char* what) {
+  verb->add_option("--label", *labels,
+                   absl::StrCat("Filter by ", what,
+                                " label; repeat for several (all must match)"))
+      ->check(kKeyValue)
+      ->allow_extra_args(false)
+      ->type_name("KEY=VALUE");
+}
+
+constexpr char kContainerIdFooter[] =
+    "An id may be any unique prefix of one, as `ps` prints them.";
+
+// The container verbs (container_verbs.h).
+void AddContainerVerbs(CLI::App& app, Flags& f, std::ostream& err,
+                       std::vector<Verb>& verbs) {
+  CLI::App* create =
+      app.add_subcommand("create", "Create a new container in a pod sandbox");
+  create->add_option("POD-ID", f.create.pod_id, "The sandbox (or a prefix)")
+      ->required();
+  create
+      ->add_option("CONTAINER-CONFIG", f.create.container_config_path,
+                   "ContainerConfig as protobuf JSON (crictl's file)")
+      ->required();
+  create
+      ->add_option("POD-CONFIG", f.create.pod_config_path,
+                   "The sandbox's PodSandboxConfig JSON, as given to runp")
+      ->required();
+  verbs.push_back({create, [&f](CriClient& c, std::ostream& out) {
+                     return Create(c, f.create, out);
+                   }});
+
+  CLI::App* start =
+      app.add_subcommand("start", "Start one or more created containers");
+  start->add_option("CONTAINER-ID", f.container_ids, "Containers to start")
+      ->required();
+  start->footer(kContainerIdFooter);
+  verbs.push_back({start, [&f](CriClient& c, std::ostream& out) {
+                     return Start(c, f.container_ids, out);
+                   }});
+
+  CLI::App* stop =
+      app.add_subcommand("stop", "Stop one or more running containers");
+  stop->add_option("CONTAINER-ID", f.container_ids, "Containers to stop")
+      ->required();
+  stop->add_option("-t,--timeout", f.stop_timeout,
+                   "Seconds between TERM and KILL")
+      ->type_name("SECONDS")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  stop->footer(kContainerIdFooter);
+  verbs.push_back({stop, [&f](CriClient& c, std::ostream& out) {
+                     return Stop(c, f.container_ids,
+                                 absl::Seconds(f.stop_timeout), out);
+                   }});
+
+  CLI::App* rm = app.add_subcommand("rm", "Remove one or more containers");
+  CLI::Option* rm_ids =
+      rm->add_option("CONTAINER-ID", f.rm.ids, "Containers to remove");
+  CLI::Option* rm_all =
+      rm->add_flag("-a,--all", f.rm.all, "Remove every container");
+  rm->add_flag("-f,--force", f.rm.force,
+               "Also remove running containers (stopped at once)");
+  rm_ids->excludes(rm_all);
+  CLI::Option_group* rm_what = rm->add_option_group("what");
+  rm_what->add_option(rm_ids);
+  rm_what->add_option(rm_all);
+  rm_what->require_option(1);
+  rm->footer(kContainerIdFooter);
+  verbs.push_back(
+      {rm, [&f](CriClient& c, std::ostream& out) { return Rm(c, f.rm, out); }});
+
+  CLI::App* ps = app.add_subcommand("ps", "List containers");
+  ps->add_flag("-a,--all", f.ps.all, "Show all containers, not only running");
+  ps->add_flag("-q,--quiet", f.ps.quiet, "Only display container IDs");
+  ps->add_option("--id", f.ps.id, "Filter by container ID (a prefix)")
+      ->type_name("ID");
+  ps->add_option("-p,--pod", f.ps.pod, "Filter by pod sandbox ID (a prefix)")
+      ->type_name("POD-ID");
+  ps->add_option("--name", f.ps.name, "Filter by container name (a substring)")
+      ->type_name("NAME");
+  ps->add_option("-s,--state", f.ps.state, "Filter by container state")
+      ->type_name("STATE")
+      ->transform(CLI::IsMember({"created", "running", "exited", "unknown"},
+                                CLI::ignore_case));
+  AddLabelFilter(ps, &f.ps.labels, "container");
+  ps->add_option("-n,--last", f.ps.last, "Show only the N newest containers")
+      ->type_name("N")
+      ->check(CLI::NonNegativeNumber);
+  ps->add_flag_function(
+      "-l,--latest", [&f](int64_t) { f.ps.last = 1; },
+      "Show only the newest container");
+  ps->add_flag("--no-trunc", f.ps.no_trunc, "Show full IDs");
+  AddOutput(ps, &f.ps_output, {kJson, kYaml, kTable});
+  verbs.push_back({ps, [&f](CriClient& c, std::ostream& out) {
+                     f.ps.format = ParseOutputFormat(f.ps_output);
+                     return Ps(c, f.ps, out);
+                   }});
+
+  CLI::App* inspect = app.add_subcommand(
+      "inspect", "Display the status of one or more containers");
+  inspect->add_option("CONTAINER-ID", f.container_ids, "Containers to inspect")
+      ->required();
+  AddOutput(inspect, &f.inspect_output, {kJson, kYaml});
+  inspect->footer(kContainerIdFooter);
+  verbs.push_back({inspect, [&f](CriClient& c, std::ostream& out) {
+                     return Inspect(c, f.container_ids,
+                                    ParseOutputFormat(f.inspect_output), out);
+                   }});
+
+  CLI::App* logs = app.add_subcommand(
+      "logs", "Print a container's log (its CRI log file, on this host)");
+  logs->add_option("CONTAINER-ID", f.logs.id, "The container")->required();
+  logs->add_flag("-f,--follow", f.logs.follow,
+                 "Keep printing while the container runs");
+  logs->add_option("--tail", f.logs.tail, "Only the last N lines")
+      ->type_name("N")
+      ->check(CLI::NonNegativeNumber);
+  logs->add_flag("-t,--timestamps", f.logs.timestamps,
+                 "Show each line's timestamp");
+  logs->footer(kContainerIdFooter);
+  verbs.push_back({logs, [&f, &err](CriClient& c, std::ostream& out) {
+                     return Logs(c, f.logs, out, err);
+                   }});
+
+  CLI::App* exec = app.add_subcommand(
+      "exec",
+      "Run a command in a running container and wait for it:\n"
+      "  exec -s [--timeout SECONDS] CONTAINER-ID COMMAND [ARG...]");
+  exec->add_flag("-s,--sync", f.exec.sync,
+                 "Run through ExecSync and wait (required: podsandboxd does "
+                 "not implement the streaming Exec RPC)");
+  exec->add_option("--timeout", f.exec.timeout_seconds,
+                   "Seconds before the runtime kills the command (0: none)")
+      ->type_name("SECONDS")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  // Everything from the container id on is the id and the command, with
+  // the command's own flags left alone (`exec -s ID sh -c 'ls -l'`); no
+  // fallthrough, or CLI11 would hand those words to the top level first.
+  exec->prefix_command();
+  exec->fallthrough(false);
+  exec->footer(
+      "Exits with the command's exit code, as crictl does.\n"
+      "An id may be any unique prefix of one, as `ps` prints them.\n"
+      "Global flags (--endpoint, -t/--timeout) go before the verb.");
+  verbs.push_back({exec, [&f, &err](CriClient& c, std::ostream& out) {
+                     return Exec(c, f.exec, out, err, &f.exit_code);
+                   }});
+
+  CLI::App* stats = app.add_subcommand(
+      "stats", "Display containers' resource usage (CPU, memory, disk)");
+  stats->add_flag("-a,--all", f.stats.all,
+                  "Show all containers, not only running");
+  stats->add_option("--id", f.stats.id, "Filter by container ID (a prefix)")
+      ->type_name("ID");
+  stats->add_option("-p,--pod", f.stats.pod, "Filter by pod sandbox ID")
+      ->type_name("POD-ID");
+  AddLabelFilter(stats, &f.stats.labels, "container");
+  stats
+      ->add_option("-s,--seconds", f.stats.seconds,
+                   "Seconds between the two samples CPU % is taken from")
+      ->type_name("N")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  AddOutput(stats, &f.stats_output, {kJson, kYaml, kTable});
+  verbs.push_back({stats, [&f](CriClient& c, std::ostream& out) {
+                     f.stats.format = ParseOutputFormat(f.stats_output);
+                     return Stats(c, f.stats, out);
+                   }});
+
+  CLI::App* statsp = app.add_subcommand(
+      "statsp", "Display pod sandboxes' resource usage (CPU, memory, network)");
+  statsp->add_option("--id", f.statsp.id, "Filter by pod sandbox ID")
+      ->type_name("POD-ID");
+  AddLabelFilter(statsp, &f.statsp.labels, "pod");
+  statsp
+      ->add_option("-s,--seconds", f.statsp.seconds,
+                   "Seconds between the two samples CPU % is taken from")
+      ->type_name("N")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  AddOutput(statsp, &f.statsp_output, {kJson, kYaml, kTable});
+  verbs.push_back({statsp, [&f](CriClient& c, std::ostream& out) {
+                     f.statsp.format = ParseOutputFormat(f.statsp_output);
+                     return Statsp(c, f.statsp, out);
+                   }});
+
+  CLI::App* update = app.add_subcommand(
+      "update", "Update one or more running containers' resources");
+  update->add_option("CONTAINER-ID", f.update.ids, "Containers to update")
+      ->required();
+  update
+      ->add_option_function<int64_t>(
+          "--memory", [&f](const int64_t& v) { f.update.memory = v; },
+          "Memory limit in bytes")
+      ->type_name("BYTES")
+      ->check(CLI::NonNegativeNumber);
+  update
+      ->add_option_function<int64_t>(
+          "--cpu-quota", [&f](const int64_t& v) { f.update.cpu_quota = v; },
+          "CPU CFS quota in microseconds per period (-1: none)")
+      ->type_name("USEC");
+  update
+      ->add_option_function<int64_t>(
+          "--cpu-period", [&f](const int64_t& v) { f.update.cpu_period = v; },
+          "CPU CFS period in microseconds")
+      ->type_name("USEC")
+      ->check(CLI::NonNegativeNumber);
+  update
+      ->add_option_function<int64_t>(
+          "--cpu-shares", [&f](const int64_t& v) { f.update.cpu_shares = v; },
+          "CPU shares (relative weight)")
+      ->type_name("SHARES")
+      ->check(CLI::NonNegativeNumber);
+  update->footer(kContainerIdFooter);
+  verbs.push_back({update, [&f](CriClient& c, std::ostream& out) {
+                     return Update(c, f.update, out);
+                   }});
+}
+
+std::vector<Verb> AddVerbs(CLI::App& app, Flags& f, std::ostream& err) {
   std::vector<Verb> verbs;
 
   CLI::App* version =
@@ -245,7 +485,14 @@ std::vector<Verb> AddVerbs(CLI::App& app, Flags& f) {
                      return NsOwner(f.netns_path, out);
                    }});
 
-  for (Verb& verb : verbs) verb.command->footer(kGlobalFooter);
+  AddContainerVerbs(app, f, err, verbs);
+  for (Verb& verb : verbs) {
+    if (!verb.command->get_fallthrough()) continue;  // exec says its own
+    const std::string footer = verb.command->get_footer();
+    verb.command->footer(footer.empty()
+                             ? std::string(kGlobalFooter)
+                             : absl::StrCat(footer, "\n", kGlobalFooter));
+  }
   return verbs;
 }
 
@@ -276,7 +523,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   app.require_subcommand(0, 1);
   // Global flags after the verb reach the app, as crictl allows.
   app.fallthrough();
-  std::vector<Verb> verbs = AddVerbs(app, f);
+  std::vector<Verb> verbs = AddVerbs(app, f, err);
 
   // CLI11 reports every parse outcome other than success (errors, --help,
   // --version) by throwing CLI::ParseError. This is the project's one
@@ -297,6 +544,33 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   if (!absl::ParseDuration(f.timeout, &timeout)) {
     return kExitUsage;  // kDuration accepted it during the parse
   }
+  // exec's id and command come unparsed (prefix_command above).
+  for (const Verb& verb : verbs) {
+    if (verb.command->get_name() != "exec" || !verb.command->parsed()) {
+      continue;
+    }
+    std::vector<std::string> rest = verb.command->remaining();
+    if (rest.empty()) {
+      err << "podsandboxctl exec: a CONTAINER-ID is required\n"
+             "Run with --help for more information.\n";
+      return kExitUsage;
+    }
+    if (absl::StartsWith(rest[0], "-")) {
+      err << "podsandboxctl exec: unknown option " << rest[0]
+          << " (exec's options go before the CONTAINER-ID)\n"
+             "Run with --help for more information.\n";
+      return kExitUsage;
+    }
+    f.exec.id = rest[0];
+    rest.erase(rest.begin());
+    if (!rest.empty() && rest[0] == "--") rest.erase(rest.begin());
+    if (rest.empty()) {
+      err << "podsandboxctl exec: a COMMAND is required\n"
+             "Run with --help for more information.\n";
+      return kExitUsage;
+    }
+    f.exec.cmd = std::move(rest);
+  }
   const std::string endpoint =
       f.endpoint.empty() ? kDefaultEndpoint : f.endpoint;
   CriClient client(endpoint, timeout);
@@ -307,7 +581,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
           << absl::StatusCodeToString(s.code()) << ": " << s.message() << "\n";
       return kExitRpcError;
     }
-    return 0;
+    return f.exit_code;
   }
   return kExitUsage;  // not reached: every subcommand is a verb
 }

@@ -6,9 +6,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "yaml-cpp/yaml.h"
 
@@ -127,6 +130,17 @@ std::string ShortId(absl::string_view id, bool no_trunc) {
   absl::ConsumePrefix(&id, "sha256:");
   if (no_trunc) return std::string(id);
   return std::string(id.substr(0, 13));
+}
+
+std::string Ago(int64_t created_at_ns) {
+  const absl::Duration age = absl::Now() - absl::FromUnixNanos(created_at_ns);
+  if (age < absl::Minutes(1)) {
+    return absl::StrCat(absl::ToInt64Seconds(age), " seconds ago");
+  }
+  if (age < absl::Hours(1)) {
+    return absl::StrCat(absl::ToInt64Minutes(age), " minutes ago");
+  }
+  return absl::StrCat(absl::ToInt64Hours(age), " hours ago");
 }
 
 }  // namespace podsandbox::cri::ctl

@@ -55,6 +55,10 @@ std::string HumanSize(uint64_t bytes);
 // unless `no_trunc`.
 std::string ShortId(absl::string_view id, bool no_trunc);
 
+// A creation time as tables show it: "12 seconds ago", "3 minutes ago",
+// "2 hours ago".
+std::string Ago(int64_t created_at_ns);
+
 }  // namespace podsandbox::cri::ctl
 
 #endif  // PODSANDBOX_CRI_CTL_OUTPUT_H_

@@ -36,34 +36,6 @@ namespace {
 namespace v1 = ::runtime::v1;
 using json = nlohmann::json;
 
-// The full id a (possibly abbreviated) id names; see the header.
-absl::StatusOr<std::string> ResolveId(CriClient& client,
-                                      const std::string& id) {
-  ASSIGN_OR_RETURN(std::vector<v1::PodSandbox> all, client.ListPodSandbox());
-  std::string found;
-  for (const v1::PodSandbox& pod : all) {
-    if (pod.id() == id) return id;
-    if (!absl::StartsWith(pod.id(), id)) continue;
-    if (!found.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("id prefix ", id, " is ambiguous"));
-    }
-    found = pod.id();
-  }
-  return found.empty() ? id : found;
-}
-
-std::string Ago(int64_t created_at_ns) {
-  const absl::Duration age = absl::Now() - absl::FromUnixNanos(created_at_ns);
-  if (age < absl::Minutes(1)) {
-    return absl::StrCat(absl::ToInt64Seconds(age), " seconds ago");
-  }
-  if (age < absl::Hours(1)) {
-    return absl::StrCat(absl::ToInt64Minutes(age), " minutes ago");
-  }
-  return absl::StrCat(absl::ToInt64Hours(age), " hours ago");
-}
-
 // The server-side part of `pods`' filters: state and labels.
 v1::PodSandboxFilter ServerFilter(const PodsOptions& options) {
   v1::PodSandboxFilter filter;
@@ -139,6 +111,22 @@ void WriteInspectTable(const v1::PodSandboxStatus& status, std::ostream& out) {
 
 }  // namespace
 
+absl::StatusOr<std::string> ResolvePodId(CriClient& client,
+                                         const std::string& id) {
+  ASSIGN_OR_RETURN(std::vector<v1::PodSandbox> all, client.ListPodSandbox());
+  std::string found;
+  for (const v1::PodSandbox& pod : all) {
+    if (pod.id() == id) return id;
+    if (!absl::StartsWith(pod.id(), id)) continue;
+    if (!found.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("id prefix ", id, " is ambiguous"));
+    }
+    found = pod.id();
+  }
+  return found.empty() ? id : found;
+}
+
 absl::Status Version(CriClient& client, std::ostream& out) {
   ASSIGN_OR_RETURN(v1::VersionResponse version, client.Version());
   out << "Version:  " << version.version() << "\n"
@@ -191,7 +179,7 @@ absl::Status Runp(CriClient& client, const RunpOptions& options,
 absl::Status Stopp(CriClient& client, const std::vector<std::string>& ids,
                    std::ostream& out) {
   for (const std::string& arg : ids) {
-    ASSIGN_OR_RETURN(std::string id, ResolveId(client, arg));
+    ASSIGN_OR_RETURN(std::string id, ResolvePodId(client, arg));
     RETURN_IF_ERROR(client.StopPodSandbox(id));
     out << "Stopped sandbox " << id << "\n";
   }
@@ -209,7 +197,7 @@ absl::Status Rmp(CriClient& client, const RmpOptions& options,
     // --all's ids come from the list itself: no prefix to resolve.
     ASSIGN_OR_RETURN(std::string id, options.all
                                          ? absl::StatusOr<std::string>(arg)
-                                         : ResolveId(client, arg));
+                                         : ResolvePodId(client, arg));
     RETURN_IF_ERROR(client.RemovePodSandbox(id));
     out << "Removed sandbox " << id << "\n";
   }
@@ -219,7 +207,7 @@ absl::Status Rmp(CriClient& client, const RmpOptions& options,
 absl::Status Inspectp(CriClient& client, const std::vector<std::string>& ids,
                       OutputFormat format, std::ostream& out) {
   for (const std::string& arg : ids) {
-    ASSIGN_OR_RETURN(std::string id, ResolveId(client, arg));
+    ASSIGN_OR_RETURN(std::string id, ResolvePodId(client, arg));
     ASSIGN_OR_RETURN(v1::PodSandboxStatusResponse response,
                      client.PodSandboxStatus(id, /*verbose=*/true));
     if (format == OutputFormat::kTable) {

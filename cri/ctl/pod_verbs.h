@@ -31,6 +31,11 @@ namespace podsandbox::cri::ctl {
 
 using ::podsandbox::cri::client::CriClient;
 
+// The full id of the one sandbox `id` is a prefix of (see above); `id`
+// itself when it names a sandbox or none does.
+absl::StatusOr<std::string> ResolvePodId(CriClient& client,
+                                         const std::string& id);
+
 // "Version:  0.1.0\nRuntimeName:  ...": crictl's lines.
 absl::Status Version(CriClient& client, std::ostream& out);
 
