@@ -907,8 +907,7 @@ grpc::ServerWriteReactor<v1::ContainerEventResponse>*
 RuntimeService::GetContainerEvents(grpc::CallbackServerContext* context,
                                    const v1::GetEventsRequest* request) {
   const absl::Status status = absl::UnimplementedError(
-      "GetContainerEvents is not implemented: podsandbox runs pod sandboxes "
-      "only, not containers");
+      "GetContainerEvents is not implemented by podsandboxd");
   // Through LogRpc like every RPC, so JSON logs and the RPC metric see it.
   LogRpc("GetContainerEvents", "", absl::Now(), status);
   return new UnimplementedWriter(ToGrpcStatus(status));
