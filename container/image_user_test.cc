@@ -237,5 +237,27 @@ TEST_F(ImageUserTest, ReadErrorIsReportedAndFired) {
   EXPECT_EQ(faulty.fired(sys::SysCall::kRead), 1);
 }
 
+// Each syscall the read makes, failed in turn: the error surfaces (never a
+// silent "no passwd"), and the fault is proven to have fired.
+TEST_F(ImageUserTest, EverySyscallFaultSurfaces) {
+  for (sys::SysCall call :
+       {sys::SysCall::kOpenat2, sys::SysCall::kOpen, sys::SysCall::kRead}) {
+    for (int nth : {1, 2}) {
+      sys::FaultySys faulty(sys_);
+      faulty.FailNth(call, nth, EACCES);
+      absl::StatusOr<ProcessUser> u =
+          ResolveProcessUser(faulty, fd_.get(), {}, "web");
+      if (faulty.fired(call) == 0) {
+        // Fewer than `nth` calls of this kind on the success path.
+        EXPECT_OK(u.status());
+        continue;
+      }
+      EXPECT_EQ(faulty.fired(call), 1);
+      EXPECT_THAT(u, StatusIs(absl::StatusCode::kPermissionDenied))
+          << sys::SysCallName(call) << " #" << nth;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace podsandbox::container

@@ -9,6 +9,7 @@
 
 #include "container/capabilities.h"
 #include "sys/real_sys.h"
+#include "sys/testing/faulty_sys.h"
 #include "sys/testing/status_matchers.h"
 #include "sys/testing/temp_dir.h"
 
@@ -201,6 +202,25 @@ TEST_F(LocalhostTest, BadFilesAreInvalidArgumentNamingTheField) {
   EXPECT_THAT(
       Load("relative.json"),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("absolute")));
+}
+
+TEST_F(LocalhostTest, EverySyscallFaultSurfaces) {
+  std::string path = Write("p.json", R"({"defaultAction":"SCMP_ACT_LOG"})");
+  for (sys::SysCall call : {sys::SysCall::kOpen, sys::SysCall::kRead}) {
+    for (int nth : {1, 2}) {
+      sys::FaultySys faulty(sys_);
+      faulty.FailNth(call, nth, EACCES);
+      auto p = SeccompFor(faulty, {ProfileType::kLocalhost, path}, false,
+                          DefaultCapabilities());
+      if (faulty.fired(call) == 0) {
+        EXPECT_OK(p.status());
+        continue;
+      }
+      EXPECT_EQ(faulty.fired(call), 1);
+      EXPECT_THAT(p, StatusIs(absl::StatusCode::kPermissionDenied))
+          << sys::SysCallName(call) << " #" << nth;
+    }
+  }
 }
 
 }  // namespace
