@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "metrics/registry.h"
 #include "sys/real_sys.h"
 #include "sys/testing/status_matchers.h"
 
@@ -33,6 +34,26 @@ TEST(PluginExecTest, PluginsGetAFixedPathNotTheDaemons) {
   EXPECT_THAT(env, HasSubstr(fixed + "\n"));
   EXPECT_THAT(env, Not(HasSubstr("/tmp/attacker")));
   EXPECT_THAT(env, HasSubstr("CNI_COMMAND=VERSION\n"));
+}
+
+// Every exec is observed, a failing one too, by the binary's name and the
+// command (podsandboxd serves the histogram).
+TEST(PluginExecTest, EachExecIsObservedByPluginAndCommand) {
+  metrics::HistogramFamily& exec = metrics::DefaultRegistry().Histogram(
+      "podsandbox_cni_plugin_exec_duration_seconds", "", {"plugin", "command"},
+      metrics::LatencyBuckets());
+  const double ok_before = exec.Value({"true", "CHECK"});
+  const double failed_before = exec.Value({"false", "DEL"});
+  sys::RealSys sys;
+  PluginCall call;
+  call.path = "/bin/true";
+  call.command = "CHECK";
+  EXPECT_OK(ExecPlugin(sys, call).status());
+  call.path = "/bin/false";
+  call.command = "DEL";
+  EXPECT_FALSE(ExecPlugin(sys, call).ok());
+  EXPECT_EQ(exec.Value({"true", "CHECK"}), ok_before + 1);
+  EXPECT_EQ(exec.Value({"false", "DEL"}), failed_before + 1);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "metrics/registry.h"
 #include "sys/real_sys.h"
 #include "sys/testing/status_matchers.h"
 #include "sys/testing/temp_dir.h"
@@ -127,6 +128,23 @@ TEST(ParseStateTest, RuncAndRunscStates) {
               IsOkAndHolds(::testing::Field(&RuntimeState::pid, 0)));
   EXPECT_THAT(RuntimeCli::ParseState("not json"),
               StatusIs(absl::StatusCode::kInternal, HasSubstr("state")));
+}
+
+// Every command is observed by the handler's name and the verb, a failing
+// one and a raw one (exec's path) too.
+TEST_F(RuntimeCliTest, EachCommandIsObservedByRuntimeAndVerb) {
+  metrics::HistogramFamily& commands = metrics::DefaultRegistry().Histogram(
+      "podsandbox_runtime_command_duration_seconds", "", {"runtime", "verb"},
+      metrics::LatencyBuckets());
+  const double kill_before = commands.Value({"fake", "kill"});
+  const double exec_before = commands.Value({"fake", "exec"});
+  RuntimeCli cli(sys_, FakeRuntime("exit 1"), {});
+  EXPECT_FALSE(cli.Kill("x", 15).ok());
+  EXPECT_OK(
+      cli.RunRaw({"exec", "x", {}, {"exec", "x"}}, 1024, absl::ZeroDuration())
+          .status());
+  EXPECT_EQ(commands.Value({"fake", "kill"}), kill_before + 1);
+  EXPECT_EQ(commands.Value({"fake", "exec"}), exec_before + 1);
 }
 
 }  // namespace
