@@ -1,13 +1,18 @@
 #include "container/container_runtime.h"
 
+#include <signal.h>
+
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "oci/runc_family_runtime.h"
 #include "sys/file.h"
 #include "sys/status.h"
 #include "sys/subprocess.h"
+#include "sys/unique_fd.h"
 
 namespace podsandbox::container {
 
@@ -30,7 +35,8 @@ ContainerRuntime::ContainerRuntime(sys::Sys& sys,
                                    const oci::RuntimeHandler& handler,
                                    std::vector<std::string> not_found_markers,
                                    bool takes_runc_options)
-    : cli_(sys, handler, std::move(not_found_markers)),
+    : sys_(sys),
+      cli_(sys, handler, std::move(not_found_markers)),
       takes_runc_options_(takes_runc_options) {}
 
 absl::Status ContainerRuntime::Create(const CreateTask& task) const {
@@ -56,9 +62,18 @@ absl::StatusOr<ExecOutcome> ContainerRuntime::Exec(
   std::string name(id);
   oci::RuntimeCall call{"exec", name};
   call.global_args = {"--log", runtime_log, "--log-format", "json"};
-  call.args = {"exec", "--process", process_file, name};
-  ASSIGN_OR_RETURN(sys::SubprocessResult result,
-                   cli_.RunRaw(call, output_limit, timeout));
+  const std::string pid_file = absl::StrCat(runtime_log, ".pid");
+  call.args = {"exec", "--process", process_file, "--pid-file", pid_file, name};
+  absl::StatusOr<sys::SubprocessResult> ran =
+      cli_.RunRaw(call, output_limit, timeout);
+  if (absl::IsDeadlineExceeded(ran.status())) {
+    // The runtime's process group is killed, but the command is not in it
+    // (seen with runc 1.1: the command outlived the deadline): kill it by
+    // the pid the runtime wrote, through a pidfd.
+    KillExecProcess(pid_file);
+  }
+  sys::RemoveFileIfExists(sys_, pid_file).IgnoreError();  // best effort
+  ASSIGN_OR_RETURN(sys::SubprocessResult result, std::move(ran));
   // The runtime's own failure (no such container, a bad process) is in its
   // log; the command's exit code is an outcome.
   if (!result.success()) {
@@ -76,6 +91,20 @@ absl::StatusOr<ExecOutcome> ContainerRuntime::Exec(
   out.stdout_data = std::move(result.stdout_data);
   out.stderr_data = std::move(result.stderr_data);
   return out;
+}
+
+void ContainerRuntime::KillExecProcess(const std::string& pid_file) const {
+  absl::StatusOr<std::string> text = sys::ReadFile(pid_file);
+  pid_t pid = 0;
+  if (!text.ok() ||
+      !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &pid) || pid <= 0) {
+    return;  // never started, or the runtime died before writing it
+  }
+  sys::SysResult pidfd = sys_.PidfdOpen(pid, 0);
+  if (!pidfd.ok()) return;  // gone already
+  sys::UniqueFd fd(static_cast<int>(pidfd.value));
+  // Best effort: it may have exited meanwhile (ESRCH).
+  (void)sys_.PidfdSendSignal(fd.get(), SIGKILL);
 }
 
 absl::Status ContainerRuntime::Update(absl::string_view id,

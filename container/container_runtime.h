@@ -64,7 +64,7 @@ class ContainerRuntime {
   // container `id` and returns how it ended. `runtime_log` receives the
   // runtime's own errors, which make an error (not an outcome). Each stream
   // keeps at most `output_limit` bytes. DeadlineExceeded after `timeout`
-  // (the runtime and the process are killed).
+  // (the runtime and the command are killed).
   absl::StatusOr<ExecOutcome> Exec(absl::string_view id,
                                    const std::string& process_file,
                                    const std::string& runtime_log,
@@ -80,6 +80,10 @@ class ContainerRuntime {
                    std::vector<std::string> not_found_markers,
                    bool takes_runc_options);
 
+  // SIGKILLs the process whose pid `pid_file` holds, if it still runs.
+  void KillExecProcess(const std::string& pid_file) const;
+
+  sys::Sys& sys_;
   oci::RuntimeCli cli_;
   const bool takes_runc_options_;
 };

@@ -380,8 +380,13 @@ TEST_F(ManagerTest, StopExecStatsAndUpdate) {
       m->ExecSync(id, {"/bin/sh", "-c", "echo hi; exit 4"}, absl::Seconds(20)));
   EXPECT_EQ(out.exit_code, 4);
   EXPECT_EQ(out.stdout_data, "hi\n");
-  EXPECT_THAT(m->ExecSync(id, {"/bin/sleep", "100"}, absl::Seconds(1)),
+  EXPECT_THAT(m->ExecSync(id, {"/bin/sleep", "4321"}, absl::Seconds(1)),
               StatusIs(absl::StatusCode::kDeadlineExceeded));
+  // The timed-out command is gone with its runtime (critest checks this).
+  ASSERT_OK_AND_ASSIGN(
+      out, m->ExecSync(id, {"/bin/busybox", "ps"}, absl::Seconds(20)));
+  EXPECT_THAT(out.stdout_data, ::testing::Not(HasSubstr("4321")));
+  EXPECT_THAT(out.stdout_data, HasSubstr("sleep 1000"));
   EXPECT_THAT(m->ExecSync(id, {}, absl::Seconds(1)),
               StatusIs(absl::StatusCode::kInvalidArgument));
 
