@@ -368,6 +368,9 @@ TEST_F(ContainerRpcTest, BadRequestsAreRefusedAndRemovePodRemovesContainers) {
   EXPECT_EQ(Create(pod_id, pod, "x", "true", &id).error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_TRUE(StopPod(pod_id).ok());
+  // A stopped pod takes no new container.
+  EXPECT_EQ(Create(pod_id, pod, "late", "true", &id).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(RemovePod(pod_id).ok());
   v1::ListContainersResponse listed;
   ASSERT_TRUE(
