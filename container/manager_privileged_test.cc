@@ -490,6 +490,28 @@ TEST_F(ManagerTest, CreatingRecordIsRolledBackAtInit) {
   // FindLeftovers and the leak check prove the rest.
 }
 
+// Remove whose unmount fails: the error comes back, the container stays
+// listed with its record, and the next Remove finishes the job.
+TEST_F(ManagerTest, FailedRemoveIsRetriedUntilNothingIsLeft) {
+  sys::FaultySys faulty(real_);
+  std::unique_ptr<Manager> m = MakeManager(faulty);
+  ASSERT_THAT(m->Init(), IsOk());
+  ASSERT_OK_AND_ASSIGN(std::string id,
+                       m->CreateContainer(pod_, Config("c7", {"sleep 1000"})));
+  ASSERT_THAT(m->StartContainer(id), IsOk());
+  faulty.FailNth(sys::SysCall::kUmount2, 1, EBUSY);
+  EXPECT_THAT(m->RemoveContainer(id),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(faulty.fired(sys::SysCall::kUmount2), 1);
+  ASSERT_OK_AND_ASSIGN(ContainerRecord r, m->ContainerStatus(id));
+  EXPECT_EQ(r.state, State::kExited);
+  RecordStore records(real_, tmp_.Sub("containers"));
+  ASSERT_OK_AND_ASSIGN(RecordStore::Loaded loaded, records.LoadAll());
+  EXPECT_THAT(loaded.records, SizeIs(1));
+  ASSERT_THAT(m->RemoveContainer(id), IsOk());
+  EXPECT_THAT(m->ContainerStatus(id), StatusIs(absl::StatusCode::kNotFound));
+}
+
 // Every syscall CreateContainer makes, failed in turn: the error comes back
 // and nothing is left (mounts, dirs, FIFOs, runtime state, cgroups,
 // processes).
