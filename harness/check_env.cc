@@ -3,8 +3,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +14,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "harness/kernel_view.h"
+#include "harness/pin_probe.h"
 #include "netns/namespace_file.h"
 #include "sys/proc.h"
 #include "sys/status.h"
@@ -60,7 +63,10 @@ absl::Status VerifyPauseOfPod(const std::string& id, const PodInfo& info,
   }
   const pid_t pid = *info.pid;
   const std::string whose =
-      absl::StrCat("pid ", pid, " reported for pod ", id.substr(0, 12));
+      info.infra == "none"
+          ? absl::StrCat("probe ", pid, " in the pins of pod ",
+                         id.substr(0, 12))
+          : absl::StrCat("pid ", pid, " reported for pod ", id.substr(0, 12));
   absl::StatusOr<sys::ProcStat> stat = sys::ReadProcStat(pid);
   if (!stat.ok() || stat->state == 'Z' || stat->state == 'X') {
     return absl::DataLossError(absl::StrCat(whose, " is not a live process"));
@@ -79,6 +85,12 @@ absl::Status VerifyPauseOfPod(const std::string& id, const PodInfo& info,
     if (auto why = NotAt(pid, "user", info.userns_path)) {
       reasons.push_back(*why);
     }
+  }
+  if (!info.uts_path.empty()) {
+    if (auto why = NotAt(pid, "uts", info.uts_path)) reasons.push_back(*why);
+  }
+  if (!info.ipc_path.empty()) {
+    if (auto why = NotAt(pid, "ipc", info.ipc_path)) reasons.push_back(*why);
   }
   const bool pod_network =
       config != nullptr &&
@@ -179,6 +191,10 @@ v1::PodSandboxConfig CheckEnv::NewPod() {
       ->mutable_security_context()
       ->mutable_namespace_options()
       ->set_network(v1::POD);
+  config.mutable_linux()
+      ->mutable_security_context()
+      ->mutable_namespace_options()
+      ->set_pid(options_.pid_mode);
   return config;
 }
 
@@ -199,6 +215,7 @@ const v1::PodSandboxConfig* CheckEnv::ConfigOf(const std::string& id) const {
 }
 
 void CheckEnv::StopAndRemove(const std::string& id) {
+  EndProbe(id);
   for (absl::Status s :
        {client_.StopPodSandbox(id), client_.RemovePodSandbox(id)}) {
     if (!s.ok() && !absl::IsNotFound(s)) {
@@ -231,7 +248,10 @@ absl::StatusOr<PodInfo> CheckEnv::PauseInfo(const std::string& id) {
                                                          .namespace_options()
                                                          .has_userns_options();
   absl::StatusOr<PodInfo> info = Info(id);
-  if (!info.ok() || !info->pid.has_value()) {
+  if (info.ok() && !info->pid.has_value() && info->infra == "none") {
+    ASSIGN_OR_RETURN(pid_t probe, ProbePins(id, *info));
+    info->pid = probe;
+  } else if (!info.ok() || !info->pid.has_value()) {
     const std::string why =
         info.ok() ? "runtime reports no pause pid in PodSandboxStatus "
                     "verbose info"
@@ -263,6 +283,66 @@ absl::StatusOr<PodInfo> CheckEnv::PauseInfo(const std::string& id) {
                            ? std::nullopt
                            : std::optional<uint64_t>(called_at->second)));
   return info;
+}
+
+absl::StatusOr<pid_t> CheckEnv::ProbePins(const std::string& id,
+                                          const PodInfo& info) {
+  if (auto it = probes_.find(id); it != probes_.end()) {
+    return it->second->pid();
+  }
+  const v1::PodSandboxConfig* config = ConfigOf(id);
+  const bool userns_requested = config != nullptr && config->linux()
+                                                         .security_context()
+                                                         .namespace_options()
+                                                         .has_userns_options();
+  std::vector<std::string> missing;
+  if (userns_requested && info.userns_path.empty()) {
+    missing.push_back("userNamespace.path");
+  }
+  for (const auto& [key, path] :
+       {std::pair{"netNamespacePath", &info.netns_path},
+        {"utsNamespacePath", &info.uts_path},
+        {"ipcNamespacePath", &info.ipc_path}}) {
+    if (path->empty()) missing.push_back(key);
+  }
+  const std::string pod = id.substr(0, 12);
+  if (!missing.empty()) {
+    return absl::DataLossError(absl::StrCat(
+        "pod ", pod, " reports \"infra\": \"none\" (no pause) but not ",
+        absl::StrJoin(missing, ", ")));
+  }
+  absl::StatusOr<std::unique_ptr<PinProbe>> probe = PinProbe::Start(
+      {info.userns_path, info.netns_path, info.uts_path, info.ipc_path});
+  if (!probe.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "pod ", pod,
+        " has no pause (\"infra\": \"none\") and its pins cannot be "
+        "joined from inside its user namespace: ",
+        probe.status().ToString()));
+  }
+  const pid_t pid = (*probe)->pid();
+  std::vector<std::string> pins;
+  for (const std::string* path :
+       {&info.userns_path, &info.netns_path, &info.uts_path, &info.ipc_path}) {
+    if (!path->empty()) pins.push_back(*path);
+  }
+  notes_.push_back(absl::StrCat(
+      "pins (no pause): pod ", pod, " read through probe ", pid,
+      ", which joined ", absl::StrJoin(pins, ", "),
+      " (each but the first from inside the first) and mounted the sysfs "
+      "of the pinned netns"));
+  probes_[id] = *std::move(probe);
+  return pid;
+}
+
+void CheckEnv::EndProbe(const std::string& id) {
+  auto it = probes_.find(id);
+  if (it == probes_.end()) return;
+  if (absl::Status s = it->second->Stop(); !s.ok()) {
+    cleanup_errors_.push_back(
+        absl::StrCat("pod ", id.substr(0, 12), ": ", s.ToString()));
+  }
+  probes_.erase(it);
 }
 
 absl::StatusOr<pid_t> CheckEnv::PausePid(const std::string& id) {

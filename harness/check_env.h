@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "absl/time/time.h"
 #include "cri/api.pb.h"
 #include "harness/cri_client.h"
+#include "harness/pin_probe.h"
 #include "harness/verdict.h"
 #include "userns/id_mapping.h"
 
@@ -39,6 +41,12 @@ struct HarnessOptions {
   absl::Duration rpc_timeout = absl::Minutes(2);
   // How long after Remove the pause and pins may take to disappear.
   absl::Duration teardown_timeout = absl::Seconds(10);
+  // Every pod's linux.security_context.namespace_options.pid. POD (the
+  // enum's default) asks for a pod-level PID namespace, whose init a
+  // pause must be; kubelet sends CONTAINER unless shareProcessNamespace,
+  // which lets a runtime run the pod without a pause (podsandboxd's
+  // infra = "none").
+  runtime::v1::NamespaceMode pid_mode = runtime::v1::POD;
   // Pod names start with this, then the check's name.
   std::string name_prefix = "uh";
 };
@@ -119,7 +127,17 @@ class CheckEnv {
   //  - DataLoss: the pid is not the pod's (which of the above failed), or
   //    the pod asked for a user namespace and the runtime reports nothing
   //    checkable (no pid, no pins): FAIL.
+  // A pod whose info says "infra": "none" has no pause by design: the pid
+  // returned is then a PinProbe's, started (once per pod) in the reported
+  // user, net, UTS and IPC pins and checked as a pause would be; notes()
+  // says so. DataLoss when a pin is not reported or the probe cannot join
+  // it (a pin not owned by the pod's user namespace).
   absl::StatusOr<PodInfo> PauseInfo(const std::string& id);
+
+  // Kills and reaps the probe PauseInfo started for pod `id`, if any, so
+  // that nothing of ours holds the pod's namespaces. Errors are kept for
+  // cleanup_errors(). StopAndRemove calls it first.
+  void EndProbe(const std::string& id);
 
   // PauseInfo's pid alone.
   absl::StatusOr<pid_t> PausePid(const std::string& id);
@@ -134,7 +152,15 @@ class CheckEnv {
     return cleanup_errors_;
   }
 
+  // What the verdict's detail must also say: how a pod without a pause was
+  // checked ("pins (no pause): ...").
+  const std::vector<std::string>& notes() const { return notes_; }
+
  private:
+  // The pid of the probe in the pins of pod `id` (a pod without a pause),
+  // started on first use. DataLoss as PauseInfo says.
+  absl::StatusOr<pid_t> ProbePins(const std::string& id, const PodInfo& info);
+
   CriClient& client_;
   const HarnessOptions& options_;
   std::string check_name_;
@@ -143,6 +169,10 @@ class CheckEnv {
   // MonotonicClockTicks() before RunPodSandbox, per pod id.
   std::map<std::string, uint64_t> run_called_at_;
   std::vector<std::string> cleanup_errors_;
+  std::vector<std::string> notes_;
+  // The probes standing in for pods without a pause, per pod id; killed
+  // and reaped by EndProbe or on destruction.
+  std::map<std::string, std::unique_ptr<PinProbe>> probes_;
 };
 
 }  // namespace podsandbox::harness

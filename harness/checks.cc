@@ -50,7 +50,7 @@ const std::vector<Check>& AllChecks() {
        "userns + host network (if accepted): maps held, /sys a read-only bind",
        CheckHostNetworkUserns},
       {"teardown_leaves_nothing",
-       "after Stop and Remove: no pause process, no pinned netns",
+       "after Stop and Remove: no pause process, no pinned namespace",
        CheckTeardownLeavesNothing},
   };
   return *checks;
@@ -92,6 +92,12 @@ CheckResult RunCheck(const Check& check, CriClient& client,
   {
     CheckEnv env(client, options, check.name);
     result.verdict = check.run(env);
+    // A pod without a pause was read through a probe in its pins: the
+    // verdict says so, whatever it is.
+    if (!env.notes().empty()) {
+      absl::StrAppend(&result.verdict.detail, "; ",
+                      absl::StrJoin(env.notes(), "; "));
+    }
     // The check's absl::Cleanups have run by now: their errors are known.
     if (!env.cleanup_errors().empty()) {
       const std::string errors = absl::StrJoin(env.cleanup_errors(), "; ");

@@ -1,6 +1,7 @@
 #include "harness/cri_client.h"
 
 #include <string>
+#include <utility>
 
 #include "cri/api.pb.h"
 #include "nlohmann/json.hpp"
@@ -50,8 +51,13 @@ absl::StatusOr<PodInfo> ParsePodInfo(absl::string_view info_json) {
       it != info.end() && it->is_object()) {
     out.userns_path = it->value("path", "");
   }
-  if (auto it = info.find("runtimeType"); it != info.end() && it->is_string()) {
-    out.runtime_type = it->get<std::string>();
+  for (auto [key, field] : {std::pair{"runtimeType", &out.runtime_type},
+                            {"infra", &out.infra},
+                            {"utsNamespacePath", &out.uts_path},
+                            {"ipcNamespacePath", &out.ipc_path}}) {
+    if (auto it = info.find(key); it != info.end() && it->is_string()) {
+      *field = it->get<std::string>();
+    }
   }
   return out;
 }

@@ -35,6 +35,11 @@ struct PodInfo {
   std::string netns_path;    // "netNamespacePath", else the runtime spec's
   std::string userns_path;   // "userNamespace.path" (podsandboxd only)
   std::string runtime_type;  // "runtimeType", e.g. io.containerd.runc.v2
+  // "none" for a pod without a pause (podsandboxd's infra = "none"): no
+  // pid, and its UTS and IPC namespaces pinned beside net and user.
+  std::string infra;     // "infra"
+  std::string uts_path;  // "utsNamespacePath"
+  std::string ipc_path;  // "ipcNamespacePath"
   // The pod's IPs from the status itself (network.ip, additional_ips), not
   // from "info": filled by PodSandboxInfo, not ParsePodInfo.
   std::vector<std::string> ips;

@@ -16,6 +16,20 @@ TEST(ParsePodInfoTest, PodsandboxdShape) {
   EXPECT_EQ(info->runtime_type, "runc");
 }
 
+TEST(ParsePodInfoTest, PodWithoutAPauseNamesItsPins) {
+  absl::StatusOr<PodInfo> info = ParsePodInfo(R"({"infra": "none",
+      "netNamespacePath": "/run/psb/netns/abc",
+      "utsNamespacePath": "/run/psb/uts/abc",
+      "ipcNamespacePath": "/run/psb/ipc/abc",
+      "userNamespace": {"path": "/run/psb/userns/abc"}})");
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_FALSE(info->pid.has_value());
+  EXPECT_EQ(info->infra, "none");
+  EXPECT_EQ(info->uts_path, "/run/psb/uts/abc");
+  EXPECT_EQ(info->ipc_path, "/run/psb/ipc/abc");
+  EXPECT_EQ(info->userns_path, "/run/psb/userns/abc");
+}
+
 TEST(ParsePodInfoTest, ContainerdNetnsFromRuntimeSpec) {
   absl::StatusOr<PodInfo> info = ParsePodInfo(R"({"pid": 7,
       "runtimeType": "io.containerd.runc.v2",

@@ -50,6 +50,7 @@ namespace {
 namespace v1 = ::runtime::v1;
 using ::podsandbox::cri::RpcContext;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kBridge[] = "psbharn0";
 constexpr char kSubnet[] = "10.238.0.0/24";
@@ -362,6 +363,66 @@ TEST_F(BuiltinHarnessTest, EveryCheckPassesOnBuiltin) {
   EXPECT_TRUE(ListPods().empty());
 }
 
+// The checks that start a pod and read its pause, by name: all but the
+// refusals (podsandboxd refuses those whatever the stub does).
+bool ReadsThePause(const std::string& name) {
+  return !absl::StartsWith(name, "refuses_");
+}
+
+// The same daemon with a handler whose pods get no pause (infra = "none"):
+// every check passes, reading such a pod through a probe in its pins, and
+// says so. A host-network pod still gets a pause (nothing to pin its
+// namespaces in), and refused requests start nothing.
+class NoPauseHarnessTest : public cri::PodsandboxdTestBase {
+ protected:
+  static Options NoPauseOptions() {
+    Options options = FixtureOptions();
+    options.no_pause_handler = true;
+    return options;
+  }
+  NoPauseHarnessTest() : PodsandboxdTestBase(NoPauseOptions()) {}
+
+  void SetUp() override {
+    PodsandboxdTestBase::SetUp();
+    options_.runtime_handler = "nopause";
+    // As kubelet asks without shareProcessNamespace: a pod-level PID
+    // namespace needs a pause as its init.
+    options_.pid_mode = v1::CONTAINER;
+    options_.teardown_timeout = absl::Seconds(2);
+    ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  }
+
+  HarnessOptions options_;
+};
+
+TEST_F(NoPauseHarnessTest, EveryCheckPassesThroughThePins) {
+  CriClient client(endpoint(), absl::Minutes(2));
+  absl::StatusOr<std::vector<Check>> checks = SelectChecks("");
+  ASSERT_TRUE(checks.ok()) << checks.status();
+  std::vector<CheckResult> results = RunChecks(*checks, client, options_);
+  ASSERT_EQ(results.size(), AllChecks().size());
+  for (const CheckResult& r : results) {
+    fprintf(stderr, "%s\n", FormatLine(r, 28).c_str());
+    EXPECT_EQ(r.verdict.outcome, Outcome::kPass)
+        << r.name << ": " << OutcomeName(r.verdict.outcome) << " "
+        << r.verdict.detail;
+    if (ReadsThePause(r.name) && r.name != "host_network_userns") {
+      EXPECT_THAT(r.verdict.detail, HasSubstr("pins (no pause): pod "))
+          << r.name;
+    } else {
+      EXPECT_THAT(r.verdict.detail, Not(HasSubstr("pins (no pause)")))
+          << r.name;
+    }
+  }
+  // The teardown check checked the pins, not a process, were gone.
+  ASSERT_EQ(results.back().name, "teardown_leaves_nothing");
+  EXPECT_THAT(results.back().verdict.detail,
+              HasSubstr("no pause (\"infra\": \"none\"), probe "));
+  EXPECT_THAT(results.back().verdict.detail, HasSubstr("/ns/uts/"));
+  EXPECT_THAT(results.back().verdict.detail, HasSubstr("/ns/ipc/"));
+  EXPECT_TRUE(ListPods().empty());
+}
+
 TEST_F(HarnessTest, UsernsChecksFailAgainstARuntimeThatIgnoresUserns) {
   const std::map<std::string, Verdict> verdicts =
       Run(StartStub(Breakage::kIgnoreUserns), "");
@@ -423,12 +484,6 @@ TEST_F(HarnessTest, TeardownCheckFailsWhenRemoveLeavesThePause) {
   EXPECT_THAT(v.detail, HasSubstr("pinned "));
   // The pod is still there: TearDown removes it past the stub.
   EXPECT_EQ(ListPods().size(), 1u);
-}
-
-// The checks that start a pod and read its pause, by name: all but the
-// refusals (podsandboxd refuses those whatever the stub does).
-bool ReadsThePause(const std::string& name) {
-  return !absl::StartsWith(name, "refuses_");
 }
 
 TEST_F(HarnessTest, ChecksFailWhenTheRuntimeReportsNothingCheckable) {

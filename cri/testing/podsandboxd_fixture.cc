@@ -59,6 +59,9 @@ constexpr const char* kKept[] = {
     "run/ns",
     "run/ns/netns",
     "run/ns/userns",
+    // Made on first use by a pod without a pause (infra = "none").
+    "run/ns/uts",
+    "run/ns/ipc",
     "run/pods",
     "run/runtime",
     "run/runtime/*",
@@ -189,7 +192,15 @@ path = "/usr/sbin/runc"
 name = "builtin"
 type = "builtin"
 )"
-                                                          : ""));
+                                                          : "",
+                                 options_.no_pause_handler ? R"(
+[[runtime_handlers]]
+name = "nopause"
+type = "runc"
+path = "/usr/sbin/runc"
+infra = "none"
+)"
+                                                           : ""));
 }
 
 void PodsandboxdTestBase::TearDown() {
@@ -205,7 +216,9 @@ std::string PodsandboxdTestBase::FindLeftovers() {
   const std::string prefix = base_->path() + "/";
   for (const std::string& mount : MountsUnder(prefix)) {
     const std::string rel = mount.substr(prefix.size());
-    if (rel != "run/ns/netns" && rel != "run/ns/userns") {
+    // The pin directories stay (shared mounts); a pin in one is a pod's.
+    if (rel != "run/ns/netns" && rel != "run/ns/userns" &&
+        rel != "run/ns/uts" && rel != "run/ns/ipc") {
       absl::StrAppend(&out, "mount ", mount, "\n");
     }
   }

@@ -7,8 +7,9 @@
 // Every test leaves the host as it found it (sys::LeakCheckedTest): the
 // daemon is stopped and its pods removed in TearDown; then, before anything
 // is cleaned, FindLeftovers fails the test naming whatever a pod left in
-// the temporary tree (records, CNI results, bundles, pins and other mounts,
-// pod files, runtime state, IPAM leases, temp files); only then does
+// the temporary tree (records, CNI results, bundles, pins (net, user; uts
+// and ipc of a pod without a pause) and other mounts, pod files, runtime
+// state, IPAM leases, temp files); only then does
 // CleanUpTestFixtures unmount what an idle daemon keeps mounted (its pin
 // directories), delete the test bridge, remove the tree and restore
 // net.ipv4.ip_forward. Cgroups and iptables rules live outside the tree:
@@ -79,6 +80,9 @@ class PodsandboxdTestBase : public sys::LeakCheckedTest {
     // Also configures a handler "builtin" of type builtin (select it with
     // extra_daemon_args {"--default-runtime", "builtin"}).
     bool builtin_handler = false;
+    // Also configures a handler "nopause" of type runc with infra = "none":
+    // pods that need no pause get none (their namespaces are pins).
+    bool no_pause_handler = false;
   };
 
  protected:
