@@ -23,10 +23,11 @@
 // Controller carries a RunPodSandbox to READY or rolls it back, and the
 // next call (kubelet retries with the same config) finds the result.
 //
-// Every RPC of the service that has nothing to do with pod sandboxes
-// (containers, exec, stats, events, checkpoints, metrics) returns
-// UNIMPLEMENTED with a message naming it. Each RPC logs one line: method,
-// pod, code, duration.
+// The container RPCs need a container::Manager (UNIMPLEMENTED without
+// one); the pod stats RPCs run on workers of their own (cri/pod_stats.h).
+// Exec, Attach, PortForward, events, checkpoints and metrics return
+// UNIMPLEMENTED with a message naming the RPC. Each RPC logs one line:
+// method, pod, code, duration.
 //
 // Thread-safe: gRPC calls the handlers concurrently.
 #ifndef PODSANDBOX_CRI_RUNTIME_SERVICE_H_

@@ -13,11 +13,12 @@
 // hierarchy of the layout (runc on a hybrid host: every v1 mount and
 // unified); CgroupDirectories names those directories.
 //
-// The daemon itself does not depend on the layout: sandbox/ and cri/ never
-// read /sys/fs/cgroup; they hand cgroupsPath to the runtime, and runc and
-// crun (cgroupfs driver) create it in whichever hierarchies the host has,
-// the device rule included (an eBPF program on v2). On a pure v2 host the
-// pod's cgroup is /sys/fs/cgroup/<cgroup_parent>/<id>. The CI host is
+// Creating cgroups does not depend on the layout: sandbox/ and cri/ hand
+// cgroupsPath to the runtime, and runc and crun (cgroupfs driver) create it
+// in whichever hierarchies the host has, the device rule included (an eBPF
+// program on v2). Only reading usage does: the stats RPCs find each
+// controller's files through this layout (cri/pod_stats.h). On a pure v2 host
+// the pod's cgroup is /sys/fs/cgroup/<cgroup_parent>/<id>. The CI host is
 // hybrid, so detection of v2 is tested here with fake statfs answers, and
 // the daemon on a v2 layout by //cri/testing:podsandboxd_fixture_privileged_
 // test, which runs it in a mount namespace where /sys/fs/cgroup is cgroup2
