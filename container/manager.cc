@@ -76,6 +76,26 @@ int CountEntry(const char*, const struct stat* st, int, struct FTW*) {
   return 0;
 }
 
+// An image's STOPSIGNAL ("SIGQUIT", "QUIT", "3") as a number; SIGTERM when
+// empty or unknown (Docker refuses unknown names at build time, so one here
+// is a hand-made config).
+int StopSignalOf(absl::string_view name) {
+  static constexpr std::pair<absl::string_view, int> kSignals[] = {
+      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT},
+      {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
+      {"TERM", SIGTERM}, {"STOP", SIGSTOP}, {"WINCH", SIGWINCH},
+      {"PWR", SIGPWR}};
+  int number = 0;
+  if (absl::SimpleAtoi(name, &number)) {
+    return number > 0 && number <= 64 ? number : SIGTERM;
+  }
+  absl::ConsumePrefix(&name, "SIG");
+  for (const auto& [text, signal] : kSignals) {
+    if (absl::EqualsIgnoreCase(name, text)) return signal;
+  }
+  return SIGTERM;
+}
+
 // OCI LinuxResources for `runtime update` (the fields CRI can change).
 std::string ResourcesJson(const Resources& r) {
   json cpu = json::object();
@@ -325,6 +345,7 @@ absl::StatusOr<std::string> Manager::CreateContainer(
   }
   r.runtime_handler = handler->name;
   r.resources = config.resources;
+  r.stop_signal = StopSignalOf(image_config.stop_signal);
   r.created_at = absl::Now();
   {
     absl::MutexLock lock(&c->mu);
@@ -632,7 +653,12 @@ absl::Status Manager::StopLocked(Container& c, absl::Duration timeout) {
     }
   }
   if (timeout > absl::ZeroDuration()) {
-    RETURN_IF_ERROR(Signal(c, SIGTERM));
+    int stop_signal;
+    {
+      absl::MutexLock lock(&c.mu);
+      stop_signal = c.record.stop_signal;
+    }
+    RETURN_IF_ERROR(Signal(c, stop_signal));
     if (AwaitExited(c, timeout)) return absl::OkStatus();
   }
   RETURN_IF_ERROR(Signal(c, SIGKILL));

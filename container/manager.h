@@ -136,8 +136,9 @@ class Manager {
   // NotFound for an unknown id; FailedPrecondition unless created.
   absl::Status StartContainer(absl::string_view id) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // SIGTERM, then SIGKILL after `timeout` (at once when zero). Stopping a
-  // container that is not running succeeds. NotFound for an unknown id.
+  // The image's STOPSIGNAL (else SIGTERM), then SIGKILL after `timeout`
+  // (at once when zero). Stopping a container that is not running
+  // succeeds. NotFound for an unknown id.
   absl::Status StopContainer(absl::string_view id, absl::Duration timeout)
       ABSL_LOCKS_EXCLUDED(mu_);
 

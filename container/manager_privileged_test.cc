@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "container/manager.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "image/digest.h"
 #include "image/image_record.h"
 #include "image/images.h"
 #include "image/manifest.h"
@@ -218,6 +220,12 @@ class ManagerTest : public sys::LeakCheckedTest {
         image::testing::BuiltLayer layer,
         image::testing::MakeLayer(entries, Compression::kGzip));
     image::testing::BuiltImage built = image::testing::MakeImage({layer});
+    // STOPSIGNAL SIGUSR1, as a Dockerfile writes it.
+    json config = json::parse(built.config, nullptr, false);
+    ASSERT_TRUE(config.is_object());
+    config["config"]["StopSignal"] = "SIGUSR1";
+    built.config = config.dump();
+    built.config_digest = image::Sha256Of(built.config);
     image::Digest chain = image::ChainIds({layer.diff_id}).back();
     ASSERT_THAT(store_.CommitLayer(
                     chain,
@@ -408,6 +416,35 @@ TEST_F(ManagerTest, StopExecStatsAndUpdate) {
   EXPECT_EQ(r.state, State::kExited);
   EXPECT_EQ(r.exit_code, 137);
   ASSERT_THAT(m->StopContainer(id, absl::ZeroDuration()), IsOk());
+  ASSERT_THAT(m->RemoveContainer(id), IsOk());
+}
+
+// Stop sends the image's STOPSIGNAL first (a shell trapping it exits 9).
+TEST_F(ManagerTest, StopSendsTheImagesStopSignal) {
+  std::unique_ptr<Manager> m = MakeManager(real_);
+  ASSERT_THAT(m->Init(), IsOk());
+  ASSERT_OK_AND_ASSIGN(
+      std::string id,
+      m->CreateContainer(
+          pod_, Config("c8", {"trap 'echo got-usr1; exit 9' USR1; echo ready;"
+                              "while true; do sleep 0.05; done"})));
+  ASSERT_OK_AND_ASSIGN(ContainerRecord created, m->ContainerStatus(id));
+  EXPECT_EQ(created.stop_signal, SIGUSR1);
+  ASSERT_THAT(m->StartContainer(id), IsOk());
+  // The trap is set once "ready" is in the log.
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    std::vector<std::string> lines = LogLines("c8");
+    if (std::find(lines.begin(), lines.end(), "stdout F ready") !=
+        lines.end()) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_THAT(m->StopContainer(id, absl::Seconds(20)), IsOk());
+  ASSERT_OK_AND_ASSIGN(ContainerRecord r, m->ContainerStatus(id));
+  EXPECT_EQ(r.exit_code, 9);
+  EXPECT_THAT(LogLines("c8"), Contains("stdout F got-usr1"));
   ASSERT_THAT(m->RemoveContainer(id), IsOk());
 }
 

@@ -157,6 +157,7 @@ std::string RecordToJson(const ContainerRecord& r) {
       {"runtime_handler", r.runtime_handler},
       {"cgroup_path", r.cgroup_path},
       {"resources", ResourcesToJson(r.resources)},
+      {"stop_signal", r.stop_signal},
       {"state", std::string(StateName(r.state))},
       {"steps", steps},
       {"pid", r.pid},
@@ -222,6 +223,10 @@ absl::StatusOr<ContainerRecord> RecordFromJson(absl::string_view text) {
   RETURN_IF_ERROR(OptionalString(obj, "cgroup_path", kWhere, &r.cgroup_path));
   if (auto it = obj.find("resources"); it != obj.end()) {
     RETURN_IF_ERROR(ResourcesFromJson(*it, &r.resources));
+  }
+  RETURN_IF_ERROR(OptionalInt(obj, "stop_signal", kWhere, &r.stop_signal));
+  if (r.stop_signal <= 0 || r.stop_signal > 64) {
+    return absl::InvalidArgumentError("record.stop_signal: out of range");
   }
   std::string state = "creating";
   RETURN_IF_ERROR(OptionalString(obj, "state", kWhere, &state));

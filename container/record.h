@@ -68,6 +68,8 @@ struct ContainerRecord {
   // cgroupfs path of the container's cgroup, for stats and updates.
   std::string cgroup_path;
   Resources resources;
+  // What StopContainer sends first: the image's STOPSIGNAL, else SIGTERM.
+  int stop_signal = 15;
 
   State state = State::kCreating;
   std::vector<Step> steps;

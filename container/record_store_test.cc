@@ -38,6 +38,7 @@ ContainerRecord Sample() {
   r.cgroup_path = "/kubepods/podx/" + r.id;
   r.resources.memory_limit_in_bytes = 1 << 20;
   r.resources.cpuset_cpus = "0-1";
+  r.stop_signal = 3;
   r.state = State::kExited;
   r.steps = {Step::kDirs, Step::kRootfs, Step::kTask};
   r.pid = 1234;
