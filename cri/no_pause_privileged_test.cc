@@ -35,7 +35,7 @@ namespace v1 = ::runtime::v1;
 using json = nlohmann::json;
 
 constexpr char kBridge[] = "psbnopause0";
-constexpr char kSubnetPrefix[] = "10.239.0.";
+constexpr char kSubnetPrefix[] = "10.249.0.";
 
 PodsandboxdTestBase::Options FixtureOptions() {
   PodsandboxdTestBase::Options options;

@@ -36,8 +36,12 @@ absl::StatusOr<container::PodContext> PodContextOf(
     return absl::InternalError(
         absl::StrCat("pod sandbox ", sandbox_id, ": unreadable status info"));
   }
+  // A pod without a pause (infra = "none") is its pins: its containers
+  // join the pinned UTS and IPC namespaces. Such a pod has no pod-level
+  // PID namespace (it would have got a pause), so no pid is needed.
+  const bool no_pause = info.value("infra", "") == "none";
   int pid = info.value("pid", 0);
-  if (pid <= 0) {
+  if (pid <= 0 && !no_pause) {
     return absl::InvalidArgumentError(absl::StrCat(
         "pod_sandbox_id: pod sandbox ", sandbox_id, " has no running pause"));
   }
@@ -55,6 +59,10 @@ absl::StatusOr<container::PodContext> PodContextOf(
   }
   // With host network the pod keeps the host's UTS namespace too.
   if (!config.host_network()) pod.uts_ns_path = proc_ns + "uts";
+  if (no_pause) {
+    pod.ipc_ns_path = info.value("ipcNamespacePath", "");
+    pod.uts_ns_path = info.value("utsNamespacePath", "");
+  }
   switch (config.namespaces.pid) {
     case sandbox::NamespaceMode::kPod:
       pod.pid_mode = container::PidMode::kPod;

@@ -5,7 +5,8 @@
 // Namespaces: net and user are the sandbox's pins; IPC, UTS and a pod-level
 // PID namespace are the pause's, through /proc/<pause pid>/ns/<type> (the
 // pause holds them as long as the pod is ready, as containerd's
-// WithPodNamespaces does). Pod files are the sandbox's hosts, resolv.conf
+// WithPodNamespaces does); for a pod without a pause (infra = "none"),
+// IPC and UTS are its pins too. Pod files are the sandbox's hosts, resolv.conf
 // and hostname under <state>/pods/<id>/.
 #ifndef PODSANDBOX_CRI_POD_CONTEXT_H_
 #define PODSANDBOX_CRI_POD_CONTEXT_H_

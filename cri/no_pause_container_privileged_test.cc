@@ -1,0 +1,254 @@
+// Containers of a pod without a pause (infra = "none") through the real
+// podsandboxd's CRI socket: a user-namespaced pod on the fixture's
+// "nopause" handler has no process, only pins; a busybox container
+// (image/testing's builder, pushed to a TestRegistry, pulled by the daemon)
+// must join those pins for net, UTS and IPC (cri/pod_context.cc), not a
+// pause's /proc/<pid>/ns, and see the pod's hostname. Compared by the
+// namespace inodes of /proc/<container pid>/ns/* and of the pins. The
+// fixture's leak check proves nothing is left after Remove. Needs root.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "cri/api.grpc.pb.h"
+#include "cri/testing/podsandboxd_fixture.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "image/manifest.h"
+#include "image/testing/image_builder.h"
+#include "image/testing/pusher.h"
+#include "image/testing/registry.h"
+#include "nlohmann/json.hpp"
+#include "sys/real_sys.h"
+#include "sys/testing/status_matchers.h"
+
+namespace podsandbox::cri {
+namespace {
+
+namespace v1 = ::runtime::v1;
+using json = nlohmann::json;
+
+using ::podsandbox::image::testing::Compression;
+using ::podsandbox::image::testing::TarEntry;
+using ::podsandbox::image::testing::TestRegistry;
+
+constexpr uint32_t kHostBase = 600000;
+constexpr char kHostname[] = "nopause-web";
+
+PodsandboxdTestBase::Options FixtureOptions() {
+  PodsandboxdTestBase::Options options;
+  options.bridge = "psbnpctr0";
+  options.subnet = "10.248.0.0/24";
+  options.network_name = "psb-nopause-container-test";
+  options.no_pause_handler = true;
+  return options;
+}
+
+// A pod that needs no pause: its own netns and IPC namespace, a PID
+// namespace per container (kubelet's default), no sysctls.
+v1::PodSandboxConfig NoPausePod() {
+  v1::PodSandboxConfig config;
+  config.mutable_metadata()->set_name("web");
+  config.mutable_metadata()->set_namespace_("test");
+  config.mutable_metadata()->set_uid("uid-nopause-web");
+  config.set_hostname(kHostname);
+  v1::NamespaceOption* ns = config.mutable_linux()
+                                ->mutable_security_context()
+                                ->mutable_namespace_options();
+  ns->set_pid(v1::CONTAINER);
+  v1::UserNamespace* u = ns->mutable_userns_options();
+  u->set_mode(v1::POD);
+  for (auto* list : {u->mutable_uids(), u->mutable_gids()}) {
+    v1::IDMapping* m = list->Add();
+    m->set_container_id(0);
+    m->set_host_id(kHostBase);
+    m->set_length(65536);
+  }
+  return config;
+}
+
+// The inode of the namespace at `path`; 0 if it cannot be read.
+ino_t InodeOf(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+class NoPauseContainerTest : public PodsandboxdTestBase {
+ protected:
+  NoPauseContainerTest() : PodsandboxdTestBase(FixtureOptions()) {}
+
+  void TearDown() override {
+    // The fixture removes pods (and with them their containers); the
+    // registry is our child.
+    if (daemon_running()) RemoveAllPods();
+    registry_.reset();
+    PodsandboxdTestBase::TearDown();
+  }
+
+  void SetUpImage() {
+    ASSERT_OK_AND_ASSIGN(registry_, TestRegistry::Start(sys_));
+    ASSERT_OK_AND_ASSIGN(std::vector<TarEntry> entries,
+                         image::testing::BusyboxEntries());
+    ASSERT_OK_AND_ASSIGN(
+        image::testing::BuiltLayer layer,
+        image::testing::MakeLayer(entries, Compression::kGzip));
+    image::testing::BuiltImage built =
+        image::testing::MakeImage({layer}, image::HostPlatform());
+    image::testing::Pusher pusher(registry_->url(), registry_->http_options());
+    ASSERT_OK(image::testing::PushImage(pusher, "library/busybox", "1", built)
+                  .status());
+    WriteAll(config(),
+             absl::StrCat(ReadAll(config()), "\n[registries.\"",
+                          registry_->host(), "\"]\ninsecure = true\n"));
+    image_ = absl::StrCat(registry_->host(), "/library/busybox:1");
+  }
+
+  void Pull() {
+    std::unique_ptr<v1::ImageService::Stub> images =
+        v1::ImageService::NewStub(channel());
+    v1::PullImageRequest request;
+    request.mutable_image()->set_image(image_);
+    v1::PullImageResponse response;
+    grpc::Status s = images->PullImage(RpcContext().get(), request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  grpc::Status RemoveImage() {
+    std::unique_ptr<v1::ImageService::Stub> images =
+        v1::ImageService::NewStub(channel());
+    v1::RemoveImageRequest request;
+    request.mutable_image()->set_image(image_);
+    v1::RemoveImageResponse response;
+    return images->RemoveImage(RpcContext().get(), request, &response);
+  }
+
+  // The verbose "info" of a pod's or a container's status.
+  json PodInfo(const std::string& id) {
+    v1::PodSandboxStatusRequest request;
+    request.set_pod_sandbox_id(id);
+    request.set_verbose(true);
+    v1::PodSandboxStatusResponse response;
+    grpc::Status s = runtime_service().PodSandboxStatus(RpcContext().get(),
+                                                        request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    auto it = response.info().find("info");
+    return it == response.info().end()
+               ? json()
+               : json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  }
+
+  v1::ContainerStatus ContainerStatus(const std::string& id, json* info) {
+    v1::ContainerStatusRequest request;
+    request.set_container_id(id);
+    request.set_verbose(true);
+    v1::ContainerStatusResponse response;
+    grpc::Status s = runtime_service().ContainerStatus(RpcContext().get(),
+                                                       request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    auto it = response.info().find("info");
+    *info = it == response.info().end()
+                ? json()
+                : json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+    return response.status();
+  }
+
+  sys::RealSys sys_;
+  std::unique_ptr<TestRegistry> registry_;
+  std::string image_;
+};
+
+TEST_F(NoPauseContainerTest, ContainerJoinsThePodsPins) {
+  ASSERT_NO_FATAL_FAILURE(SetUpImage());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  ASSERT_NO_FATAL_FAILURE(Pull());
+  const v1::PodSandboxConfig pod = NoPausePod();
+  v1::RunPodSandboxRequest run;
+  *run.mutable_config() = pod;
+  run.set_runtime_handler("nopause");
+  v1::RunPodSandboxResponse ran;
+  grpc::Status s =
+      runtime_service().RunPodSandbox(RpcContext().get(), run, &ran);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::string pod_id = ran.pod_sandbox_id();
+
+  // The pod really has no pause: its namespaces are pins.
+  json pod_info = PodInfo(pod_id);
+  ASSERT_TRUE(pod_info.is_object()) << pod_info.dump();
+  ASSERT_EQ(pod_info.value("infra", ""), "none") << pod_info.dump();
+  ASSERT_FALSE(pod_info.contains("pid")) << pod_info.dump();
+  const std::string pins[] = {
+      pod_info.value("netNamespacePath", ""),
+      pod_info.value("utsNamespacePath", ""),
+      pod_info.value("ipcNamespacePath", ""),
+      pod_info["userNamespace"].value("path", ""),
+  };
+  const char* types[] = {"net", "uts", "ipc", "user"};
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_NE(InodeOf(pins[i]), 0u) << types[i] << " pin " << pins[i];
+  }
+
+  v1::CreateContainerRequest create;
+  create.set_pod_sandbox_id(pod_id);
+  *create.mutable_sandbox_config() = pod;
+  v1::ContainerConfig* c = create.mutable_config();
+  c->mutable_metadata()->set_name("sleeper");
+  c->mutable_image()->set_image(image_);
+  c->add_command("/bin/sh");
+  c->add_args("-c");
+  c->add_args("sleep 1000");
+  v1::CreateContainerResponse created;
+  s = runtime_service().CreateContainer(RpcContext().get(), create, &created);
+  ASSERT_TRUE(s.ok()) << s.error_message() << "\n" << DaemonLog();
+  const std::string id = created.container_id();
+  v1::StartContainerRequest start;
+  start.set_container_id(id);
+  v1::StartContainerResponse started;
+  s = runtime_service().StartContainer(RpcContext().get(), start, &started);
+  ASSERT_TRUE(s.ok()) << s.error_message() << "\n" << DaemonLog();
+
+  json info;
+  EXPECT_EQ(ContainerStatus(id, &info).state(), v1::CONTAINER_RUNNING);
+  const int pid = info.value("pid", 0);
+  ASSERT_GT(pid, 0) << info.dump();
+  // Its net, UTS, IPC and user namespaces are the pod's pins.
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(InodeOf(absl::StrCat("/proc/", pid, "/ns/", types[i])),
+              InodeOf(pins[i]))
+        << types[i];
+  }
+  // Not the host's, either (a pin could only be the host's by a bug).
+  EXPECT_NE(InodeOf(absl::StrCat("/proc/", pid, "/ns/uts")),
+            InodeOf("/proc/self/ns/uts"));
+  EXPECT_NE(InodeOf(absl::StrCat("/proc/", pid, "/ns/ipc")),
+            InodeOf("/proc/self/ns/ipc"));
+
+  // The kernel's hostname in the container is the one set in the pin.
+  v1::ExecSyncRequest exec;
+  exec.set_container_id(id);
+  for (const char* arg : {"/bin/busybox", "uname", "-n"}) exec.add_cmd(arg);
+  exec.set_timeout(20);
+  v1::ExecSyncResponse out;
+  s = runtime_service().ExecSync(RpcContext().get(), exec, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.exit_code(), 0) << out.stderr();
+  EXPECT_EQ(out.stdout(), absl::StrCat(kHostname, "\n"));
+
+  // Stop and Remove of the pod take the container along; nothing is left
+  // (the fixture's leak check), the image then removable.
+  EXPECT_TRUE(StopPod(pod_id).ok());
+  EXPECT_TRUE(RemovePod(pod_id).ok());
+  v1::ListContainersResponse listed;
+  ASSERT_TRUE(
+      runtime_service().ListContainers(RpcContext().get(), {}, &listed).ok());
+  EXPECT_EQ(listed.containers_size(), 0);
+  grpc::Status rm = RemoveImage();
+  EXPECT_TRUE(rm.ok()) << rm.error_message();
+}
+
+}  // namespace
+}  // namespace podsandbox::cri
