@@ -12,12 +12,14 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "container/manager.h"
 #include "gmock/gmock.h"
@@ -253,12 +255,13 @@ class ManagerTest : public sys::LeakCheckedTest {
     image_id_ = built.config_digest.String();
   }
 
-  std::unique_ptr<Manager> MakeManager(sys::Sys& sys) {
+  std::unique_ptr<Manager> MakeManager(sys::Sys& sys,
+                                       SpecBuilder builder = TestSpec) {
     ManagerOptions options;
     options.root_dir = tmp_.Sub("containers");
     options.state_dir = tmp_.Sub("state");
     return std::make_unique<Manager>(sys, options, *handlers_, store_, images_,
-                                     TestSpec, &reaper_);
+                                     std::move(builder), &reaper_);
   }
 
   ContainerConfig Config(const std::string& name,
@@ -445,6 +448,39 @@ TEST_F(ManagerTest, StopSendsTheImagesStopSignal) {
   ASSERT_OK_AND_ASSIGN(ContainerRecord r, m->ContainerStatus(id));
   EXPECT_EQ(r.exit_code, 9);
   EXPECT_THAT(LogLines("c8"), Contains("stdout F got-usr1"));
+  ASSERT_THAT(m->RemoveContainer(id), IsOk());
+}
+
+// Status and List answer from memory while a CreateContainer is stuck in
+// its slow part (here the spec; in life a runtime exec), and other
+// containers can be stopped meanwhile.
+TEST_F(ManagerTest, StatusAndListNeverWaitBehindACreate) {
+  absl::Notification entered, release;
+  std::unique_ptr<Manager> m = MakeManager(real_, [&](const SpecRequest& r) {
+    if (r.config->metadata.name == "slow") {
+      entered.Notify();
+      release.WaitForNotification();
+    }
+    return absl::StatusOr<std::string>(TestSpec(r));
+  });
+  ASSERT_THAT(m->Init(), IsOk());
+  ASSERT_OK_AND_ASSIGN(std::string id,
+                       m->CreateContainer(pod_, Config("c9", {"sleep 1000"})));
+  ASSERT_THAT(m->StartContainer(id), IsOk());
+  absl::StatusOr<std::string> slow;
+  std::thread creating(
+      [&] { slow = m->CreateContainer(pod_, Config("slow", {"true"})); });
+  entered.WaitForNotification();
+  // The slow one is invisible until created; the other answers.
+  EXPECT_THAT(m->ListContainers({}), SizeIs(1));
+  EXPECT_THAT(m->ContainerStatus(id), IsOk());
+  EXPECT_THAT(m->StopContainer(id, absl::ZeroDuration()), IsOk());
+  EXPECT_FALSE(release.HasBeenNotified());
+  release.Notify();
+  creating.join();
+  ASSERT_THAT(slow, IsOk());
+  EXPECT_THAT(m->ListContainers({}), SizeIs(2));
+  ASSERT_THAT(m->RemoveContainer(*slow), IsOk());
   ASSERT_THAT(m->RemoveContainer(id), IsOk());
 }
 
