@@ -99,17 +99,24 @@ void WritePsTable(const std::vector<v1::Container>& containers,
                   const std::map<std::string, std::string>& pod_names,
                   bool no_trunc, std::ostream& out) {
   const int id_width = no_trunc ? 64 : 13;
-  out << absl::StrFormat("%-*s  %-32s  %-16s  %-8s  %-16s  %-7s  %-*s  %s\n",
-                         id_width, "CONTAINER", "IMAGE", "CREATED", "STATE",
-                         "NAME", "ATTEMPT", id_width, "POD ID", "POD");
+  // As wide as the longest image, so every row lines up.
+  size_t image_width = 5;
+  for (const v1::Container& c : containers) {
+    image_width =
+        std::max(image_width, ImageColumn(c.image(), no_trunc).size());
+  }
+  out << absl::StrFormat("%-*s  %-*s  %-16s  %-8s  %-16s  %-7s  %-*s  %s\n",
+                         id_width, "CONTAINER", image_width, "IMAGE", "CREATED",
+                         "STATE", "NAME", "ATTEMPT", id_width, "POD ID", "POD");
   for (const v1::Container& c : containers) {
     auto pod = pod_names.find(c.pod_sandbox_id());
-    out << absl::StrFormat(
-        "%-*s  %-32s  %-16s  %-8s  %-16s  %-7u  %-*s  %s\n", id_width,
-        ShortId(c.id(), no_trunc), ImageColumn(c.image(), no_trunc),
-        Ago(c.created_at()), StateName(c.state()), c.metadata().name(),
-        c.metadata().attempt(), id_width, ShortId(c.pod_sandbox_id(), no_trunc),
-        pod == pod_names.end() ? "" : pod->second);
+    out << absl::StrFormat("%-*s  %-*s  %-16s  %-8s  %-16s  %-7u  %-*s  %s\n",
+                           id_width, ShortId(c.id(), no_trunc), image_width,
+                           ImageColumn(c.image(), no_trunc),
+                           Ago(c.created_at()), StateName(c.state()),
+                           c.metadata().name(), c.metadata().attempt(),
+                           id_width, ShortId(c.pod_sandbox_id(), no_trunc),
+                           pod == pod_names.end() ? "" : pod->second);
   }
 }
 
