@@ -33,6 +33,10 @@ ABSL_FLAG(std::string, runtime_handler, "",
 ABSL_FLAG(uint32_t, host_id_base, 1u << 20,
           "first host id the checks map pods onto");
 ABSL_FLAG(absl::Duration, timeout, absl::Minutes(2), "deadline of each RPC");
+ABSL_FLAG(std::string, pid_mode, "pod",
+          "every pod's PID namespace mode: pod, or container (what kubelet "
+          "sends without shareProcessNamespace; lets a runtime run the pod "
+          "without a pause)");
 
 namespace podsandbox::harness {
 namespace {
@@ -63,6 +67,13 @@ int Main() {
     return 2;
   }
   HarnessOptions options;
+  const std::string pid_mode = absl::GetFlag(FLAGS_pid_mode);
+  if (pid_mode == "container") {
+    options.pid_mode = runtime::v1::CONTAINER;
+  } else if (pid_mode != "pod") {
+    fprintf(stderr, "userns_harness: --pid_mode: must be pod or container\n");
+    return 2;
+  }
   options.runtime_handler = absl::GetFlag(FLAGS_runtime_handler);
   options.host_id_base = absl::GetFlag(FLAGS_host_id_base);
   options.rpc_timeout = absl::GetFlag(FLAGS_timeout);
