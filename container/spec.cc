@@ -73,12 +73,13 @@ bool MountedByConfig(const ContainerConfig& config, absl::string_view dest) {
 }
 
 json Mounts(const ContainerConfig& config, const PodContext& pod,
-            bool privileged) {
+            bool privileged, const HostFeatures& host) {
   bool host_ipc = pod.ipc_ns_path.empty();
   json kernel = oci::KernelMounts(
       {.id_mappings = pod.id_mappings.has_value() ? &*pod.id_mappings : nullptr,
        .host_network = pod.net_ns_path.empty(),
        .host_ipc = host_ipc,
+       .host_mqueue = host.host_mqueue,
        .privileged = privileged});
   json mounts = json::array();
   for (json& m : kernel) {
@@ -290,6 +291,7 @@ HostFeatures ProbeHostFeatures() {
   absl::StatusOr<std::string> enabled =
       sys::ReadFile("/sys/module/apparmor/parameters/enabled");
   host.apparmor = enabled.ok() && absl::StartsWith(*enabled, "Y");
+  host.host_mqueue = oci::IsMqueueMount("/dev/mqueue");
   return host;
 }
 
@@ -480,7 +482,7 @@ absl::StatusOr<nlohmann::json> BuildContainerSpec(
       {"ociVersion", "1.0.2"},
       {"process", std::move(process)},
       {"root", {{"path", rootfs}, {"readonly", security.readonly_rootfs}}},
-      {"mounts", Mounts(config, pod, privileged)},
+      {"mounts", Mounts(config, pod, privileged, host)},
       {"annotations", std::move(annotations)},
       {"linux", std::move(linux)}};
 }

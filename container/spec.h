@@ -57,9 +57,13 @@ struct HostFeatures {
   // empty: none, and RuntimeDefault leaves the process unconfined, as on a
   // host without AppArmor (podsandboxd does not load profiles).
   std::string apparmor_default_profile;
+  // The host's /dev/mqueue is an mqueue mount (oci::IsMqueueMount): a
+  // host-IPC container binds it, and gets none otherwise.
+  bool host_mqueue = false;
 };
 
-// Probes `HostFeatures::apparmor` from sysfs (false when absent).
+// Probes `HostFeatures::apparmor` from sysfs (false when absent) and
+// `host_mqueue`.
 HostFeatures ProbeHostFeatures();
 
 // The process argv: the config's command and args merged with the image's

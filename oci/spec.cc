@@ -1,5 +1,7 @@
 #include "oci/spec.h"
 
+#include <sys/vfs.h>
+
 #include <string>
 #include <vector>
 
@@ -16,6 +18,9 @@ using nlohmann::json;
 
 constexpr size_t kMaxIdLength = 1024;
 constexpr size_t kMaxHostname = 64;  // HOST_NAME_MAX
+// statfs(2)'s f_type of an mqueue filesystem; the kernel defines it in
+// ipc/mqueue.c, not in a uapi header.
+constexpr long kMqueueMagic = 0x19800202;
 
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("task.", field, ": ", why));
@@ -95,6 +100,12 @@ nlohmann::json MountEntry(absl::string_view destination, absl::string_view type,
           {"options", std::move(options)}};
 }
 
+bool IsMqueueMount(absl::string_view path) {
+  struct statfs fs;
+  return ::statfs(std::string(path).c_str(), &fs) == 0 &&
+         fs.f_type == kMqueueMagic;
+}
+
 nlohmann::json KernelMounts(const KernelMountOptions& options) {
   const userns::IdMappings* id_mappings = options.id_mappings;
   bool userns = id_mappings != nullptr;
@@ -114,8 +125,16 @@ nlohmann::json KernelMounts(const KernelMountOptions& options) {
     // namespace could not mount anew anyway.
     mounts.push_back(Mount("/dev/shm", "bind", "/dev/shm",
                            {"rbind", "nosuid", "nodev", "noexec"}));
-    mounts.push_back(Mount("/dev/mqueue", "bind", "/dev/mqueue",
-                           {"rbind", "nosuid", "nodev", "noexec"}));
+    // The host's queues are those its /dev/mqueue shows. A host that has
+    // not mounted one has nothing to share there (a bind of the bare
+    // directory would hide nothing and show nothing, and runtimes refuse a
+    // missing source), and a fresh mqueue mount is refused inside a pod
+    // user namespace, which does not own the host's IPC namespace: then
+    // the pod has no /dev/mqueue, as the host has none.
+    if (options.host_mqueue) {
+      mounts.push_back(Mount("/dev/mqueue", "bind", "/dev/mqueue",
+                             {"rbind", "nosuid", "nodev", "noexec"}));
+    }
   } else {
     mounts.push_back(Mount("/dev/shm", "tmpfs", "shm",
                            {"nosuid", "noexec", "nodev", "mode=1777",
@@ -145,6 +164,7 @@ json Mounts(const TaskSpec& spec) {
                                           : nullptr,
                        .host_network = spec.netns_path.empty(),
                        .host_ipc = spec.host_ipc,
+                       .host_mqueue = spec.host_mqueue,
                        .privileged = spec.privileged});
 }
 

@@ -4,7 +4,8 @@
 // What it contains and why:
 //  - process /pause as 65535:65535 (0:0 when the pod's mappings do not
 //    cover 65535), no capabilities, noNewPrivileges, read-only root;
-//  - /proc, /dev (tmpfs), /dev/pts, /dev/shm (64 MiB), /dev/mqueue, /sys:
+//  - /proc, /dev (tmpfs), /dev/pts, /dev/shm (64 MiB), /dev/mqueue (with
+//    host IPC: the host's, when it has one mounted; else none), /sys:
 //    sysfs read-only, except with a user namespace and host network, where
 //    the pod's root has no CAP_SYS_ADMIN over the host's netns and so cannot
 //    mount sysfs: then a recursive read-only bind of the host's /sys;
@@ -17,7 +18,7 @@
 //    masked and read-only paths, and the annotations by which runtimes
 //    (runsc above all) recognise the sandbox container.
 //
-// Pure functions of their arguments; thread-safe.
+// Pure functions of their arguments (but IsMqueueMount); thread-safe.
 #ifndef PODSANDBOX_OCI_SPEC_H_
 #define PODSANDBOX_OCI_SPEC_H_
 
@@ -56,12 +57,20 @@ struct KernelMountOptions {
   const userns::IdMappings* id_mappings = nullptr;
   bool host_network = false;
   bool host_ipc = false;
+  // With host_ipc: the host's /dev/mqueue is an mqueue mount
+  // (IsMqueueMount), so it is bound in; without one the pod gets none.
+  bool host_mqueue = false;
   bool privileged = false;
 };
 
+// Whether `path` is an mqueue filesystem (statfs(2)); false when absent.
+// Reads the host: call it once per spec, not from the pure builders.
+bool IsMqueueMount(absl::string_view path);
+
 // The kernel filesystems of a pod's process, in mount order: /proc, /dev
 // (tmpfs), /dev/pts, /dev/shm, /dev/mqueue and /sys, with the rules the
-// file comment lists (the host's shm and mqueue with host IPC; sysfs
+// file comment lists (the host's shm, and its mqueue when it has one
+// mounted, with host IPC; sysfs
 // read-write only when privileged; a read-only bind of the host's /sys for
 // a user namespace with host network). The pause and every container of
 // the pod get the same; a container may replace /dev/shm by the pod's.

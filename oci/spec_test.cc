@@ -136,6 +136,34 @@ TEST(OciSpecTest, RunscGetsMappingsWithoutPath) {
   EXPECT_TRUE(spec["linux"].contains("uidMappings"));
 }
 
+// Host IPC: the host's mqueue is bound in only when the host has one
+// mounted (runtimes refuse a missing bind source); an own IPC namespace
+// gets a fresh mqueue mount.
+TEST(OciSpecTest, HostIpcBindsTheHostsMqueueOnlyWhenMounted) {
+  auto mqueue = [](const TaskSpec& spec) {
+    absl::StatusOr<nlohmann::json> built =
+        BuildOciSpec(spec, RuntimeType::kRunc, kRootfs);
+    EXPECT_TRUE(built.ok()) << built.status();
+    nlohmann::json found;
+    if (!built.ok()) return found;
+    for (const nlohmann::json& m : (*built)["mounts"]) {
+      if (m["destination"] == "/dev/mqueue") found = m;
+    }
+    return found;
+  };
+  EXPECT_TRUE(mqueue(HostPidIpc()).is_null());
+  TaskSpec with_host_mqueue = HostPidIpc();
+  with_host_mqueue.host_mqueue = true;
+  EXPECT_EQ(mqueue(with_host_mqueue)["type"], "bind");
+  EXPECT_EQ(mqueue(with_host_mqueue)["source"], "/dev/mqueue");
+  EXPECT_EQ(mqueue(Plain())["type"], "mqueue");
+}
+
+TEST(OciSpecTest, IsMqueueMountReadsTheFilesystemType) {
+  EXPECT_FALSE(IsMqueueMount("/proc"));
+  EXPECT_FALSE(IsMqueueMount("/nonexistent/mqueue"));
+}
+
 TEST(OciSpecTest, PauseRunsAsRootWhen65535IsNotMapped) {
   TaskSpec spec = Userns();
   spec.id_mappings =

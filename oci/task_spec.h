@@ -38,6 +38,10 @@ struct TaskSpec {
 
   bool host_pid = false;
   bool host_ipc = false;
+  // With host_ipc: the host's /dev/mqueue is an mqueue mount, bound in
+  // (oci::IsMqueueMount; filled by the caller so the spec stays a pure
+  // function of this struct).
+  bool host_mqueue = false;
   // A privileged sandbox: no masked or read-only paths, /sys writable. The
   // pause process still runs without capabilities.
   bool privileged = false;

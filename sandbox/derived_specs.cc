@@ -1,5 +1,7 @@
 #include "sandbox/derived_specs.h"
 
+#include "oci/spec.h"
+
 namespace podsandbox::sandbox {
 namespace {
 
@@ -32,6 +34,7 @@ oci::TaskSpec TaskSpecFor(const SandboxRecord& record, int oom_score_adj) {
   }
   spec.host_pid = config.namespaces.pid == NamespaceMode::kNode;
   spec.host_ipc = config.namespaces.ipc == NamespaceMode::kNode;
+  spec.host_mqueue = spec.host_ipc && oci::IsMqueueMount("/dev/mqueue");
   spec.privileged = config.privileged;
   spec.cgroup_parent = config.cgroup_parent;
   spec.sysctls = config.sysctls;
