@@ -849,6 +849,10 @@ absl::StatusOr<ContainerStats> Manager::Stats(absl::string_view id) {
     out.cpu_usage_core_nanos = usage.cpu_usage_core_nanos;
     out.memory_usage_bytes = usage.memory_usage_bytes;
     out.memory_working_set_bytes = usage.memory_working_set_bytes;
+    out.memory_rss_bytes = usage.memory_rss_bytes;
+    out.page_faults = usage.page_faults;
+    out.major_page_faults = usage.major_page_faults;
+    out.memory_limit_bytes = usage.memory_limit_bytes;
     out.process_count = usage.process_count;
   }
   Paths paths = PathsFor(r->id);

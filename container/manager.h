@@ -98,6 +98,11 @@ struct ContainerStats {
   uint64_t cpu_usage_core_nanos = 0;
   uint64_t memory_working_set_bytes = 0;
   uint64_t memory_usage_bytes = 0;
+  // container/cgroup_stats.h's CgroupUsage.
+  uint64_t memory_rss_bytes = 0;
+  uint64_t page_faults = 0;
+  uint64_t major_page_faults = 0;
+  std::optional<uint64_t> memory_limit_bytes;
   uint64_t process_count = 0;
   // The writable layer.
   std::string writable_mountpoint;

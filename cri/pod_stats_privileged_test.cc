@@ -330,6 +330,9 @@ TEST_P(PodStatsTest, NumbersMoveAndTheInterfaceIsThePodsEth0) {
   if (MemoryCounted()) {
     EXPECT_GT(l.memory().working_set_bytes().value(), 0u);
     EXPECT_GT(l.memory().page_faults().value(), 0u);
+    // The container's own, from its cgroup.
+    EXPECT_GT(l.containers(0).memory().page_faults().value(), 0u);
+    EXPECT_TRUE(l.containers(0).memory().has_rss_bytes());
   }
 
   // The counters are the pod's eth0: the pause's view of its netns reads

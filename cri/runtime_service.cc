@@ -198,6 +198,17 @@ void ToCri(const container::ContainerStats& s, v1::ContainerStats* out) {
   out->mutable_memory()->mutable_working_set_bytes()->set_value(
       s.memory_working_set_bytes);
   out->mutable_memory()->mutable_usage_bytes()->set_value(s.memory_usage_bytes);
+  out->mutable_memory()->mutable_rss_bytes()->set_value(s.memory_rss_bytes);
+  out->mutable_memory()->mutable_page_faults()->set_value(s.page_faults);
+  out->mutable_memory()->mutable_major_page_faults()->set_value(
+      s.major_page_faults);
+  // What the limit leaves above the working set; nothing without a limit.
+  if (s.memory_limit_bytes.has_value()) {
+    out->mutable_memory()->mutable_available_bytes()->set_value(
+        *s.memory_limit_bytes > s.memory_working_set_bytes
+            ? *s.memory_limit_bytes - s.memory_working_set_bytes
+            : 0);
+  }
   v1::FilesystemUsage* fs = out->mutable_writable_layer();
   fs->set_timestamp(at);
   fs->mutable_fs_id()->set_mountpoint(s.writable_mountpoint);
