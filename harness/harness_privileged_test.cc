@@ -38,8 +38,11 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "harness/check_env.h"
 #include "harness/checks.h"
 #include "harness/cri_client.h"
+#include "harness/kernel_view.h"
+#include "harness/pin_probe.h"
 #include "harness/userns_checks.h"
 #include "nlohmann/json.hpp"
 #include "userns/id_mapping.h"
@@ -421,6 +424,47 @@ TEST_F(NoPauseHarnessTest, EveryCheckPassesThroughThePins) {
   EXPECT_THAT(results.back().verdict.detail, HasSubstr("/ns/uts/"));
   EXPECT_THAT(results.back().verdict.detail, HasSubstr("/ns/ipc/"));
   EXPECT_TRUE(ListPods().empty());
+}
+
+// What makes the probe a proof: it joins pins only from inside the pinned
+// user namespace, so a pin that namespace does not own (here the host's
+// UTS namespace) is refused, naming the step, and nothing is left running.
+// With the pod's own pins it runs, its /sys the sysfs it mounted, until
+// Stop reaps it.
+TEST_F(NoPauseHarnessTest, ProbeJoinsOnlyPinsThePodsUserNamespaceOwns) {
+  CriClient client(endpoint(), absl::Minutes(2));
+  CheckEnv env(client, options_, "probe");
+  v1::PodSandboxConfig config = env.NewPod();
+  SetUserNamespace(v1::POD, env.SimpleMappings(0), &config);
+  absl::StatusOr<std::string> id = env.Run(config);
+  ASSERT_TRUE(id.ok()) << id.status();
+  absl::Cleanup remove = [&env, id = *id] { env.StopAndRemove(id); };
+  absl::StatusOr<PodInfo> info = env.Info(*id);
+  ASSERT_TRUE(info.ok()) << info.status();
+  ASSERT_EQ(info->infra, "none");
+  ASSERT_FALSE(info->pid.has_value());
+
+  Pins pins{info->userns_path, info->netns_path, "/proc/self/ns/uts",
+            info->ipc_path};
+  absl::StatusOr<std::unique_ptr<PinProbe>> refused = PinProbe::Start(pins);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied)
+      << refused.status();
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("join the uts namespace pin"));
+
+  pins.uts = info->uts_path;
+  absl::StatusOr<std::unique_ptr<PinProbe>> probe = PinProbe::Start(pins);
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  const pid_t pid = (*probe)->pid();
+  absl::StatusOr<std::vector<MountEntry>> mounts = ReadMountInfo(pid);
+  ASSERT_TRUE(mounts.ok()) << mounts.status();
+  const MountEntry* sys = FindMount(*mounts, "/sys");
+  ASSERT_NE(sys, nullptr);
+  EXPECT_EQ(sys->fstype, "sysfs");
+  EXPECT_TRUE(IsReadOnly(*sys));
+  ASSERT_TRUE((*probe)->Stop().ok());
+  EXPECT_NE(::kill(pid, 0), 0) << "probe " << pid << " still there";
+  EXPECT_TRUE((*probe)->Stop().ok());  // idempotent
 }
 
 TEST_F(HarnessTest, UsernsChecksFailAgainstARuntimeThatIgnoresUserns) {
