@@ -335,6 +335,14 @@ TEST_P(PodStatsTest, NumbersMoveAndTheInterfaceIsThePodsEth0) {
     EXPECT_TRUE(l.containers(0).memory().has_rss_bytes());
   }
 
+  // ListContainerStats shares the container's samples: it has a rate too.
+  v1::ListContainerStatsResponse container_stats;
+  ASSERT_TRUE(runtime_service()
+                  .ListContainerStats(RpcContext().get(), {}, &container_stats)
+                  .ok());
+  ASSERT_EQ(container_stats.stats_size(), 1);
+  EXPECT_TRUE(container_stats.stats(0).cpu().has_usage_nano_cores());
+
   // The counters are the pod's eth0: the pause's view of its netns reads
   // no less before and no more after (the host's eth0 counts other
   // traffic, and never our datagrams).

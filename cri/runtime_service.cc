@@ -305,6 +305,17 @@ RuntimeService::RuntimeService(sandbox::Controller& controller,
 
 RuntimeService::~RuntimeService() { Shutdown(); }
 
+void RuntimeService::SetNanoCores(const container::ContainerStats& stats,
+                                  v1::ContainerStats* out) {
+  // The samples are shared with the pod stats' containers: each call's
+  // rate covers the time since the last call of either.
+  if (!pod_stats_.ok()) return;
+  if (std::optional<uint64_t> cores =
+          (*pod_stats_)->ContainerNanoCores(stats)) {
+    out->mutable_cpu()->mutable_usage_nano_cores()->set_value(*cores);
+  }
+}
+
 void RuntimeService::Shutdown() {
   run_workers_.Shutdown();
   stop_remove_workers_.Shutdown();
@@ -799,7 +810,10 @@ grpc::ServerUnaryReactor* RuntimeService::ContainerStats(
   // A worker: the writable layer's usage is a walk of its files.
   container_workers_.Post([this, reactor, response, start, id = std::move(id)] {
     absl::StatusOr<container::ContainerStats> stats = containers_->Stats(id);
-    if (stats.ok()) ToCri(*stats, response->mutable_stats());
+    if (stats.ok()) {
+      ToCri(*stats, response->mutable_stats());
+      SetNanoCores(*stats, response->mutable_stats());
+    }
     Finish(reactor, "ContainerStats", id, start, stats.status());
   });
   return reactor;
@@ -821,7 +835,9 @@ grpc::ServerUnaryReactor* RuntimeService::ListContainerStats(
   container_workers_.Post([this, reactor, response, start, filter] {
     for (const container::ContainerStats& stats :
          containers_->ListStats(filter)) {
-      ToCri(stats, response->add_stats());
+      v1::ContainerStats* wire = response->add_stats();
+      ToCri(stats, wire);
+      SetNanoCores(stats, wire);
     }
     Finish(reactor, "ListContainerStats", "", start, absl::OkStatus());
   });

@@ -255,6 +255,10 @@ class RuntimeService final
   // Gives the slot back. Called before Finish, so a client that sends its
   // next call on the reply finds the slot free.
   void EndRun() ABSL_LOCKS_EXCLUDED(mu_);
+  // A container's usage_nano_cores from pod_stats_'s samples, when it has
+  // a previous one.
+  void SetNanoCores(const container::ContainerStats& stats,
+                    runtime::v1::ContainerStats* out);
 
   sandbox::Controller& controller_;
   const RuntimeServiceOptions options_;
