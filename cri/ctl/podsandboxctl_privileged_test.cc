@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -298,7 +299,7 @@ TEST_F(PodsandboxctlTest, ContainerLifeThroughTheCli) {
   const std::string hello_file = WriteContainerConfig(
       "hello",
       "echo out; echo err >&2; cat /proc/self/uid_map; echo ready; "
-      "while [ ! -e /stop ]; do sleep 0.1; done; exit 3");
+      "while [ ! -e /stop ]; do sleep 0.1; done; echo bye; exit 3");
   r = Ctl({"create", pod_id.substr(0, 10), hello_file, pod_file});
   ASSERT_EQ(r.exit_code, 0) << r.stderr_data << DaemonLog();
   const std::string hello(absl::StripAsciiWhitespace(r.stdout_data));
@@ -369,8 +370,16 @@ TEST_F(PodsandboxctlTest, ContainerLifeThroughTheCli) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.stderr_data, HasSubstr("rm: FAILED_PRECONDITION: "));
   EXPECT_THAT(ListedContainers(), ElementsAre(hello));
+  // logs -f follows until the container has ended, its last line too.
+  sys::SubprocessResult followed;
+  std::thread follow([&] { followed = Ctl({"logs", "-f", hello}); });
   r = Ctl({"exec", "-s", hello, "/bin/sh", "-c", "touch /stop"});
   EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
+  follow.join();
+  EXPECT_EQ(followed.exit_code, 0) << followed.stderr_data;
+  EXPECT_THAT(
+      Lines(followed.stdout_data),
+      ElementsAre("out", "         0     100000      65536", "ready", "bye"));
   ASSERT_EQ(WaitForState(hello, "CONTAINER_EXITED"), "CONTAINER_EXITED");
   inspect = CtlJson({"inspect", hello});
   EXPECT_EQ(inspect["status"]["exitCode"], 3);
