@@ -217,14 +217,19 @@ absl::StatusOr<const oci::RuntimeHandler*> Manager::ContainerHandler(
                    "): containers run on runc or crun handlers only"));
 }
 
-absl::StatusOr<const ContainerRuntime*> Manager::RuntimeFor(
+absl::StatusOr<oci::OciRuntime*> Manager::RuntimeFor(
     const oci::RuntimeHandler& handler) {
   absl::MutexLock lock(&mu_);
   auto it = runtimes_.find(handler.name);
   if (it != runtimes_.end()) return it->second.get();
-  ASSIGN_OR_RETURN(std::unique_ptr<ContainerRuntime> runtime,
-                   ContainerRuntime::Make(sys_, handler));
-  const ContainerRuntime* out = runtime.get();
+  std::unique_ptr<oci::OciRuntime> runtime =
+      options_.make_runtime ? options_.make_runtime(handler)
+                            : oci::MakeOciRuntime(sys_, handler);
+  if (runtime == nullptr) {
+    return absl::InternalError(
+        absl::StrCat("runtime handler ", handler.name, ": no driver"));
+  }
+  oci::OciRuntime* out = runtime.get();
   runtimes_[handler.name] = std::move(runtime);
   return out;
 }
@@ -269,8 +274,7 @@ absl::Status Manager::UndoStep(const ContainerRecord& record, Step step) {
       absl::StatusOr<const oci::RuntimeHandler*> handler =
           handlers_.Resolve(record.runtime_handler);
       if (handler.ok()) {
-        ASSIGN_OR_RETURN(const ContainerRuntime* runtime,
-                         RuntimeFor(**handler));
+        ASSIGN_OR_RETURN(oci::OciRuntime * runtime, RuntimeFor(**handler));
         // --force kills what is left in the container's cgroup and removes
         // the cgroup and the runtime's state.
         if (absl::Status s = runtime->Delete(record.id);
@@ -310,7 +314,7 @@ absl::StatusOr<std::string> Manager::CreateContainer(
   RETURN_IF_ERROR(ValidateContainerConfig(config, pod));
   ASSIGN_OR_RETURN(const oci::RuntimeHandler* handler,
                    ContainerHandler(pod.runtime_handler));
-  ASSIGN_OR_RETURN(const ContainerRuntime* runtime, RuntimeFor(*handler));
+  ASSIGN_OR_RETURN(oci::OciRuntime * runtime, RuntimeFor(*handler));
   absl::StatusOr<image::ImageRecord> image = images_.Find(config.image);
   if (absl::IsNotFound(image.status())) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -407,7 +411,7 @@ absl::Status Manager::CreateSteps(Container& c, const PodContext& pod,
                                   const ContainerConfig& config,
                                   const image::ImageConfig& image_config,
                                   const std::vector<std::string>& layers,
-                                  const ContainerRuntime& runtime) {
+                                  oci::OciRuntime& runtime) {
   std::string id;
   {
     absl::MutexLock lock(&c.mu);
@@ -474,8 +478,14 @@ absl::Status Manager::CreateSteps(Container& c, const PodContext& pod,
     // Relayed before the container can write, so the pipe never fills.
     RETURN_IF_ERROR(
         relay_.Add(id, {paths.stdout_fifo, paths.stderr_fifo, log_path}));
-    RETURN_IF_ERROR(runtime.Create({id, paths.state, paths.pid_file,
-                                    paths.runtime_log, out.get(), err.get()}));
+    oci::CreateRequest create;
+    create.id = id;
+    create.bundle = paths.state;
+    create.pid_file = paths.pid_file;
+    create.runtime_log_file = paths.runtime_log;
+    create.stdout_fd = out.get();
+    create.stderr_fd = err.get();
+    RETURN_IF_ERROR(runtime.Create(create));
   }
   ASSIGN_OR_RETURN(std::string pid_text, sys::ReadFile(paths.pid_file));
   pid_t pid = 0;
@@ -587,7 +597,7 @@ absl::Status Manager::StartContainer(absl::string_view id) {
   }
   ASSIGN_OR_RETURN(const oci::RuntimeHandler* handler,
                    handlers_.Resolve(handler_name));
-  ASSIGN_OR_RETURN(const ContainerRuntime* runtime, RuntimeFor(*handler));
+  ASSIGN_OR_RETURN(oci::OciRuntime * runtime, RuntimeFor(*handler));
   absl::Status started = runtime->Start(full_id);
   {
     absl::MutexLock lock(&c->mu);
@@ -758,7 +768,7 @@ absl::Status Manager::UpdateContainerResources(absl::string_view id,
   }
   ASSIGN_OR_RETURN(const oci::RuntimeHandler* handler,
                    handlers_.Resolve(handler_name));
-  ASSIGN_OR_RETURN(const ContainerRuntime* runtime, RuntimeFor(*handler));
+  ASSIGN_OR_RETURN(oci::OciRuntime * runtime, RuntimeFor(*handler));
   RETURN_IF_ERROR(runtime->Update(full_id, ResourcesJson(resources)));
   {
     absl::MutexLock lock(&c->mu);
@@ -807,7 +817,7 @@ absl::StatusOr<ExecOutcome> Manager::ExecSync(
   }
   ASSIGN_OR_RETURN(const oci::RuntimeHandler* handler,
                    handlers_.Resolve(handler_name));
-  ASSIGN_OR_RETURN(const ContainerRuntime* runtime, RuntimeFor(*handler));
+  ASSIGN_OR_RETURN(oci::OciRuntime * runtime, RuntimeFor(*handler));
   Paths paths = PathsFor(full_id);
   // The container's own process settings (user, env, cwd, capabilities,
   // seccomp...) with the command swapped in.
@@ -830,8 +840,13 @@ absl::StatusOr<ExecOutcome> Manager::ExecSync(
   };
   RETURN_IF_ERROR(sys::WriteFileAtomically(sys_, process_file, process.dump(),
                                            0600, /*durable=*/false));
-  return runtime->Exec(full_id, process_file, log_file, timeout,
-                       kMaxExecOutput);
+  oci::ExecRequest exec;
+  exec.id = full_id;
+  exec.process_file = process_file;
+  exec.runtime_log_file = log_file;
+  exec.output_limit = kMaxExecOutput;
+  exec.timeout = timeout;
+  return runtime->Exec(exec);
 }
 
 absl::StatusOr<ContainerStats> Manager::Stats(absl::string_view id) {

@@ -39,7 +39,6 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "container/container_config.h"
-#include "container/container_runtime.h"
 #include "container/log_relay.h"
 #include "container/pod_context.h"
 #include "container/record.h"
@@ -48,6 +47,8 @@
 #include "image/manifest.h"
 #include "image/store.h"
 #include "oci/exit_watcher.h"
+#include "oci/runtime.h"
+#include "oci/runtime_factory.h"
 #include "oci/runtime_handler.h"
 #include "sys/orphan_reaper.h"
 #include "sys/sys.h"
@@ -79,7 +80,12 @@ struct ManagerOptions {
   // The cgroupfs root the containers' cgroup paths are under
   // (/sys/fs/cgroup), for stats and OOM detection.
   std::string cgroupfs = "/sys/fs/cgroup";
+  // Makes the OCI runtime driver for a handler; empty: oci::MakeOciRuntime.
+  oci::OciRuntimeMaker make_runtime;
 };
+
+// How an ExecSync'd command ended (its exit code and captured output).
+using ExecOutcome = oci::ExecResult;
 
 struct ListFilter {
   std::optional<std::string> id;  // a prefix of the id
@@ -218,7 +224,7 @@ class Manager {
   // The handler the containers of a pod on `pod_handler` run with.
   absl::StatusOr<const oci::RuntimeHandler*> ContainerHandler(
       absl::string_view pod_handler);
-  absl::StatusOr<const ContainerRuntime*> RuntimeFor(
+  absl::StatusOr<oci::OciRuntime*> RuntimeFor(
       const oci::RuntimeHandler& handler) ABSL_LOCKS_EXCLUDED(mu_);
   // Writes the record's current copy (durable false: see record_store.h).
   absl::Status Save(Container& c) ABSL_LOCKS_EXCLUDED(c.mu);
@@ -233,7 +239,7 @@ class Manager {
                            const ContainerConfig& config,
                            const image::ImageConfig& image_config,
                            const std::vector<std::string>& layers,
-                           const ContainerRuntime& runtime);
+                           oci::OciRuntime& runtime);
   // Watches the init `pid` (started at `start_time`) of container `id`.
   // NotFound when that process is gone.
   absl::Status Watch(const std::string& id, pid_t pid, uint64_t start_time,
@@ -266,7 +272,7 @@ class Manager {
   // "<sandbox id>/<name>/<attempt>" -> id: names reserved, creating included.
   absl::flat_hash_map<std::string, std::string> names_ ABSL_GUARDED_BY(mu_);
   // One driver per handler name, made on first use.
-  absl::flat_hash_map<std::string, std::unique_ptr<ContainerRuntime>> runtimes_
+  absl::flat_hash_map<std::string, std::unique_ptr<oci::OciRuntime>> runtimes_
       ABSL_GUARDED_BY(mu_);
   RecordStore records_;
   LogRelay relay_;

@@ -300,6 +300,11 @@ absl::Status BuiltinRuntime::CheckSupported(const TaskSpec& spec) {
 
 absl::Status BuiltinRuntime::Create(const CreateRequest& request) {
   const std::string& id = request.id;
+  if (request.stdout_fd >= 0 || request.stderr_fd >= 0) {
+    return absl::UnimplementedError(absl::StrCat(
+        "runtime handler ", handler_.name, " (builtin): create ", id,
+        ": stdout_fd/stderr_fd: the builtin launcher runs a pause only"));
+  }
   if (!ValidId(id)) {
     return absl::InvalidArgumentError(
         absl::StrCat("builtin create: bad container id \"", id, "\""));
@@ -467,6 +472,19 @@ absl::Status BuiltinRuntime::Delete(absl::string_view id) {
     RETURN_IF_ERROR(RemoveCgroupDir(sys_, *it, deadline));
   }
   return sys::RemoveFileIfExists(sys_, state_path);
+}
+
+absl::StatusOr<ExecResult> BuiltinRuntime::Exec(const ExecRequest& request) {
+  return absl::UnimplementedError(
+      absl::StrCat("runtime handler ", handler_.name, " (builtin): exec ",
+                   request.id, ": the builtin launcher runs a pause only"));
+}
+
+absl::Status BuiltinRuntime::Update(absl::string_view id,
+                                    const std::string& /*resources_json*/) {
+  return absl::UnimplementedError(
+      absl::StrCat("runtime handler ", handler_.name, " (builtin): update ", id,
+                   ": the builtin launcher runs a pause only"));
 }
 
 }  // namespace podsandbox::oci

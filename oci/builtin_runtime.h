@@ -60,6 +60,11 @@ class BuiltinRuntime : public OciRuntime {
   // FailedPrecondition when the pause is not running.
   absl::Status Kill(absl::string_view id, int signal) override;
   absl::Status Delete(absl::string_view id) override;
+  // Unimplemented: the builtin launcher runs a pause only, which has no
+  // streams, no extra process and fixed resources.
+  absl::StatusOr<ExecResult> Exec(const ExecRequest& request) override;
+  absl::Status Update(absl::string_view id,
+                      const std::string& resources_json) override;
 
  private:
   std::string StatePath(absl::string_view id) const;

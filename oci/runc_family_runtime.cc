@@ -1,8 +1,18 @@
 #include "oci/runc_family_runtime.h"
 
+#include <signal.h>
+
 #include <utility>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "sys/file.h"
 #include "sys/log.h"
+#include "sys/status.h"
+#include "sys/subprocess.h"
+#include "sys/unique_fd.h"
 
 namespace podsandbox::oci {
 
@@ -18,7 +28,8 @@ const RuncFamilyTraits& RuncFamilyTraitsOf(RuntimeType type) {
 }
 
 RuncFamilyRuntime::RuncFamilyRuntime(sys::Sys& sys, RuntimeHandler handler)
-    : traits_(RuncFamilyTraitsOf(handler.type)),
+    : sys_(sys),
+      traits_(RuncFamilyTraitsOf(handler.type)),
       cli_(sys, std::move(handler), traits_.not_found_markers) {}
 
 absl::Status RuncFamilyRuntime::CheckSupported(const TaskSpec& spec) {
@@ -42,6 +53,78 @@ absl::Status RuncFamilyRuntime::Create(const CreateRequest& request) {
   }
   call.args.push_back(request.id);
   call.output_file = request.log_file;
+  call.stdout_fd = request.stdout_fd;
+  call.stderr_fd = request.stderr_fd;
+  return cli_.Run(call).status();
+}
+
+absl::StatusOr<ExecResult> RuncFamilyRuntime::Exec(const ExecRequest& request) {
+  RuntimeCall call{"exec", request.id};
+  const std::string& log = request.runtime_log_file;
+  if (!log.empty()) call.global_args = {"--log", log, "--log-format", "json"};
+  // Where the runtime writes the process's pid, to kill it past the
+  // deadline.
+  const std::string pid_file =
+      absl::StrCat(log.empty() ? request.process_file : log, ".pid");
+  call.args = {"exec",       "--process", request.process_file,
+               "--pid-file", pid_file,    request.id};
+  call.stdout_fd = request.stdout_fd;
+  call.stderr_fd = request.stderr_fd;
+  absl::StatusOr<sys::SubprocessResult> ran =
+      cli_.RunRaw(call, request.output_limit, request.timeout);
+  if (absl::IsDeadlineExceeded(ran.status())) {
+    // The runtime's process group is killed, but the process is not in it
+    // (seen with runc 1.1: it outlived the deadline): kill it by the pid
+    // the runtime wrote, through a pidfd.
+    KillExecProcess(pid_file);
+  }
+  sys::RemoveFileIfExists(sys_, pid_file).IgnoreError();  // best effort
+  ASSIGN_OR_RETURN(sys::SubprocessResult result, std::move(ran));
+  // The runtime's own failure (no such container, a bad process) is in its
+  // log; the process's exit code is a result. runc and crun exit with the
+  // process's code, so only the log tells them apart.
+  if (!result.success() && !log.empty()) {
+    absl::StatusOr<std::string> text = sys::ReadFile(log);
+    std::string message = text.ok() ? ExtractRuntimeMessage(*text) : "";
+    if (!message.empty()) {
+      std::string what =
+          absl::StrCat(handler().name, " exec ", request.id, ": ", message);
+      for (const std::string& marker : traits_.not_found_markers) {
+        if (absl::StrContains(message, marker)) {
+          return absl::NotFoundError(what);
+        }
+      }
+      return absl::InternalError(what);
+    }
+  }
+  ExecResult out;
+  out.exit_code =
+      result.term_signal != 0 ? 128 + result.term_signal : result.exit_code;
+  out.stdout_data = std::move(result.stdout_data);
+  out.stderr_data = std::move(result.stderr_data);
+  return out;
+}
+
+void RuncFamilyRuntime::KillExecProcess(const std::string& pid_file) {
+  absl::StatusOr<std::string> text = sys::ReadFile(pid_file);
+  pid_t pid = 0;
+  if (!text.ok() ||
+      !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &pid) || pid <= 0) {
+    return;  // never started, or the runtime died before writing it
+  }
+  sys::SysResult pidfd = sys_.PidfdOpen(pid, 0);
+  if (!pidfd.ok()) return;  // gone already
+  sys::UniqueFd fd(static_cast<int>(pidfd.value));
+  // Best effort: it may have exited meanwhile (ESRCH).
+  (void)sys_.PidfdSendSignal(fd.get(), SIGKILL);
+}
+
+absl::Status RuncFamilyRuntime::Update(absl::string_view id,
+                                       const std::string& resources_json) {
+  std::string name(id);
+  RuntimeCall call{"update", name};
+  call.args = {"update", "--resources", "-", name};
+  call.stdin_data = resources_json;
   return cli_.Run(call).status();
 }
 

@@ -9,7 +9,8 @@
 //    keeps <root>/<id>/status instead of state.json; writes its errors both
 //    to stderr and to --log. It refuses to run while the hugetlb controller
 //    sits in cgroup v2 on a hybrid hierarchy (scripts/setup mounts it as v1).
-// Both run create with a JSON --log whose messages go into the error.
+// Both run create and exec with a JSON --log whose messages go into the
+// error.
 //
 // Thread-safe (see runtime.h).
 #ifndef PODSANDBOX_OCI_RUNC_FAMILY_RUNTIME_H_
@@ -60,8 +61,15 @@ class RuncFamilyRuntime : public OciRuntime {
     return cli_.Kill(id, signal);
   }
   absl::Status Delete(absl::string_view id) override { return cli_.Delete(id); }
+  absl::StatusOr<ExecResult> Exec(const ExecRequest& request) override;
+  absl::Status Update(absl::string_view id,
+                      const std::string& resources_json) override;
 
  private:
+  // SIGKILLs the process whose pid `pid_file` holds, if it still runs.
+  void KillExecProcess(const std::string& pid_file);
+
+  sys::Sys& sys_;
   const RuncFamilyTraits& traits_;
   RuntimeCli cli_;
 };

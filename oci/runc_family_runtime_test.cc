@@ -1,5 +1,6 @@
 #include "oci/runc_family_runtime.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,11 +14,13 @@
 #include "sys/real_sys.h"
 #include "sys/testing/status_matchers.h"
 #include "sys/testing/temp_dir.h"
+#include "sys/unique_fd.h"
 
 namespace podsandbox::oci {
 namespace {
 
 using ::podsandbox::sys::testing::IsOk;
+using ::podsandbox::sys::testing::IsOkAndHolds;
 using ::podsandbox::sys::testing::StatusIs;
 using ::testing::HasSubstr;
 
@@ -92,6 +95,73 @@ TEST_P(RuncFamilyRuntimeTest, OwnMissingMessageIsNotFound) {
   EXPECT_THAT(runtime.Kill("x", 15), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(runtime.State("x").status(),
               StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_P(RuncFamilyRuntimeTest, ExecExitCodeIsAResult) {
+  RuncFamilyRuntime runtime(
+      sys_, FakeRuntime(GetParam().type, "echo out; echo err >&2; exit 3"));
+  ExecRequest exec;
+  exec.id = "x";
+  exec.process_file = "/b/process.json";
+  exec.runtime_log_file = dir_.Sub("exec-log.json");
+  ASSERT_OK_AND_ASSIGN(ExecResult result, runtime.Exec(exec));
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_EQ(result.stdout_data, "out\n");
+  EXPECT_EQ(result.stderr_data, "err\n");
+  EXPECT_EQ(Args(),
+            absl::StrCat("--root ", dir_.Sub("root"), " --log ",
+                         dir_.Sub("exec-log.json"),
+                         " --log-format json exec --process /b/process.json "
+                         "--pid-file ",
+                         dir_.Sub("exec-log.json.pid"), " x\n"));
+}
+
+TEST_P(RuncFamilyRuntimeTest, ExecRuntimeFailureIsAnError) {
+  // The runtime's own failure is in its log; a missing container's message
+  // is NotFound.
+  RuncFamilyRuntime runtime(
+      sys_, FakeRuntime(GetParam().type,
+                        absl::StrCat("while [ $# -gt 0 ]; do [ \"$1\" = "
+                                     "--log ] && log=$2; shift; done\n"
+                                     "echo '{\"level\":\"error\",\"msg\":"
+                                     "\"",
+                                     GetParam().missing_message,
+                                     "\"}' > \"$log\"; exit 1")));
+  ExecRequest exec;
+  exec.id = "x";
+  exec.process_file = "/b/process.json";
+  exec.runtime_log_file = dir_.Sub("exec-log.json");
+  EXPECT_THAT(runtime.Exec(exec).status(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("fake exec x")));
+}
+
+TEST_P(RuncFamilyRuntimeTest, UpdateSendsTheResourcesOnStdin) {
+  RuncFamilyRuntime runtime(
+      sys_, FakeRuntime(GetParam().type,
+                        absl::StrCat("cat > ", dir_.Sub("stdin.txt"))));
+  ASSERT_THAT(runtime.Update("x", R"({"cpu":{"shares":512}})"), IsOk());
+  EXPECT_THAT(Args(), HasSubstr("update --resources - x\n"));
+  EXPECT_THAT(sys::ReadFile(dir_.Sub("stdin.txt")),
+              IsOkAndHolds(R"({"cpu":{"shares":512}})"));
+}
+
+TEST_P(RuncFamilyRuntimeTest, CreateHandsTheStdioFdsOn) {
+  // What the runtime's create writes goes where the container's output
+  // will: the fds given, not log_file.
+  RuncFamilyRuntime runtime(
+      sys_, FakeRuntime(GetParam().type, "echo out; echo err >&2"));
+  std::string out_path = dir_.Sub("stdout.txt");
+  std::string err_path = dir_.Sub("stderr.txt");
+  sys::UniqueFd out(::open(out_path.c_str(), O_WRONLY | O_CREAT, 0600));
+  sys::UniqueFd err(::open(err_path.c_str(), O_WRONLY | O_CREAT, 0600));
+  ASSERT_TRUE(out.valid() && err.valid());
+  CreateRequest create = Request();
+  create.log_file.clear();
+  create.stdout_fd = out.get();
+  create.stderr_fd = err.get();
+  ASSERT_THAT(runtime.Create(create), IsOk());
+  EXPECT_THAT(sys::ReadFile(out_path), IsOkAndHolds("out\n"));
+  EXPECT_THAT(sys::ReadFile(err_path), IsOkAndHolds("err\n"));
 }
 
 INSTANTIATE_TEST_SUITE_P(

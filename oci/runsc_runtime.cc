@@ -135,7 +135,22 @@ absl::Status RunscRuntime::Create(const CreateRequest& request) {
   call.args = {"create",     "--bundle",       request.bundle,
                "--pid-file", request.pid_file, request.id};
   call.output_file = request.log_file;
+  call.stdout_fd = request.stdout_fd;
+  call.stderr_fd = request.stderr_fd;
   return cli_.Run(call).status();
+}
+
+absl::StatusOr<ExecResult> RunscRuntime::Exec(const ExecRequest& request) {
+  return absl::UnimplementedError(absl::StrCat(
+      "runtime handler ", handler().name, " (runsc): exec ", request.id,
+      ": runsc runs pod sandboxes only, not containers"));
+}
+
+absl::Status RunscRuntime::Update(absl::string_view id,
+                                  const std::string& /*resources_json*/) {
+  return absl::UnimplementedError(
+      absl::StrCat("runtime handler ", handler().name, " (runsc): update ", id,
+                   ": runsc runs pod sandboxes only, not containers"));
 }
 
 }  // namespace podsandbox::oci

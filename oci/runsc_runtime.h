@@ -43,6 +43,11 @@ class RunscRuntime : public OciRuntime {
     return cli_.Kill(id, signal);
   }
   absl::Status Delete(absl::string_view id) override { return cli_.Delete(id); }
+  // Unimplemented: runsc runs pauses only here (a container would have to
+  // join runsc's own sandbox, and it cannot join a pod's user namespace).
+  absl::StatusOr<ExecResult> Exec(const ExecRequest& request) override;
+  absl::Status Update(absl::string_view id,
+                      const std::string& resources_json) override;
 
  private:
   enum class Network { kSandbox, kHost, kNone };

@@ -48,6 +48,13 @@ class Driver : public OciRuntime {
   absl::Status Delete(absl::string_view id) override {
     return fake_.Delete(handler_, id);
   }
+  absl::StatusOr<ExecResult> Exec(const ExecRequest& request) override {
+    return fake_.Exec(handler_, request);
+  }
+  absl::Status Update(absl::string_view id,
+                      const std::string& resources_json) override {
+    return fake_.Update(handler_, id, resources_json);
+  }
 
  private:
   FakeOciRuntime& fake_;
@@ -122,6 +129,17 @@ pid_t FakeOciRuntime::pid(absl::string_view id) const {
   return it == containers_.end() ? 0 : it->second.pid;
 }
 
+void FakeOciRuntime::SetExecResult(ExecResult result) {
+  absl::MutexLock lock(&mu_);
+  exec_result_ = std::move(result);
+}
+
+std::string FakeOciRuntime::resources(absl::string_view id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = containers_.find(std::string(id));
+  return it == containers_.end() ? "" : it->second.resources;
+}
+
 absl::string_view FakeOciRuntime::VerbName(Verb verb) {
   switch (verb) {
     case Verb::kCheckCanRun:
@@ -138,6 +156,10 @@ absl::string_view FakeOciRuntime::VerbName(Verb verb) {
       return "Kill";
     case Verb::kDelete:
       return "Delete";
+    case Verb::kExec:
+      return "Exec";
+    case Verb::kUpdate:
+      return "Update";
   }
   return "?";
 }
@@ -187,9 +209,18 @@ absl::Status FakeOciRuntime::Create(const RuntimeHandler& handler,
   char infinity[] = "infinity";
   char* argv[] = {sleep_path, infinity, nullptr};
   pid_t pid = 0;
-  if (int err =
-          ::posix_spawn(&pid, sleep_path, nullptr, nullptr, argv, environ);
-      err != 0) {
+  // The container's streams, as a runtime hands them on.
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  if (request.stdout_fd >= 0) {
+    ::posix_spawn_file_actions_adddup2(&actions, request.stdout_fd, 1);
+  }
+  if (request.stderr_fd >= 0) {
+    ::posix_spawn_file_actions_adddup2(&actions, request.stderr_fd, 2);
+  }
+  int err = ::posix_spawn(&pid, sleep_path, &actions, nullptr, argv, environ);
+  ::posix_spawn_file_actions_destroy(&actions);
+  if (err != 0) {
     return sys::ErrnoError(err, "fake create %s: spawn %s", request.id,
                            sleep_path);
   }
@@ -262,6 +293,35 @@ absl::Status FakeOciRuntime::Delete(const RuntimeHandler& handler,
   // watcher) reaps it.
   if (StatusOf(it->second) != "stopped") ::kill(it->second.pid, SIGKILL);
   containers_.erase(it);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ExecResult> FakeOciRuntime::Exec(const RuntimeHandler& handler,
+                                                const ExecRequest& request) {
+  absl::MutexLock lock(&mu_);
+  RETURN_IF_ERROR(Enter({Verb::kExec, handler.name, request.id}));
+  auto it = containers_.find(request.id);
+  if (it == containers_.end()) return NoSuchContainer("exec", request.id);
+  if (StatusOf(it->second) != "running") {
+    return absl::InternalError(absl::StrCat(
+        "fake exec ", request.id, ": cannot exec in a container that is ",
+        StatusOf(it->second)));
+  }
+  return exec_result_;
+}
+
+absl::Status FakeOciRuntime::Update(const RuntimeHandler& handler,
+                                    absl::string_view id,
+                                    const std::string& resources_json) {
+  absl::MutexLock lock(&mu_);
+  RETURN_IF_ERROR(Enter({Verb::kUpdate, handler.name, std::string(id)}));
+  auto it = containers_.find(std::string(id));
+  if (it == containers_.end()) return NoSuchContainer("update", id);
+  if (StatusOf(it->second) == "stopped") {
+    return absl::InternalError(
+        absl::StrCat("fake update ", id, ": container not running"));
+  }
+  it->second.resources = resources_json;
   return absl::OkStatus();
 }
 

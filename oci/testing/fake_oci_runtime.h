@@ -5,7 +5,10 @@
 // A created container is a real child process of the test (/bin/sleep),
 // whose pid goes to the request's pid file: pidfds, the exit watcher and
 // signals behave as with a real runtime, whose pause the daemon also
-// adopts. Kill signals it; Delete kills it and forgets the container. The
+// adopts; the request's stdout/stderr fds become its own. Kill signals it;
+// Delete kills it and forgets the container. Exec runs nothing: it returns
+// the result SetExecResult set (exit 0, no output by default) for a running
+// container. Update keeps the resources JSON (resources(id)). The
 // child is not reaped here: whoever watches it (oci::ExitWatcher) does, as
 // the daemon reaps a real pause.
 //
@@ -52,8 +55,10 @@ class FakeOciRuntime {
     kState,
     kKill,
     kDelete,
+    kExec,
+    kUpdate,
   };
-  static constexpr int kVerbCount = static_cast<int>(Verb::kDelete) + 1;
+  static constexpr int kVerbCount = static_cast<int>(Verb::kUpdate) + 1;
 
   struct Call {
     Verb verb;
@@ -93,6 +98,10 @@ class FakeOciRuntime {
   std::vector<std::string> containers() const ABSL_LOCKS_EXCLUDED(mu_);
   // The child process of container `id`; 0 if there is no such container.
   pid_t pid(absl::string_view id) const ABSL_LOCKS_EXCLUDED(mu_);
+  // What the next Execs return.
+  void SetExecResult(ExecResult result) ABSL_LOCKS_EXCLUDED(mu_);
+  // The resources JSON of the last Update of `id`; empty if none.
+  std::string resources(absl::string_view id) const ABSL_LOCKS_EXCLUDED(mu_);
 
   static absl::string_view VerbName(Verb verb);
 
@@ -112,6 +121,12 @@ class FakeOciRuntime {
                     int signal) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status Delete(const RuntimeHandler& handler, absl::string_view id)
       ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<ExecResult> Exec(const RuntimeHandler& handler,
+                                  const ExecRequest& request)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status Update(const RuntimeHandler& handler, absl::string_view id,
+                      const std::string& resources_json)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Container {
@@ -119,6 +134,7 @@ class FakeOciRuntime {
     sys::UniqueFd pidfd;
     std::string bundle;
     bool started = false;
+    std::string resources;  // the last Update's
   };
 
   // Records the call; returns the injected error for `verb` if one is
@@ -132,6 +148,7 @@ class FakeOciRuntime {
   std::deque<absl::Status> pending_[kVerbCount] ABSL_GUARDED_BY(mu_);
   int fired_[kVerbCount] ABSL_GUARDED_BY(mu_) = {};
   std::map<std::string, Container> containers_ ABSL_GUARDED_BY(mu_);
+  ExecResult exec_result_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace podsandbox::oci::testing

@@ -17,6 +17,7 @@ namespace {
 
 using ::podsandbox::sys::testing::IsOkAndHolds;
 using ::podsandbox::sys::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::Field;
 using Verb = FakeOciRuntime::Verb;
@@ -135,6 +136,45 @@ TEST_F(FakeOciRuntimeTest, ChecksFollowTheCapabilityTableUnlessInjected) {
   handler_.type = RuntimeType::kRunsc;
   EXPECT_THAT(fake_.Make(handler_)->CheckCanRun({true, true}),
               StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(FakeOciRuntimeTest, ExecAndUpdateNeedALiveContainer) {
+  std::unique_ptr<OciRuntime> runtime = fake_.Make(handler_);
+  ExecRequest exec;
+  exec.id = "e";
+  EXPECT_THAT(runtime->Exec(exec).status(),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(runtime->Update("e", "{}"),
+              StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK(runtime->Create(Request("e")));
+  // Created, not started: nothing to exec in.
+  EXPECT_THAT(runtime->Exec(exec).status(),
+              StatusIs(absl::StatusCode::kInternal));
+  ASSERT_OK(runtime->Start("e"));
+
+  ExecResult result;
+  result.exit_code = 3;
+  result.stdout_data = "out";
+  fake_.SetExecResult(result);
+  EXPECT_THAT(runtime->Exec(exec),
+              IsOkAndHolds(AllOf(Field(&ExecResult::exit_code, 3),
+                                 Field(&ExecResult::stdout_data, "out"))));
+  ASSERT_OK(runtime->Update("e", R"({"cpu":{"shares":512}})"));
+  EXPECT_EQ(fake_.resources("e"), R"({"cpu":{"shares":512}})");
+
+  fake_.FailNext(Verb::kExec, absl::UnavailableError("injected exec"));
+  fake_.FailNext(Verb::kUpdate, absl::UnavailableError("injected update"));
+  EXPECT_THAT(runtime->Exec(exec).status(),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(runtime->Update("e", "{}"),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(fake_.resources("e"), R"({"cpu":{"shares":512}})");
+  EXPECT_EQ(fake_.fired(Verb::kExec), 1);
+  EXPECT_EQ(fake_.fired(Verb::kUpdate), 1);
+  EXPECT_TRUE(fake_.AllInjectedFired());
+  pid_t pid = fake_.pid("e");
+  ASSERT_OK(runtime->Delete("e"));
+  Reap(pid);
 }
 
 }  // namespace
