@@ -1,5 +1,6 @@
 #include "oci/runtime_factory.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,24 @@ TEST(PodNeedsOfTest, ReadsTheSpecsNetnsAndMappings) {
   needs = PodNeedsOf(spec);
   EXPECT_TRUE(needs.own_netns);
   EXPECT_TRUE(needs.user_namespace);
+}
+
+// Containers run on runc and crun only: the other drivers refuse exec and
+// update naming themselves, before any side effect.
+TEST_F(CheckCanRunTest, RunscAndBuiltinRefuseExecAndUpdate) {
+  for (RuntimeType type : {RuntimeType::kRunsc, RuntimeType::kBuiltin}) {
+    const RuntimeHandler handler = Handler(type);
+    std::unique_ptr<OciRuntime> runtime = MakeOciRuntime(sys_, handler);
+    ExecRequest exec;
+    exec.id = "c";
+    exec.process_file = "/nonexistent/process.json";
+    EXPECT_THAT(runtime->Exec(exec).status(),
+                StatusIs(absl::StatusCode::kUnimplemented,
+                         HasSubstr("runtime handler " + handler.name)));
+    EXPECT_THAT(runtime->Update("c", "{}"),
+                StatusIs(absl::StatusCode::kUnimplemented,
+                         HasSubstr("runtime handler " + handler.name)));
+  }
 }
 
 }  // namespace
