@@ -20,7 +20,8 @@
 // Memory: the processes a pod adds are its pause process (pid from
 // PodSandboxStatus verbose info) and its ancestors up to, not including,
 // the daemon or pid 1 (containerd's per-pod shim); an ancestor shared by
-// several pods is not per-pod and is left out. Each counts its PSS from
+// several pods is not per-pod and is left out; a pod without a pause
+// (podsandboxd's infra = "none") adds none. Each counts its PSS from
 // /proc/PID/smaps_rollup, so shared text is split between pods. Daemon
 // growth is the daemon's PSS with all pods alive minus before the run.
 //
@@ -211,11 +212,15 @@ class Load {
     return absl::Now() - start;
   }
 
-  absl::StatusOr<pid_t> PausePid(const std::string& id) {
+  // The pause's pid; nullopt for a pod without a pause (infra = "none").
+  absl::StatusOr<std::optional<pid_t>> PausePid(const std::string& id) {
     ASSIGN_OR_RETURN(v1::PodSandboxStatusResponse status,
                      client_.PodSandboxStatus(id, /*verbose=*/true));
-    return PidFromStatusInfo(std::map<std::string, std::string>(
-        status.info().begin(), status.info().end()));
+    const std::map<std::string, std::string> info(status.info().begin(),
+                                                  status.info().end());
+    if (NoPauseInStatusInfo(info)) return std::nullopt;
+    ASSIGN_OR_RETURN(pid_t pid, PidFromStatusInfo(info));
+    return pid;
   }
 
   // Ids of every pod carrying this run's label.
@@ -315,11 +320,12 @@ absl::StatusOr<MemoryReport> MeasurePods(Load& load,
   m.daemon_before_kib = daemon_before;
   std::map<pid_t, int> pods_per_pid;
   for (const std::string& id : ids) {
-    absl::StatusOr<pid_t> pause = load.PausePid(id);
+    absl::StatusOr<std::optional<pid_t>> pause = load.PausePid(id);
     if (!pause.ok()) {
       return sys::Annotate(pause.status(), absl::StrCat("status of pod ", id));
     }
-    for (pid_t pid : PodProcesses(*pause, daemon)) ++pods_per_pid[pid];
+    if (!pause->has_value()) continue;  // no pause: the pod adds no process
+    for (pid_t pid : PodProcesses(**pause, daemon)) ++pods_per_pid[pid];
   }
   for (const auto& [pid, pods] : pods_per_pid) {
     if (pods > 1 && m.pods > 1) continue;  // shared: not what a pod adds

@@ -104,6 +104,16 @@ absl::StatusOr<pid_t> PidFromStatusInfo(
   return absl::NotFoundError("status info: no JSON value with a \"pid\"");
 }
 
+bool NoPauseInStatusInfo(const std::map<std::string, std::string>& info) {
+  for (const auto& [key, value] : info) {
+    nlohmann::json parsed = nlohmann::json::parse(value, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object()) continue;
+    auto it = parsed.find("infra");
+    if (it != parsed.end() && *it == "none") return true;
+  }
+  return false;
+}
+
 double MemoryReport::PerPodKib() const {
   if (pods <= 0) return 0;
   return static_cast<double>(pod_processes_pss_kib + DaemonGrowthKib()) / pods;

@@ -52,6 +52,11 @@ absl::StatusOr<pid_t> ParsePpid(absl::string_view stat);
 absl::StatusOr<pid_t> PidFromStatusInfo(
     const std::map<std::string, std::string>& info);
 
+// Whether PodSandboxStatus(verbose).info says the pod has no pause at all
+// (podsandboxd's infra = "none": some value is a JSON object with "infra":
+// "none"). Such a pod adds no process, so it has no pid to look for.
+bool NoPauseInStatusInfo(const std::map<std::string, std::string>& info);
+
 // What the live pods cost the host, measured with all of them running.
 struct MemoryReport {
   int pods = 0;

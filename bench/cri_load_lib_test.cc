@@ -110,6 +110,14 @@ TEST(PidFromStatusInfoTest, NotFoundWithoutPositivePid) {
             absl::StatusCode::kNotFound);
 }
 
+TEST(NoPauseInStatusInfoTest, TrueOnlyForInfraNone) {
+  EXPECT_TRUE(NoPauseInStatusInfo(
+      {{"config", "not json"}, {"info", R"({"infra": "none"})"}}));
+  EXPECT_FALSE(NoPauseInStatusInfo({}));
+  EXPECT_FALSE(NoPauseInStatusInfo({{"info", R"({"pid": 12})"}}));
+  EXPECT_FALSE(NoPauseInStatusInfo({{"info", R"({"infra": "pause"})"}}));
+}
+
 RunReport SampleReport() {
   RunReport r;
   r.label = "podsandboxd";

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Unit test of bench/make_results.py on the synthetic run under
+bench/testdata/make_results/ (one round; builtin + userns, infra none +
+userns and containerd; metrics around each podsandboxd load; a
+pause_task_bench report). The figures there are chosen so each
+computation has one right answer, worked out in the comments below.
+
+    python3 bench/make_results_test.py      (or bazel test //bench:make_results_test)
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import make_results as mr  # noqa: E402
+
+TESTDATA = os.path.join(HERE, "testdata", "make_results")
+RUN_ID = "20260101T000000Z-test"
+
+
+class MakeResultsTest(unittest.TestCase):
+
+    def setUp(self):
+        complete, incomplete = mr.load_runs(TESTDATA)
+        self.assertEqual(incomplete, [])
+        self.assertEqual(len(complete), 1)
+        self.run = complete[0]
+        self.stats = {key: mr.summarize(reports)
+                      for key, reports in self.run["loads"].items()}
+
+    def test_sides_come_from_meta(self):
+        self.assertEqual(mr.run_sides(self.run["meta"]),
+                         [mr.BUILTIN_USERNS, mr.NOINFRA_USERNS, mr.PEER])
+        # A run from before "sides" was recorded has the first three.
+        self.assertEqual(mr.run_sides({}), [mr.OURS, mr.USERNS, mr.PEER])
+
+    def test_prom_parsing_filters_by_label(self):
+        series = mr.parse_prom(
+            'a_sum{method="Run",code="OK"} 1.5\n'
+            'a_sum{method="Run",code="Unknown"} 0.5\n'
+            'a_sum{method="Stop",code="OK"} 9\n'
+            '# HELP a_sum not a sample\n'
+            'b 2\n')
+        self.assertEqual(mr.prom_total(series, "a_sum", method="Run"), 2.0)
+        self.assertEqual(mr.prom_total(series, "b"), 2.0)
+        self.assertEqual(mr.prom_total(series, "missing"), 0)
+
+    def test_own_share_is_rpc_minus_plugin_add_time(self):
+        shares = mr.own_share(self.run, self.stats)
+        # builtin + userns, seq: 4 RunPodSandbox taking 0.1 s together;
+        # bridge ADD 0.048 s + portmap ADD 0.02 s (bridge DEL and
+        # StopPodSandbox are other series and must not count).
+        sh = shares[(mr.BUILTIN_USERNS, "seq")]
+        self.assertEqual(sh["n"], 4)
+        self.assertAlmostEqual(sh["run_ms"], 25.0)
+        self.assertAlmostEqual(sh["plugin_ms"], 17.0)
+        self.assertAlmostEqual(sh["own_ms"], 8.0)
+        # Client p50 25 ms minus the 17 ms mean plugin time.
+        self.assertAlmostEqual(sh["client_p50_minus_plugin_ms"], 8.0)
+        self.assertAlmostEqual(shares[(mr.NOINFRA_USERNS, "seq")]["own_ms"],
+                               3.0)
+        self.assertNotIn((mr.PEER, "seq"), shares)
+
+    def test_pause_summary_takes_the_median_of_repetitions(self):
+        pause = mr.pause_summary(self.run["pause"])
+        builtin = pause[("BM_CreateStart_Ours", "builtin")]
+        self.assertEqual(builtin["reps"], 3)  # the aggregate is skipped
+        self.assertAlmostEqual(builtin["median"], 2.5)
+        self.assertAlmostEqual(builtin["min"], 2.0)
+        self.assertAlmostEqual(pause[("BM_CreateStart_Ours", "runc")]["median"],
+                               30.0)
+        self.assertEqual(pause[("BM_CreateStart_ByHand", "crun")]["error"],
+                         "runtime create/start failed")
+
+    def test_goals_are_judged_against_their_bounds(self):
+        lines, _ = mr.run_section(self.run)
+        page = "\n".join(lines)
+        # Run p50 25 / 100 ms: 0.25x, met; Remove 10 / 40: 0.25x > 0.2x.
+        self.assertIn("| RunPodSandbox p50, one after another <= 0.3x | "
+                      "0.25x, met | 0.15x, met |", page)
+        self.assertIn("| RemovePodSandbox p50, one after another <= 0.2x | "
+                      "0.25x, **not met** | 0.12x, met |", page)
+        # pods/s 70 / 20 = 3.5x, met; 50 / 20 = 2.5x, not.
+        self.assertIn("| pods/s, 8 workers >= 3x | 3.50x, met | "
+                      "2.50x, **not met** |", page)
+        self.assertIn("8.0 ms (mean), **not met** | 3.0 ms (mean), met |",
+                      page)
+        self.assertIn('| processes per pod with infra = "none" = 0 | - | '
+                      "0, met |", page)
+        self.assertIn("<= 3 ms p50: 2.50 ms, the median of the repetitions' "
+                      "means, met.", page)
+
+    def test_a_missing_pause_report_leaves_the_run_incomplete(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copytree(os.path.join(TESTDATA, RUN_ID),
+                            os.path.join(tmp, RUN_ID))
+            os.remove(os.path.join(tmp, RUN_ID, mr.PAUSE_REPORT))
+            complete, incomplete = mr.load_runs(tmp)
+            self.assertEqual(complete, [])
+            self.assertEqual(incomplete[0]["load_count"], 6)
+            self.assertEqual(incomplete[0]["expected_loads"], 7)
+
+    def test_committed_runs_render_and_the_page_is_current(self):
+        results = os.path.join(HERE, "results")
+        with open(os.path.join(HERE, "RESULTS.md")) as f:
+            self.assertEqual(f.read(), mr.render(results))
+
+
+if __name__ == "__main__":
+    unittest.main()
