@@ -86,6 +86,8 @@ absl::StatusOr<container::PodContext> PodContextOf(
   pod.hosts_path = IfExists(files + "hosts");
   pod.resolv_conf_path = IfExists(files + "resolv.conf");
   pod.hostname_path = IfExists(files + "hostname");
+  // The pod's /dev/shm tmpfs (absent with host IPC: then the host's).
+  pod.shm_path = info.value("shmPath", "");
   pod.log_directory = config.log_directory;
   pod.runtime_handler = status->runtime_handler;
   pod.privileged = config.privileged;

@@ -92,6 +92,7 @@ ControllerImpl::ControllerImpl(sys::Sys& sys, ControllerOptions options,
       handlers_(std::move(handlers)),
       make_runtime_(RuntimesOr(sys, std::move(seams.make_runtime))),
       netns_(NetnsOr(sys, options_.state_dir, std::move(seams.netns))),
+      shm_(seams.shm.has_value() ? *std::move(seams.shm) : HostPodShm(sys)),
       store_(sys, absl::StrCat(options_.root_dir, "/sandboxes")),
       cni_(sys, options_.cni_conf_dir, options_.cni_bin_dirs,
            absl::StrCat(options_.root_dir, "/cni"), options_.cni_timeout),
@@ -135,7 +136,7 @@ absl::Status ControllerImpl::Init() {
   RETURN_IF_ERROR(store_.Init());
   RETURN_IF_ERROR(cni_.Init());
   RETURN_IF_ERROR(netns_->Init());
-  for (const char* dir : {"/bundles", "/pods"}) {
+  for (const char* dir : {"/bundles", "/pods", "/shm"}) {
     RETURN_IF_ERROR(
         sys::MakeDirs(sys_, absl::StrCat(options_.state_dir, dir), 0711));
   }
@@ -155,6 +156,10 @@ std::string ControllerImpl::BundleDir(absl::string_view id) const {
 
 std::string ControllerImpl::PodFilesDir(absl::string_view id) const {
   return absl::StrCat(options_.state_dir, "/pods/", id);
+}
+
+std::string ControllerImpl::ShmDir(absl::string_view id) const {
+  return absl::StrCat(options_.state_dir, "/shm/", id);
 }
 
 absl::StatusOr<const oci::RuntimeHandler*> ControllerImpl::HandlerOf(

@@ -36,6 +36,7 @@
 #include "sandbox/overlap.h"
 #include "sandbox/pause_task.h"
 #include "sandbox/pod_netns.h"
+#include "sandbox/pod_shm.h"
 #include "sandbox/range_registry.h"
 #include "sandbox/record.h"
 #include "sandbox/store.h"
@@ -60,6 +61,8 @@ struct ControllerSeams {
   // How long Stop waits for the pause after SIGKILL
   // (PauseTask::Options::kill_wait).
   absl::Duration kill_wait = absl::Seconds(10);
+  // Empty: the pod's /dev/shm is a tmpfs (HostPodShm on `sys`).
+  std::optional<PodShmOps> shm;
 };
 
 class ControllerImpl : public Controller {
@@ -172,6 +175,7 @@ class ControllerImpl : public Controller {
   static absl::StatusOr<Learned> NetworkLearned(
       absl::StatusOr<cni::Result> added);
   absl::StatusOr<Learned> WriteFiles(Sandbox& sandbox);
+  absl::StatusOr<Learned> MountShm(Sandbox& sandbox);
   absl::StatusOr<Learned> StartPause(
       Sandbox& sandbox, const oci::RuntimeHandler& handler,
       absl::FunctionRef<absl::Status()> before_start);
@@ -212,6 +216,7 @@ class ControllerImpl : public Controller {
 
   std::string BundleDir(absl::string_view id) const;
   std::string PodFilesDir(absl::string_view id) const;
+  std::string ShmDir(absl::string_view id) const;
   absl::StatusOr<const oci::RuntimeHandler*> HandlerOf(
       const SandboxRecord& record);
   void StepDone(Step step);
@@ -222,6 +227,7 @@ class ControllerImpl : public Controller {
   const oci::HandlerRegistry handlers_;
   const oci::OciRuntimeMaker make_runtime_;
   const std::unique_ptr<PodNetns> netns_;
+  const PodShmOps shm_;
   Store store_;
   cni::Executor cni_;
   NameRegistry names_;

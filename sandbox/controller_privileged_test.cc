@@ -2,11 +2,14 @@
 // real bridge/host-local/portmap plugins and real runc: what the kernel did,
 // and that nothing is left behind afterwards, on success and on failure.
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/nsfs.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -95,7 +98,8 @@ class ControllerTest : public sys::LeakCheckedTest {
     }
     for (const std::string& watched :
          {root_ + "/sandboxes", root_ + "/cni", state_ + "/ns",
-          state_ + "/bundles", state_ + "/pods", state_ + "/runtime", leases}) {
+          state_ + "/bundles", state_ + "/pods", state_ + "/shm",
+          state_ + "/runtime", leases}) {
       WatchDirectory(watched);
     }
     ip_forward_ = sys::ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0");
@@ -246,9 +250,9 @@ class ControllerTest : public sys::LeakCheckedTest {
 
   // Everywhere a sandbox leaves files, as the fixture watches them.
   std::vector<std::string> Watched() const {
-    return {root_ + "/sandboxes",  root_ + "/cni",   state_ + "/ns",
-            state_ + "/bundles",   state_ + "/pods", state_ + "/runtime",
-            ipam_dir_ + "/psbtest"};
+    return {root_ + "/sandboxes", root_ + "/cni",        state_ + "/ns",
+            state_ + "/bundles",  state_ + "/pods",      state_ + "/shm",
+            state_ + "/runtime",  ipam_dir_ + "/psbtest"};
   }
 
   void RunFaultLoop(const PodConfig& config);
@@ -352,6 +356,50 @@ TEST_F(ControllerTest, UserNamespacedPodRunsStopsAndIsRemoved) {
   EXPECT_THAT(controller_->PodSandboxStatus(id, false),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(controller_->ListPodSandbox({}), IsEmpty());
+}
+
+// A pod with its own IPC namespace gets one /dev/shm tmpfs for its
+// containers, writable by the pod's root, kept by Stop, gone at Remove.
+TEST_F(ControllerTest, PodShmIsATmpfsOfThePodsRootUntilRemove) {
+  ASSERT_OK(Start(sys_));
+  ASSERT_OK_AND_ASSIGN(std::string id,
+                       controller_->RunPodSandbox(Pod("shm", true), ""));
+  std::string shm = Inspect(id).info.value("shmPath", "");
+  EXPECT_EQ(shm, state_ + "/shm/" + id);
+  struct statfs fs;
+  ASSERT_EQ(::statfs(shm.c_str(), &fs), 0);
+  EXPECT_EQ(fs.f_type, TMPFS_MAGIC);
+  EXPECT_EQ(fs.f_blocks * fs.f_bsize, 64u << 20);
+  EXPECT_EQ(fs.f_flags & (ST_NOSUID | ST_NODEV | ST_NOEXEC),
+            ST_NOSUID | ST_NODEV | ST_NOEXEC);
+  struct stat st;
+  ASSERT_EQ(::stat(shm.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 200000u);
+  EXPECT_EQ(st.st_gid, 200000u);
+  EXPECT_EQ(st.st_mode & 07777, 01777u);
+
+  ASSERT_OK(controller_->StopPodSandbox(id));
+  ASSERT_EQ(::statfs(shm.c_str(), &fs), 0);
+  EXPECT_EQ(fs.f_type, TMPFS_MAGIC);
+  ASSERT_OK(controller_->RemovePodSandbox(id));
+  EXPECT_NE(::access(shm.c_str(), F_OK), 0);
+}
+
+// A pod in the host's IPC namespace starts (on a host whose /dev/mqueue
+// is not mounted too: oci::KernelMounts binds it only when it is), and
+// gets no shm tmpfs of its own: its containers use the host's /dev/shm.
+TEST_F(ControllerTest, HostIpcPodRunsWithoutAShmOfItsOwn) {
+  ASSERT_OK(Start(sys_));
+  PodConfig config = Pod("hostipc", false);
+  config.namespaces.ipc = NamespaceMode::kNode;
+  ASSERT_OK_AND_ASSIGN(std::string id, controller_->RunPodSandbox(config, ""));
+  Inspected pod = Inspect(id);
+  ASSERT_GT(pod.pid, 0);
+  EXPECT_FALSE(pod.info.contains("shmPath"));
+  EXPECT_EQ(*netns::IdOfPath(absl::StrCat("/proc/", pod.pid, "/ns/ipc")),
+            *netns::IdOfPath("/proc/self/ns/ipc"));
+  EXPECT_THAT(sys::ListDir(state_ + "/shm"), IsOkAndHolds(IsEmpty()));
+  ASSERT_OK(controller_->RemovePodSandbox(id));
 }
 
 TEST_F(ControllerTest, PodWithoutUserNamespaceAndHostNetworkPod) {
@@ -790,8 +838,8 @@ TEST_F(ControllerTest, CrashAfterEachStepIsRolledBackAtRestart) {
   ASSERT_NO_FATAL_FAILURE(WarmUp());
   const std::vector<std::string> watched = Watched();
   sys::HostSnapshot before = sys::HostSnapshot::Take(watched);
-  for (Step crash_after :
-       {Step::kNamespaces, Step::kNetwork, Step::kPodFiles, Step::kTask}) {
+  for (Step crash_after : {Step::kShm, Step::kNamespaces, Step::kNetwork,
+                           Step::kPodFiles, Step::kTask}) {
     SCOPED_TRACE(StepName(crash_after));
     ASSERT_NO_FATAL_FAILURE(
         CrashChildAt("none", [crash_after](ControllerImpl& c) {
@@ -818,8 +866,8 @@ TEST_F(ControllerTest, CrashBetweenJournalAndSideEffectIsRolledBackAtRestart) {
   sequential.sysctls = {{"net.ipv4.conf.eth0.arp_ignore", "1"}};
   for (const PodConfig& config : {Pod("crash", true), sequential}) {
     SCOPED_TRACE(config.sysctls.empty() ? "overlapped" : "sequential");
-    for (Step step :
-         {Step::kNamespaces, Step::kNetwork, Step::kPodFiles, Step::kTask}) {
+    for (Step step : {Step::kShm, Step::kNamespaces, Step::kNetwork,
+                      Step::kPodFiles, Step::kTask}) {
       std::string point = absl::StrCat("journalled ", StepName(step));
       SCOPED_TRACE(point);
       ASSERT_NO_FATAL_FAILURE(CrashChildAt(point, [&config](ControllerImpl& c) {

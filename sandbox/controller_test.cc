@@ -90,6 +90,12 @@ class ControllerLogicTest : public ::testing::Test {
     // The fake's containers die at SIGKILL at once; a kill the test fails
     // need not be waited for long.
     seams.kill_wait = absl::Milliseconds(200);
+    // Mounting the pod's tmpfs needs root: a plain directory stands in.
+    seams.shm = PodShmOps{
+        [this](const std::string& dir, std::optional<PodFileOwner>) {
+          return sys::MakeDirs(real_, dir, 0700);
+        },
+        [this](const std::string& dir) { return sys::RemoveTree(real_, dir); }};
     auto c = std::make_unique<ControllerImpl>(
         real_, std::move(o), std::move(handlers), std::move(seams));
     c->SetCrashPointHookForTesting(
@@ -209,13 +215,13 @@ TEST_F(ControllerLogicTest, JournalOrderFollowsThePath) {
     std::vector<std::string> journalled;
     std::vector<std::string> done;
   };
-  for (const Path& path :
-       std::vector<Path>{{true,
-                          {"namespaces", "network", "task", "pod_files"},
-                          {"namespaces", "network", "pod_files", "task"}},
-                         {false,
-                          {"namespaces", "network", "pod_files", "task"},
-                          {"namespaces", "network", "pod_files", "task"}}}) {
+  for (const Path& path : std::vector<Path>{
+           {true,
+            {"shm", "namespaces", "network", "task", "pod_files"},
+            {"shm", "namespaces", "network", "pod_files", "task"}},
+           {false,
+            {"shm", "namespaces", "network", "pod_files", "task"},
+            {"shm", "namespaces", "network", "pod_files", "task"}}}) {
     SCOPED_TRACE(path.overlap ? "overlapped" : "sequential");
     overlap_network_with_create_ = path.overlap;
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<ControllerImpl> c, Start());

@@ -22,6 +22,7 @@ constexpr std::pair<Step, absl::string_view> kStepNames[] = {
     {Step::kNetwork, "network"},
     {Step::kPodFiles, "pod_files"},
     {Step::kTask, "task"},
+    {Step::kShm, "shm"},
 };
 
 constexpr std::pair<Phase, absl::string_view> kPhaseNames[] = {
@@ -303,6 +304,7 @@ std::string RecordToJson(const SandboxRecord& r) {
   // Only for a pod without a pause, so other records read as before.
   if (!r.uts_pin.empty()) out["uts_pin"] = r.uts_pin;
   if (!r.ipc_pin.empty()) out["ipc_pin"] = r.ipc_pin;
+  if (!r.shm_path.empty()) out["shm_path"] = r.shm_path;
   return out.dump();
 }
 
@@ -330,6 +332,7 @@ absl::StatusOr<SandboxRecord> RecordFromJson(absl::string_view text) {
   RETURN_IF_ERROR(OptionalString(obj, "userns_pin", "record", &r.userns_pin));
   RETURN_IF_ERROR(OptionalString(obj, "uts_pin", "record", &r.uts_pin));
   RETURN_IF_ERROR(OptionalString(obj, "ipc_pin", "record", &r.ipc_pin));
+  RETURN_IF_ERROR(OptionalString(obj, "shm_path", "record", &r.shm_path));
   RETURN_IF_ERROR(OptionalString(obj, "cni_result", "record", &r.cni_result));
   RETURN_IF_ERROR(OptionalStrings(obj, "ips", "record", &r.ips));
   int64_t pid = 0, start_time = 0, created = 0, ready = 0, exited = 0;

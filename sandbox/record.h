@@ -52,6 +52,12 @@ enum class Step {
   // the pause by pid and start time, or marks the sandbox not ready when it
   // is gone. Orphans: bundles with no record, deleted with every handler.
   kTask,
+  // The pod's /dev/shm (sandbox/pod_shm.h): a tmpfs on <state>/shm/<id>,
+  // for a pod that owns its IPC namespace; its containers bind it. Kept
+  // by Stop (a stopped pod's containers may still be inspected), undone by
+  // Remove. Undo: detach-unmount and remove the directory. Orphans:
+  // directories with no record, unmounted and removed.
+  kShm,
 };
 
 absl::string_view StepName(Step step);
@@ -78,6 +84,7 @@ struct SandboxRecord {
   // "none"); empty when a pause holds them.
   std::string uts_pin;
   std::string ipc_pin;
+  std::string shm_path;    // the pod's /dev/shm tmpfs; empty with host IPC
   std::string cni_result;  // the CNI result's JSON, for status
   std::vector<std::string> ips;
 

@@ -165,6 +165,11 @@ void ControllerImpl::CollectOrphans() {
       report("pod files", id, RemovePodFiles(sys_, PodFilesDir(id)));
     }
   }
+  for (const std::string& id : NamesIn(ShmDir(""))) {
+    if (!known.contains(id)) {
+      report("pod shm", id, shm_.unmount(ShmDir(id)));
+    }
+  }
   // CNI DEL before the unpin, so plugins still see the netns.
   if (absl::StatusOr<std::vector<std::string>> cached = cni_.CachedContainers();
       cached.ok()) {

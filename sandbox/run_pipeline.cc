@@ -120,6 +120,9 @@ absl::Status ControllerImpl::RunPipeline(Sandbox& sandbox,
     return RunStep(sandbox, undo, s, act);
   };
 
+  if (config.namespaces.ipc == NamespaceMode::kPod) {
+    RETURN_IF_ERROR(step(Step::kShm, [&] { return MountShm(sandbox); }));
+  }
   std::unique_ptr<NetworkStep> network;  // CNI ADD, maybe beside create
   if (with_network) {
     RETURN_IF_ERROR(step(Step::kNamespaces,
@@ -244,6 +247,13 @@ absl::StatusOr<ControllerImpl::Learned> ControllerImpl::WriteFiles(
   return Learned([](SandboxRecord&) {});
 }
 
+absl::StatusOr<ControllerImpl::Learned> ControllerImpl::MountShm(
+    Sandbox& sandbox) {
+  const std::string dir = ShmDir(sandbox.id);
+  RETURN_IF_ERROR(shm_.mount(dir, PodRootOwner(Snapshot(sandbox).config)));
+  return Learned([dir](SandboxRecord& r) { r.shm_path = dir; });
+}
+
 absl::StatusOr<ControllerImpl::Learned> ControllerImpl::StartPause(
     Sandbox& sandbox, const oci::RuntimeHandler& handler,
     absl::FunctionRef<absl::Status()> before_start) {
@@ -282,6 +292,8 @@ absl::Status ControllerImpl::UndoStep(const SandboxRecord& record, Step step) {
       ASSIGN_OR_RETURN(const oci::RuntimeHandler* handler, HandlerOf(record));
       return tasks_.Delete(*handler, record.id, BundleDir(record.id));
     }
+    case Step::kShm:
+      return shm_.unmount(ShmDir(record.id));
   }
   return absl::InternalError("unknown step");
 }

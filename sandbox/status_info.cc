@@ -30,6 +30,10 @@ std::string InfoJson(const SandboxRecord& r, oci::RuntimeType runtime_type,
       {"phase", PhaseName(r.phase)},
       {"steps", steps},
   };
+  // The pod's /dev/shm, for its containers to bind (cri/pod_context.cc).
+  if (!r.shm_path.empty() && r.HasStep(Step::kShm)) {
+    info["shmPath"] = r.shm_path;
+  }
   if (!r.uts_pin.empty()) {
     // No pause (infra = "none"): no process to name; the pins are the pod.
     info.erase("pid");

@@ -156,7 +156,7 @@ absl::Status ControllerImpl::RemoveLocked(Sandbox& sandbox) {
       sys::Annotate(StopLocked(sandbox, /*force_network=*/true), context));
   CrashPoint("remove: stopped");
   SandboxRecord record = Snapshot(sandbox);
-  for (Step step : {Step::kTask, Step::kPodFiles}) {
+  for (Step step : {Step::kTask, Step::kPodFiles, Step::kShm}) {
     if (record.HasStep(step)) {
       RETURN_IF_ERROR(sys::Annotate(UndoStep(record, step), context));
       CrashPoint(absl::StrCat("remove: undid ", StepName(step)));

@@ -63,6 +63,8 @@ constexpr const char* kKept[] = {
     "run/ns/uts",
     "run/ns/ipc",
     "run/pods",
+    // The parent of each pod's /dev/shm tmpfs mountpoint.
+    "run/shm",
     "run/runtime",
     "run/runtime/*",
     "run/rootfs",
