@@ -513,5 +513,63 @@ TEST_F(ContainerRpcTest, SigkillOfTheDaemonLosesNoLogLine) {
   EXPECT_TRUE(RemoveImage().ok());
 }
 
+// The pod's /dev/shm is one tmpfs the sandbox mounted (owned by the pod's
+// root, so writable inside its user namespace): a file one container
+// writes there, the other reads.
+TEST_F(ContainerRpcTest, TwoContainersOfAPodShareItsDevShm) {
+  ASSERT_NO_FATAL_FAILURE(SetUpImage());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  ASSERT_NO_FATAL_FAILURE(Pull());
+  const std::string logs = base().Sub("logs");
+  ASSERT_EQ(::mkdir(logs.c_str(), 0755), 0);
+  v1::PodSandboxConfig pod = UsernsPod(logs);
+  const std::string pod_id = RunPod(pod);
+  ASSERT_FALSE(pod_id.empty());
+
+  std::string writer, reader;
+  grpc::Status s = Create(pod_id, pod, "writer",
+                          "echo shared > /dev/shm/note.tmp && "
+                          "mv /dev/shm/note.tmp /dev/shm/note; sleep 1000",
+                          &writer);
+  ASSERT_TRUE(s.ok()) << s.error_message() << "\n" << DaemonLog();
+  ASSERT_TRUE(Create(pod_id, pod, "reader", "sleep 1000", &reader).ok());
+  ASSERT_TRUE(Start(writer).ok());
+  ASSERT_TRUE(Start(reader).ok());
+
+  // The writer runs on its own: poll the reader until the note appears.
+  auto read_note = [&](std::string* out) {
+    v1::ExecSyncRequest cat;
+    cat.set_container_id(reader);
+    for (const char* arg :
+         {"/bin/sh", "-c", "cat /dev/shm/note 2>/dev/null; true"}) {
+      cat.add_cmd(arg);
+    }
+    cat.set_timeout(20);
+    v1::ExecSyncResponse response;
+    grpc::Status st =
+        runtime_service().ExecSync(RpcContext().get(), cat, &response);
+    *out = response.stdout();
+    return st;
+  };
+  std::string note;
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    ASSERT_TRUE(read_note(&note).ok());
+    if (!note.empty()) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(note, "shared\n");
+  // It is the sandbox's tmpfs, owned by the pod's root on the host.
+  struct stat st;
+  const std::string on_host = absl::StrCat(state(), "/shm/", pod_id, "/note");
+  ASSERT_EQ(::stat(on_host.c_str(), &st), 0) << on_host;
+  EXPECT_EQ(st.st_uid, kHostBase);
+
+  EXPECT_TRUE(StopPod(pod_id).ok());
+  EXPECT_TRUE(RemovePod(pod_id).ok());
+  EXPECT_NE(::access(on_host.c_str(), F_OK), 0);
+  EXPECT_TRUE(RemoveImage().ok());
+}
+
 }  // namespace
 }  // namespace podsandbox::cri
