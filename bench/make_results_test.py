@@ -8,6 +8,7 @@ computation has one right answer, worked out in the comments below.
     python3 bench/make_results_test.py      (or bazel test //bench:make_results_test)
 """
 
+import json
 import os
 import shutil
 import sys
@@ -103,6 +104,24 @@ class MakeResultsTest(unittest.TestCase):
             self.assertEqual(complete, [])
             self.assertEqual(incomplete[0]["load_count"], 6)
             self.assertEqual(incomplete[0]["expected_loads"], 7)
+
+    def test_a_pause_only_run_renders_its_goal_alone(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            run_dir = os.path.join(tmp, RUN_ID)
+            os.mkdir(run_dir)
+            shutil.copy(os.path.join(TESTDATA, RUN_ID, mr.PAUSE_REPORT),
+                        run_dir)
+            with open(os.path.join(TESTDATA, RUN_ID, "meta.json")) as f:
+                meta = json.load(f)
+            meta.update(parts=["pause"], sides=[], rounds=0, order=[],
+                        containerd_userns_check=None)
+            with open(os.path.join(run_dir, "meta.json"), "w") as f:
+                json.dump(meta, f)
+            page = mr.render(tmp)
+        self.assertIn("2.50 ms, the median of the repetitions' means, met.",
+                      page)
+        self.assertNotIn("| goal |", page)
+        self.assertNotIn("pods one after another", page)
 
     def test_committed_runs_render_and_the_page_is_current(self):
         results = os.path.join(HERE, "results")
