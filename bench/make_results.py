@@ -625,20 +625,34 @@ def run_section(run):
     return lines, stats
 
 
+# Short names of the podsandboxd sides, for the across-runs cells.
+SIDE_TAGS = {OURS: "runc", USERNS: "runc+userns", BUILTIN: "builtin",
+             BUILTIN_USERNS: "builtin+userns",
+             NOINFRA_USERNS: "none+userns"}
+
+
 def across_runs(summaries):
     rows = ["## Across runs", "",
-            "Ratios podsandboxd / containerd (podsandboxd + userns / "
-            "containerd), one column per run, newest first.", "",
+            "Ratios side / containerd, one column per run, newest first; "
+            "each cell names the podsandboxd sides that run had (runc, "
+            "runc+userns: the runc handler without and with a user "
+            "namespace; builtin, builtin+userns: the builtin handler; "
+            "none+userns: builtin with infra = \"none\").", "",
             "| ratio | " + " | ".join(rid for rid, _ in summaries) + " |",
             "|---|" + "---|" * len(summaries)]
 
     def row(label, fn):
         cells = []
         for _, s in summaries:
-            try:
-                cells.append(f"{fn(s, OURS):.2f}x / {fn(s, USERNS):.2f}x")
-            except (KeyError, TypeError):
-                cells.append("n/a")
+            parts = []
+            for side in ALL_SIDES:
+                if side == PEER:
+                    continue
+                try:
+                    parts.append(f"{SIDE_TAGS[side]} {fn(s, side):.2f}x")
+                except (KeyError, TypeError):
+                    pass
+            cells.append(", ".join(parts) or "n/a")
         rows.append(f"| {label} | " + " | ".join(cells) + " |")
 
     for mode, where in (("seq", "one after another"), ("conc", "parallel")):
@@ -674,7 +688,8 @@ METHOD = """\
   pod maps container id 0 to 65536 host ids of its own.
 - **Same work on both sides.** The same CNI chain (bridge + host-local +
   portmap, no masquerade) from the same plugin directory, on bridges and
-  subnets of their own; runc on both. containerd also runs the loopback
+  subnets of their own; runc on both for the runc sides (the builtin
+  sides have no runtime binary at all). containerd also runs the loopback
   CNI plugin for `lo` (its normal behaviour); podsandboxd brings `lo` up
   over netlink. containerd 1.6 ignores user namespace requests (checked in
   every run, above), so the userns column compares isolated pods with its
