@@ -571,5 +571,48 @@ TEST_F(ContainerRpcTest, TwoContainersOfAPodShareItsDevShm) {
   EXPECT_TRUE(RemoveImage().ok());
 }
 
+// A pod in the host's IPC namespace starts, and so does its container,
+// on a host with no /dev/mqueue mounted too (oci::KernelMounts binds the
+// host's only when it is an mqueue mount): the container is in the host's
+// IPC namespace and has the host's /dev/shm.
+TEST_F(ContainerRpcTest, HostIpcPodAndItsContainerStart) {
+  ASSERT_NO_FATAL_FAILURE(SetUpImage());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  ASSERT_NO_FATAL_FAILURE(Pull());
+  const std::string logs = base().Sub("logs");
+  ASSERT_EQ(::mkdir(logs.c_str(), 0755), 0);
+  v1::PodSandboxConfig pod;
+  pod.mutable_metadata()->set_name("hostipc");
+  pod.mutable_metadata()->set_namespace_("test");
+  pod.mutable_metadata()->set_uid("uid-hostipc");
+  pod.set_hostname("hostipc");
+  pod.set_log_directory(logs);
+  pod.mutable_linux()
+      ->mutable_security_context()
+      ->mutable_namespace_options()
+      ->set_ipc(v1::NODE);
+  const std::string pod_id = RunPod(pod);
+  ASSERT_FALSE(pod_id.empty()) << DaemonLog();
+
+  std::string once;
+  grpc::Status s = Create(pod_id, pod, "once",
+                          "busybox readlink /proc/self/ns/ipc; "
+                          "test -d /dev/shm && echo shm-ok",
+                          &once);
+  ASSERT_TRUE(s.ok()) << s.error_message() << "\n" << DaemonLog();
+  s = Start(once);
+  ASSERT_TRUE(s.ok()) << s.error_message() << "\n" << DaemonLog();
+  ASSERT_EQ(WaitForState(once, v1::CONTAINER_EXITED), v1::CONTAINER_EXITED);
+  EXPECT_EQ(Status(once).exit_code(), 0);
+  char host_ipc[64] = {};
+  ASSERT_GT(::readlink("/proc/self/ns/ipc", host_ipc, sizeof(host_ipc) - 1), 0);
+  std::vector<std::string> lines = LogLines(Status(once).log_path());
+  EXPECT_THAT(lines, Contains(absl::StrCat("stdout F ", host_ipc)));
+  EXPECT_THAT(lines, Contains("stdout F shm-ok"));
+  EXPECT_TRUE(StopPod(pod_id).ok());
+  EXPECT_TRUE(RemovePod(pod_id).ok());
+  EXPECT_TRUE(RemoveImage().ok());
+}
+
 }  // namespace
 }  // namespace podsandbox::cri
