@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "container/record.h"
+#include "sys/record_dir.h"
 #include "sys/sys.h"
 
 namespace podsandbox::container {
@@ -44,12 +45,11 @@ class RecordStore {
   // Every record in the directory; corrupt ones are quarantined.
   absl::StatusOr<Loaded> LoadAll();
 
-  const std::string& dir() const { return dir_; }
+  const std::string& dir() const { return records_.dir(); }
   std::string PathFor(absl::string_view id) const;
 
  private:
-  sys::Sys& sys_;
-  const std::string dir_;
+  sys::RecordDir records_;
 };
 
 }  // namespace podsandbox::container

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "sandbox/record.h"
+#include "sys/record_dir.h"
 #include "sys/sys.h"
 
 namespace podsandbox::sandbox {
@@ -53,8 +54,7 @@ class Store {
   std::string PathFor(absl::string_view id) const;
 
  private:
-  sys::Sys& sys_;
-  const std::string dir_;
+  sys::RecordDir records_;
 };
 
 }  // namespace podsandbox::sandbox
