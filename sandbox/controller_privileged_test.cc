@@ -624,7 +624,7 @@ TEST_F(ControllerTest, LeftoversWithNoRecordAreCollectedAtStart) {
   ASSERT_OK(Start(sys_));
   EXPECT_THAT(controller_->ListPodSandbox({}), IsEmpty());
   // The pause went with its runtime state; the fixture checks the pins,
-  // CNI cache, lease, bundle and pod files.
+  // CNI cache, lease, bundle, pod files and the shm tmpfs (mountinfo).
   absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (::kill(pid, 0) == 0 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(10));
