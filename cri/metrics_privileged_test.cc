@@ -20,6 +20,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "cri/api.grpc.pb.h"
 #include "cri/api.pb.h"
 #include "cri/testing/podsandboxd_fixture.h"
@@ -320,6 +322,14 @@ class SocketActivationTest : public PodsandboxdTestBase {
 TEST_F(SocketActivationTest, ServesAPodThroughTheSocketSystemdPassed) {
   ASSERT_EQ(mkdir(state().c_str(), 0711), 0);
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  // systemd's socket listens before the daemon runs, so the daemon answers
+  // Version as soon as it accepts, a moment before it logs its serving line:
+  // wait for the line rather than read the log once.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (DaemonLog().find("(socket from systemd)") == std::string::npos &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));  // polling, with a deadline
+  }
   EXPECT_THAT(DaemonLog(), ::testing::HasSubstr("(socket from systemd)"));
 
   v1::RunPodSandboxRequest request;
