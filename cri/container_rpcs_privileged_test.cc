@@ -18,24 +18,16 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cri/api.grpc.pb.h"
+#include "cri/testing/container_fixture.h"
 #include "cri/testing/podsandboxd_fixture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "image/manifest.h"
-#include "image/testing/image_builder.h"
-#include "image/testing/pusher.h"
-#include "image/testing/registry.h"
-#include "sys/real_sys.h"
-#include "sys/testing/status_matchers.h"
 
 namespace podsandbox::cri {
 namespace {
 
 namespace v1 = ::runtime::v1;
 
-using ::podsandbox::image::testing::Compression;
-using ::podsandbox::image::testing::TarEntry;
-using ::podsandbox::image::testing::TestRegistry;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
@@ -50,75 +42,14 @@ PodsandboxdTestBase::Options FixtureOptions() {
 }
 
 v1::PodSandboxConfig UsernsPod(const std::string& log_directory) {
-  v1::PodSandboxConfig config;
-  config.mutable_metadata()->set_name("web");
-  config.mutable_metadata()->set_namespace_("test");
-  config.mutable_metadata()->set_uid("uid-web");
-  config.set_hostname("web");
+  v1::PodSandboxConfig config = UsernsPodConfig("web", kHostBase);
   config.set_log_directory(log_directory);
-  v1::UserNamespace* u = config.mutable_linux()
-                             ->mutable_security_context()
-                             ->mutable_namespace_options()
-                             ->mutable_userns_options();
-  u->set_mode(v1::POD);
-  for (auto* list : {u->mutable_uids(), u->mutable_gids()}) {
-    v1::IDMapping* m = list->Add();
-    m->set_container_id(0);
-    m->set_host_id(kHostBase);
-    m->set_length(65536);
-  }
   return config;
 }
 
-class ContainerRpcTest : public PodsandboxdTestBase {
+class ContainerRpcTest : public ContainerTestBase {
  protected:
-  ContainerRpcTest() : PodsandboxdTestBase(FixtureOptions()) {}
-
-  void TearDown() override {
-    // Containers before pods (the fixture removes pods, and RemovePodSandbox
-    // removes their containers too); the registry is our child.
-    if (daemon_running()) RemoveAllPods();
-    registry_.reset();
-    PodsandboxdTestBase::TearDown();
-  }
-
-  void SetUpImage() {
-    ASSERT_OK_AND_ASSIGN(registry_, TestRegistry::Start(sys_));
-    ASSERT_OK_AND_ASSIGN(std::vector<TarEntry> entries,
-                         image::testing::BusyboxEntries());
-    ASSERT_OK_AND_ASSIGN(
-        image::testing::BuiltLayer layer,
-        image::testing::MakeLayer(entries, Compression::kGzip));
-    image::testing::BuiltImage built =
-        image::testing::MakeImage({layer}, image::HostPlatform());
-    image::testing::Pusher pusher(registry_->url(), registry_->http_options());
-    ASSERT_OK(image::testing::PushImage(pusher, "library/busybox", "1", built)
-                  .status());
-    WriteAll(config(),
-             absl::StrCat(ReadAll(config()), "\n[registries.\"",
-                          registry_->host(), "\"]\ninsecure = true\n"));
-    image_ = absl::StrCat(registry_->host(), "/library/busybox:1");
-  }
-
-  void Pull() {
-    std::unique_ptr<v1::ImageService::Stub> images =
-        v1::ImageService::NewStub(channel());
-    v1::PullImageRequest request;
-    request.mutable_image()->set_image(image_);
-    v1::PullImageResponse response;
-    grpc::Status s = images->PullImage(RpcContext().get(), request, &response);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    image_id_ = response.image_ref();
-  }
-
-  grpc::Status RemoveImage() {
-    std::unique_ptr<v1::ImageService::Stub> images =
-        v1::ImageService::NewStub(channel());
-    v1::RemoveImageRequest request;
-    request.mutable_image()->set_image(image_);
-    v1::RemoveImageResponse response;
-    return images->RemoveImage(RpcContext().get(), request, &response);
-  }
+  ContainerRpcTest() : ContainerTestBase(FixtureOptions()) {}
 
   std::string RunPod(const v1::PodSandboxConfig& pod) {
     v1::RunPodSandboxRequest request;
@@ -133,17 +64,9 @@ class ContainerRpcTest : public PodsandboxdTestBase {
   grpc::Status Create(const std::string& pod_id,
                       const v1::PodSandboxConfig& pod, const std::string& name,
                       const std::string& script, std::string* id) {
-    v1::CreateContainerRequest request;
-    request.set_pod_sandbox_id(pod_id);
-    *request.mutable_sandbox_config() = pod;
-    v1::ContainerConfig* c = request.mutable_config();
-    c->mutable_metadata()->set_name(name);
-    c->mutable_image()->set_image(image_);
-    c->add_command("/bin/sh");
-    c->add_args("-c");
-    c->add_args(script);
-    c->set_log_path(absl::StrCat(name, "/0.log"));
-    (*c->mutable_labels())["app"] = name;
+    v1::CreateContainerRequest request =
+        ShellContainer(pod_id, pod, name, script);
+    (*request.mutable_config()->mutable_labels())["app"] = name;
     v1::CreateContainerResponse response;
     grpc::Status s = runtime_service().CreateContainer(RpcContext().get(),
                                                        request, &response);
@@ -191,11 +114,6 @@ class ContainerRpcTest : public PodsandboxdTestBase {
     }
     return out;
   }
-
-  sys::RealSys sys_;
-  std::unique_ptr<TestRegistry> registry_;
-  std::string image_;
-  std::string image_id_;
 };
 
 TEST_F(ContainerRpcTest, UserNamespacedBusyboxLivesAndDiesThroughTheSocket) {

@@ -16,26 +16,17 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cri/api.grpc.pb.h"
+#include "cri/testing/container_fixture.h"
 #include "cri/testing/podsandboxd_fixture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "image/manifest.h"
-#include "image/testing/image_builder.h"
-#include "image/testing/pusher.h"
-#include "image/testing/registry.h"
 #include "nlohmann/json.hpp"
-#include "sys/real_sys.h"
-#include "sys/testing/status_matchers.h"
 
 namespace podsandbox::cri {
 namespace {
 
 namespace v1 = ::runtime::v1;
 using json = nlohmann::json;
-
-using ::podsandbox::image::testing::Compression;
-using ::podsandbox::image::testing::TarEntry;
-using ::podsandbox::image::testing::TestRegistry;
 
 constexpr uint32_t kHostBase = 600000;
 constexpr char kHostname[] = "nopause-web";
@@ -52,23 +43,13 @@ PodsandboxdTestBase::Options FixtureOptions() {
 // A pod that needs no pause: its own netns and IPC namespace, a PID
 // namespace per container (kubelet's default), no sysctls.
 v1::PodSandboxConfig NoPausePod() {
-  v1::PodSandboxConfig config;
-  config.mutable_metadata()->set_name("web");
-  config.mutable_metadata()->set_namespace_("test");
+  v1::PodSandboxConfig config = UsernsPodConfig("web", kHostBase);
   config.mutable_metadata()->set_uid("uid-nopause-web");
   config.set_hostname(kHostname);
-  v1::NamespaceOption* ns = config.mutable_linux()
-                                ->mutable_security_context()
-                                ->mutable_namespace_options();
-  ns->set_pid(v1::CONTAINER);
-  v1::UserNamespace* u = ns->mutable_userns_options();
-  u->set_mode(v1::POD);
-  for (auto* list : {u->mutable_uids(), u->mutable_gids()}) {
-    v1::IDMapping* m = list->Add();
-    m->set_container_id(0);
-    m->set_host_id(kHostBase);
-    m->set_length(65536);
-  }
+  config.mutable_linux()
+      ->mutable_security_context()
+      ->mutable_namespace_options()
+      ->set_pid(v1::CONTAINER);
   return config;
 }
 
@@ -78,54 +59,9 @@ ino_t InodeOf(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
-class NoPauseContainerTest : public PodsandboxdTestBase {
+class NoPauseContainerTest : public ContainerTestBase {
  protected:
-  NoPauseContainerTest() : PodsandboxdTestBase(FixtureOptions()) {}
-
-  void TearDown() override {
-    // The fixture removes pods (and with them their containers); the
-    // registry is our child.
-    if (daemon_running()) RemoveAllPods();
-    registry_.reset();
-    PodsandboxdTestBase::TearDown();
-  }
-
-  void SetUpImage() {
-    ASSERT_OK_AND_ASSIGN(registry_, TestRegistry::Start(sys_));
-    ASSERT_OK_AND_ASSIGN(std::vector<TarEntry> entries,
-                         image::testing::BusyboxEntries());
-    ASSERT_OK_AND_ASSIGN(
-        image::testing::BuiltLayer layer,
-        image::testing::MakeLayer(entries, Compression::kGzip));
-    image::testing::BuiltImage built =
-        image::testing::MakeImage({layer}, image::HostPlatform());
-    image::testing::Pusher pusher(registry_->url(), registry_->http_options());
-    ASSERT_OK(image::testing::PushImage(pusher, "library/busybox", "1", built)
-                  .status());
-    WriteAll(config(),
-             absl::StrCat(ReadAll(config()), "\n[registries.\"",
-                          registry_->host(), "\"]\ninsecure = true\n"));
-    image_ = absl::StrCat(registry_->host(), "/library/busybox:1");
-  }
-
-  void Pull() {
-    std::unique_ptr<v1::ImageService::Stub> images =
-        v1::ImageService::NewStub(channel());
-    v1::PullImageRequest request;
-    request.mutable_image()->set_image(image_);
-    v1::PullImageResponse response;
-    grpc::Status s = images->PullImage(RpcContext().get(), request, &response);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
-
-  grpc::Status RemoveImage() {
-    std::unique_ptr<v1::ImageService::Stub> images =
-        v1::ImageService::NewStub(channel());
-    v1::RemoveImageRequest request;
-    request.mutable_image()->set_image(image_);
-    v1::RemoveImageResponse response;
-    return images->RemoveImage(RpcContext().get(), request, &response);
-  }
+  NoPauseContainerTest() : ContainerTestBase(FixtureOptions()) {}
 
   // The verbose "info" of a pod's or a container's status.
   json PodInfo(const std::string& id) {
@@ -156,10 +92,6 @@ class NoPauseContainerTest : public PodsandboxdTestBase {
                 : json::parse(it->second, nullptr, /*allow_exceptions=*/false);
     return response.status();
   }
-
-  sys::RealSys sys_;
-  std::unique_ptr<TestRegistry> registry_;
-  std::string image_;
 };
 
 TEST_F(NoPauseContainerTest, ContainerJoinsThePodsPins) {

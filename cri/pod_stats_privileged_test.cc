@@ -25,26 +25,17 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cri/api.grpc.pb.h"
+#include "cri/testing/container_fixture.h"
 #include "cri/testing/podsandboxd_fixture.h"
 #include "gtest/gtest.h"
-#include "image/manifest.h"
-#include "image/testing/image_builder.h"
-#include "image/testing/pusher.h"
-#include "image/testing/registry.h"
 #include "nlohmann/json.hpp"
 #include "sys/cgroup_layout.h"
 #include "sys/file.h"
-#include "sys/real_sys.h"
-#include "sys/testing/status_matchers.h"
 
 namespace podsandbox::cri {
 namespace {
 
 namespace v1 = ::runtime::v1;
-
-using ::podsandbox::image::testing::Compression;
-using ::podsandbox::image::testing::TarEntry;
-using ::podsandbox::image::testing::TestRegistry;
 
 constexpr uint32_t kHostBase = 420000;
 constexpr char kCgroupParent[] = "/psb-pod-stats-test";
@@ -59,25 +50,10 @@ PodsandboxdTestBase::Options FixtureOptions(bool cgroup_v2_only) {
 }
 
 v1::PodSandboxConfig UsernsPod(const std::string& log_directory) {
-  v1::PodSandboxConfig config;
-  config.mutable_metadata()->set_name("stats");
-  config.mutable_metadata()->set_namespace_("test");
-  config.mutable_metadata()->set_uid("uid-stats");
-  config.set_hostname("stats");
+  v1::PodSandboxConfig config = UsernsPodConfig("stats", kHostBase);
   config.set_log_directory(log_directory);
   (*config.mutable_labels())["app"] = "stats";
   config.mutable_linux()->set_cgroup_parent(kCgroupParent);
-  v1::UserNamespace* u = config.mutable_linux()
-                             ->mutable_security_context()
-                             ->mutable_namespace_options()
-                             ->mutable_userns_options();
-  u->set_mode(v1::POD);
-  for (auto* list : {u->mutable_uids(), u->mutable_gids()}) {
-    v1::IDMapping* m = list->Add();
-    m->set_container_id(0);
-    m->set_host_id(kHostBase);
-    m->set_length(65536);
-  }
   return config;
 }
 
@@ -100,10 +76,10 @@ std::pair<uint64_t, uint64_t> Eth0Bytes(const std::string& net_dev) {
 
 // The parameter: the daemon on a pure cgroup v2 layout (the fixture's
 // private mount namespace), or on the host's.
-class PodStatsTest : public PodsandboxdTestBase,
+class PodStatsTest : public ContainerTestBase,
                      public ::testing::WithParamInterface<bool> {
  protected:
-  PodStatsTest() : PodsandboxdTestBase(FixtureOptions(GetParam())) {}
+  PodStatsTest() : ContainerTestBase(FixtureOptions(GetParam())) {}
 
   // Whether the pod's memory is counted: on the v2 layout only if the
   // unified tree has the memory controller (a hybrid host binds it to its
@@ -126,12 +102,6 @@ class PodStatsTest : public PodsandboxdTestBase,
     WatchCgroup(kCgroupParent);
   }
 
-  void TearDown() override {
-    if (daemon_running()) RemoveAllPods();
-    registry_.reset();
-    PodsandboxdTestBase::TearDown();
-  }
-
   void CleanUpTestFixtures() override {
     // What kubelet would do with its pod cgroup once the pod is gone.
     if (absl::StatusOr<std::vector<std::string>> dirs =
@@ -142,48 +112,12 @@ class PodStatsTest : public PodsandboxdTestBase,
     PodsandboxdTestBase::CleanUpTestFixtures();
   }
 
-  void SetUpImage() {
-    ASSERT_OK_AND_ASSIGN(registry_, TestRegistry::Start(sys_));
-    ASSERT_OK_AND_ASSIGN(std::vector<TarEntry> entries,
-                         image::testing::BusyboxEntries());
-    ASSERT_OK_AND_ASSIGN(
-        image::testing::BuiltLayer layer,
-        image::testing::MakeLayer(entries, Compression::kGzip));
-    image::testing::BuiltImage built =
-        image::testing::MakeImage({layer}, image::HostPlatform());
-    image::testing::Pusher pusher(registry_->url(), registry_->http_options());
-    ASSERT_OK(image::testing::PushImage(pusher, "library/busybox", "1", built)
-                  .status());
-    WriteAll(config(),
-             absl::StrCat(ReadAll(config()), "\n[registries.\"",
-                          registry_->host(), "\"]\ninsecure = true\n"));
-    image_ = absl::StrCat(registry_->host(), "/library/busybox:1");
-  }
-
-  void Pull() {
-    std::unique_ptr<v1::ImageService::Stub> images =
-        v1::ImageService::NewStub(channel());
-    v1::PullImageRequest request;
-    request.mutable_image()->set_image(image_);
-    v1::PullImageResponse response;
-    grpc::Status s = images->PullImage(RpcContext().get(), request, &response);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
-
   // Creates and starts a container running `script` in the pod.
   std::string RunContainer(const std::string& pod_id,
                            const v1::PodSandboxConfig& pod,
                            const std::string& name, const std::string& script) {
-    v1::CreateContainerRequest request;
-    request.set_pod_sandbox_id(pod_id);
-    *request.mutable_sandbox_config() = pod;
-    v1::ContainerConfig* c = request.mutable_config();
-    c->mutable_metadata()->set_name(name);
-    c->mutable_image()->set_image(image_);
-    c->add_command("/bin/sh");
-    c->add_args("-c");
-    c->add_args(script);
-    c->set_log_path(absl::StrCat(name, "/0.log"));
+    v1::CreateContainerRequest request =
+        ShellContainer(pod_id, pod, name, script);
     v1::CreateContainerResponse created;
     grpc::Status s = runtime_service().CreateContainer(RpcContext().get(),
                                                        request, &created);
@@ -215,10 +149,6 @@ class PodStatsTest : public PodsandboxdTestBase,
     EXPECT_TRUE(s.ok()) << s.error_message();
     return {response.stats().begin(), response.stats().end()};
   }
-
-  sys::RealSys sys_;
-  std::unique_ptr<TestRegistry> registry_;
-  std::string image_;
 };
 
 TEST_P(PodStatsTest, NumbersMoveAndTheInterfaceIsThePodsEth0) {
@@ -391,12 +321,7 @@ TEST_P(PodStatsTest, NumbersMoveAndTheInterfaceIsThePodsEth0) {
                 .error_code(),
             grpc::StatusCode::NOT_FOUND);
   ASSERT_TRUE(RemovePod(pod_id).ok());
-  std::unique_ptr<v1::ImageService::Stub> images =
-      v1::ImageService::NewStub(channel());
-  v1::RemoveImageRequest remove_image;
-  remove_image.mutable_image()->set_image(image_);
-  v1::RemoveImageResponse removed;
-  s = images->RemoveImage(RpcContext().get(), remove_image, &removed);
+  s = RemoveImage();
   EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
