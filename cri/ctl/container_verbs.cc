@@ -23,7 +23,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cri/ctl/pod_verbs.h"
-#include "google/protobuf/util/json_util.h"
+#include "cri/ctl/verb_support.h"
 #include "nlohmann/json.hpp"
 #include "sys/status.h"
 
@@ -43,17 +43,9 @@ constexpr absl::Duration kFollowPoll = absl::Milliseconds(200);
 absl::StatusOr<std::string> ResolveContainerId(CriClient& client,
                                                const std::string& id) {
   ASSIGN_OR_RETURN(std::vector<v1::Container> all, client.ListContainers());
-  std::string found;
-  for (const v1::Container& c : all) {
-    if (c.id() == id) return id;
-    if (!absl::StartsWith(c.id(), id)) continue;
-    if (!found.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("container id prefix ", id, " is ambiguous"));
-    }
-    found = c.id();
-  }
-  return found.empty() ? id : found;
+  std::vector<std::string> ids;
+  for (const v1::Container& c : all) ids.push_back(c.id());
+  return ResolveIdPrefix(ids, id, "container");
 }
 
 const char* StateName(v1::ContainerState state) {
@@ -76,15 +68,6 @@ std::optional<v1::ContainerState> ParseState(absl::string_view name) {
   if (absl::EqualsIgnoreCase(name, "exited")) return v1::CONTAINER_EXITED;
   if (absl::EqualsIgnoreCase(name, "unknown")) return v1::CONTAINER_UNKNOWN;
   return std::nullopt;
-}
-
-void AddLabels(const std::vector<std::string>& labels,
-               google::protobuf::Map<std::string, std::string>* selector) {
-  for (const std::string& label : labels) {
-    std::pair<std::string, std::string> kv =
-        absl::StrSplit(label, absl::MaxSplits('=', 1));
-    (*selector)[kv.first] = kv.second;
-  }
 }
 
 // The image as a table shows it: a bare image id is cut like other ids.
@@ -178,17 +161,8 @@ std::string CpuColumn(const v1::CpuUsage* before, const v1::CpuUsage& after) {
 
 absl::StatusOr<v1::ContainerConfig> ReadContainerConfig(
     const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("open ", path));
-  std::stringstream text;
-  text << in.rdbuf();
   v1::ContainerConfig config;
-  if (auto parsed =
-          google::protobuf::util::JsonStringToMessage(text.str(), &config);
-      !parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("parse ", path, ": ", std::string(parsed.message())));
-  }
+  RETURN_IF_ERROR(ReadJsonMessage(path, config));
   return config;
 }
 
@@ -281,14 +255,7 @@ absl::Status Ps(CriClient& client, const PsOptions& options,
       containers.push_back(std::move(c));
     }
   }
-  std::stable_sort(containers.begin(), containers.end(),
-                   [](const v1::Container& a, const v1::Container& b) {
-                     return a.created_at() > b.created_at();
-                   });
-  if (options.last > 0 &&
-      containers.size() > static_cast<size_t>(options.last)) {
-    containers.resize(options.last);
-  }
+  NewestFirst(containers, options.last);
   if (options.quiet) {
     for (const v1::Container& c : containers) out << c.id() << "\n";
     return absl::OkStatus();
@@ -314,12 +281,8 @@ absl::Status Inspect(CriClient& client, const std::vector<std::string>& ids,
     ASSIGN_OR_RETURN(std::string id, ResolveContainerId(client, arg));
     ASSIGN_OR_RETURN(v1::ContainerStatusResponse response,
                      client.ContainerStatus(id, /*verbose=*/true));
-    json inspect = json::object();
-    inspect["status"] = ProtoToJson(response.status());
-    for (const auto& [key, value] : response.info()) {
-      inspect[key] = InfoValue(value);
-    }
-    WriteStructured(inspect, format, out);
+    WriteStructured(InspectJson(response.status(), response.info()), format,
+                    out);
   }
   return absl::OkStatus();
 }

@@ -150,12 +150,7 @@ absl::Status Inspecti(CriClient& client, const std::vector<std::string>& images,
       found.push_back(status.image());
       continue;
     }
-    json inspect = json::object();
-    inspect["status"] = ProtoToJson(status.image());
-    for (const auto& [key, value] : status.info()) {
-      inspect[key] = InfoValue(value);
-    }
-    WriteStructured(inspect, format, out);
+    WriteStructured(InspectJson(status.image(), status.info()), format, out);
   }
   if (format == OutputFormat::kTable) {
     WriteImageTable(found, /*digests=*/false, /*no_trunc=*/false, out);

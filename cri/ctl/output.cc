@@ -99,6 +99,14 @@ json InfoValue(const std::string& text) {
   return parsed;
 }
 
+json InspectJson(const google::protobuf::Message& status,
+                 const google::protobuf::Map<std::string, std::string>& info) {
+  json inspect = json::object();
+  inspect["status"] = ProtoToJson(status);
+  for (const auto& [key, value] : info) inspect[key] = InfoValue(value);
+  return inspect;
+}
+
 std::string ToYaml(const json& value) {
   YAML::Emitter y;
   Emit(y, value);

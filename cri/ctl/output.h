@@ -14,6 +14,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "google/protobuf/map.h"
 #include "google/protobuf/message.h"
 #include "nlohmann/json.hpp"
 
@@ -36,6 +37,12 @@ nlohmann::json ProtoToJson(const google::protobuf::Message& message);
 
 // A verbose-info value: parsed when it is JSON text, else the string.
 nlohmann::json InfoValue(const std::string& text);
+
+// What the inspect verbs print in JSON or YAML: {"status": <status>} plus
+// each verbose-info entry as InfoValue.
+nlohmann::json InspectJson(
+    const google::protobuf::Message& status,
+    const google::protobuf::Map<std::string, std::string>& info);
 
 // The tree as YAML, ending in a newline. Strings a YAML reader would take
 // for another type ("123", "true", "", "null") are quoted, so the YAML

@@ -5,11 +5,8 @@
 #include <linux/nsfs.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <fstream>
 #include <map>
 #include <ostream>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,10 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "google/protobuf/util/json_util.h"
+#include "cri/ctl/verb_support.h"
 #include "nlohmann/json.hpp"
 #include "sys/real_sys.h"
 #include "sys/status.h"
@@ -44,11 +40,7 @@ v1::PodSandboxFilter ServerFilter(const PodsOptions& options) {
   } else if (options.state == "notready") {
     filter.mutable_state()->set_state(v1::SANDBOX_NOTREADY);
   }
-  for (const std::string& label : options.labels) {
-    std::pair<std::string, std::string> kv =
-        absl::StrSplit(label, absl::MaxSplits('=', 1));
-    (*filter.mutable_label_selector())[kv.first] = kv.second;
-  }
+  AddLabels(options.labels, filter.mutable_label_selector());
   return filter;
 }
 
@@ -113,18 +105,10 @@ void WriteInspectTable(const v1::PodSandboxStatus& status, std::ostream& out) {
 
 absl::StatusOr<std::string> ResolvePodId(CriClient& client,
                                          const std::string& id) {
-  ASSIGN_OR_RETURN(std::vector<v1::PodSandbox> all, client.ListPodSandbox());
-  std::string found;
-  for (const v1::PodSandbox& pod : all) {
-    if (pod.id() == id) return id;
-    if (!absl::StartsWith(pod.id(), id)) continue;
-    if (!found.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("id prefix ", id, " is ambiguous"));
-    }
-    found = pod.id();
-  }
-  return found.empty() ? id : found;
+  ASSIGN_OR_RETURN(std::vector<v1::PodSandbox> pods, client.ListPodSandbox());
+  std::vector<std::string> ids;
+  for (const v1::PodSandbox& pod : pods) ids.push_back(pod.id());
+  return ResolveIdPrefix(ids, id, "pod");
 }
 
 absl::Status Version(CriClient& client, std::ostream& out) {
@@ -152,17 +136,8 @@ absl::Status Info(CriClient& client, OutputFormat format, std::ostream& out) {
 }
 
 absl::StatusOr<v1::PodSandboxConfig> ReadPodConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("open ", path));
-  std::stringstream text;
-  text << in.rdbuf();
   v1::PodSandboxConfig config;
-  if (auto parsed =
-          google::protobuf::util::JsonStringToMessage(text.str(), &config);
-      !parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("parse ", path, ": ", std::string(parsed.message())));
-  }
+  RETURN_IF_ERROR(ReadJsonMessage(path, config));
   return config;
 }
 
@@ -214,12 +189,8 @@ absl::Status Inspectp(CriClient& client, const std::vector<std::string>& ids,
       WriteInspectTable(response.status(), out);
       continue;
     }
-    json inspect = json::object();
-    inspect["status"] = ProtoToJson(response.status());
-    for (const auto& [key, value] : response.info()) {
-      inspect[key] = InfoValue(value);
-    }
-    WriteStructured(inspect, format, out);
+    WriteStructured(InspectJson(response.status(), response.info()), format,
+                    out);
   }
   return absl::OkStatus();
 }
@@ -232,13 +203,7 @@ absl::Status Pods(CriClient& client, const PodsOptions& options,
   for (v1::PodSandbox& pod : all) {
     if (Selected(pod, options)) pods.push_back(std::move(pod));
   }
-  std::stable_sort(pods.begin(), pods.end(),
-                   [](const v1::PodSandbox& a, const v1::PodSandbox& b) {
-                     return a.created_at() > b.created_at();
-                   });
-  if (options.last > 0 && pods.size() > static_cast<size_t>(options.last)) {
-    pods.resize(options.last);
-  }
+  NewestFirst(pods, options.last);
   if (options.quiet) {
     for (const v1::PodSandbox& pod : pods) out << pod.id() << "\n";
     return absl::OkStatus();
