@@ -22,17 +22,13 @@
 #include "absl/time/time.h"
 #include "cri/api.grpc.pb.h"
 #include "cri/api.pb.h"
+#include "cri/testing/container_fixture.h"
 #include "cri/testing/podsandboxd_fixture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "image/manifest.h"
-#include "image/testing/image_builder.h"
-#include "image/testing/pusher.h"
-#include "image/testing/registry.h"
 #include "nlohmann/json.hpp"
 #include "sys/real_sys.h"
 #include "sys/subprocess.h"
-#include "sys/testing/status_matchers.h"
 
 namespace podsandbox::cri {
 namespace {
@@ -62,37 +58,9 @@ std::vector<std::string> Lines(const std::string& text) {
                         absl::SkipEmpty());
 }
 
-class PodsandboxctlTest : public PodsandboxdTestBase {
+class PodsandboxctlTest : public ContainerTestBase {
  protected:
-  PodsandboxctlTest() : PodsandboxdTestBase(FixtureOptions()) {}
-
-  // Pods (and so their containers) before the fixture's leak check; the
-  // registry is our child.
-  void TearDown() override {
-    if (daemon_running()) RemoveAllPods();
-    registry_.reset();
-    PodsandboxdTestBase::TearDown();
-  }
-
-  // image/testing's busybox pushed as library/busybox:1 to a registry the
-  // daemon's config names as an insecure host.
-  void SetUpImage() {
-    ASSERT_OK_AND_ASSIGN(registry_, image::testing::TestRegistry::Start(sys_));
-    ASSERT_OK_AND_ASSIGN(std::vector<image::testing::TarEntry> entries,
-                         image::testing::BusyboxEntries());
-    ASSERT_OK_AND_ASSIGN(
-        image::testing::BuiltLayer layer,
-        image::testing::MakeLayer(entries, image::testing::Compression::kGzip));
-    image::testing::BuiltImage built =
-        image::testing::MakeImage({layer}, image::HostPlatform());
-    image::testing::Pusher pusher(registry_->url(), registry_->http_options());
-    ASSERT_OK(image::testing::PushImage(pusher, "library/busybox", "1", built)
-                  .status());
-    WriteAll(config(),
-             absl::StrCat(ReadAll(config()), "\n[registries.\"",
-                          registry_->host(), "\"]\ninsecure = true\n"));
-    image_ = absl::StrCat(registry_->host(), "/library/busybox:1");
-  }
+  PodsandboxctlTest() : ContainerTestBase(FixtureOptions()) {}
 
   // A crictl container file for `script` run by busybox's sh.
   std::string WriteContainerConfig(const std::string& name,
@@ -140,10 +108,6 @@ class PodsandboxctlTest : public PodsandboxdTestBase {
     for (const v1::Container& c : response.containers()) ids.push_back(c.id());
     return ids;
   }
-
-  sys::RealSys sys_;
-  std::unique_ptr<image::testing::TestRegistry> registry_;
-  std::string image_;
 
   // podsandboxctl with `args`, reaching our daemon through --endpoint.
   sys::SubprocessResult Ctl(std::vector<std::string> args) {
