@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,23 +91,13 @@ LogRelay::~LogRelay() {
     stopping_ = true;
   }
   if (thread_ != nullptr) {
-    uint64_t one = 1;
-    (void)!::write(wakeup_.get(), &one, sizeof(one));
+    epoll_.Wake();
     thread_->join();
   }
 }
 
 absl::Status LogRelay::Start() {
-  epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
-  if (!epoll_.valid()) return sys::ErrnoError(errno, "epoll_create1");
-  wakeup_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!wakeup_.valid()) return sys::ErrnoError(errno, "eventfd");
-  struct epoll_event ev = {};
-  ev.events = EPOLLIN;
-  ev.data.fd = wakeup_.get();
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wakeup_.get(), &ev) != 0) {
-    return sys::ErrnoError(errno, "epoll_ctl add eventfd");
-  }
+  RETURN_IF_ERROR(epoll_.Init());
   thread_ = std::make_unique<std::thread>([this] { Run(); });
   return absl::OkStatus();
 }
@@ -153,10 +142,10 @@ absl::Status LogRelay::Add(absl::string_view id, const LogStreams& streams) {
     struct epoll_event ev = {};
     ev.events = EPOLLIN;
     ev.data.fd = stream.fd.get();
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, stream.fd.get(), &ev) != 0) {
+    if (::epoll_ctl(epoll_.fd(), EPOLL_CTL_ADD, stream.fd.get(), &ev) != 0) {
       int err = errno;
       for (Stream& added : c->streams) {
-        (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, added.fd.get(), nullptr);
+        (void)::epoll_ctl(epoll_.fd(), EPOLL_CTL_DEL, added.fd.get(), nullptr);
       }
       return sys::ErrnoError(err, "epoll_ctl add %s of %s", stream.name, id);
     }
@@ -231,7 +220,7 @@ void LogRelay::Remove(absl::string_view id) {
     c = std::move(it->second);
     by_id_.erase(it);
     for (Stream& stream : c->streams) {
-      (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, stream.fd.get(), nullptr);
+      (void)::epoll_ctl(epoll_.fd(), EPOLL_CTL_DEL, stream.fd.get(), nullptr);
       by_fd_.erase(stream.fd.get());
     }
   }
@@ -251,7 +240,7 @@ void LogRelay::Run() {
   constexpr int kMaxEvents = 32;
   struct epoll_event events[kMaxEvents];
   while (true) {
-    int n = ::epoll_wait(epoll_.get(), events, kMaxEvents, -1);
+    int n = ::epoll_wait(epoll_.fd(), events, kMaxEvents, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       PSB_LOG(kError, "log relay: epoll_wait: %s", strerror(errno));
@@ -259,7 +248,7 @@ void LogRelay::Run() {
     }
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
-      if (fd == wakeup_.get()) {
+      if (epoll_.IsWakeup(fd)) {
         absl::MutexLock lock(&mu_);
         if (stopping_) return;
         continue;

@@ -41,6 +41,7 @@
 #include "absl/time/time.h"
 #include "sys/sys.h"
 #include "sys/unique_fd.h"
+#include "sys/wakeable_epoll.h"
 
 namespace podsandbox::container {
 
@@ -125,8 +126,7 @@ class LogRelay {
   absl::StatusOr<sys::UniqueFd> OpenLog(const std::string& path);
 
   sys::Sys& sys_;
-  sys::UniqueFd epoll_;
-  sys::UniqueFd wakeup_;  // eventfd: stop
+  sys::WakeableEpoll epoll_;  // woken to stop
   std::unique_ptr<std::thread> thread_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -1,7 +1,6 @@
 #include "oci/exit_watcher.h"
 
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -23,9 +22,7 @@ ExitWatcher::~ExitWatcher() {
     stopping_ = true;
   }
   if (thread_ != nullptr) {
-    uint64_t one = 1;
-    // An eventfd write of 1 cannot fail short of a bug.
-    (void)!::write(wakeup_.get(), &one, sizeof(one));
+    epoll_.Wake();
     thread_->join();
   }
   absl::MutexLock lock(&mu_);
@@ -35,16 +32,7 @@ ExitWatcher::~ExitWatcher() {
 }
 
 absl::Status ExitWatcher::Start() {
-  epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
-  if (!epoll_.valid()) return sys::ErrnoError(errno, "epoll_create1");
-  wakeup_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!wakeup_.valid()) return sys::ErrnoError(errno, "eventfd");
-  struct epoll_event ev = {};
-  ev.events = EPOLLIN;
-  ev.data.fd = wakeup_.get();
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wakeup_.get(), &ev) != 0) {
-    return sys::ErrnoError(errno, "epoll_ctl add eventfd");
-  }
+  RETURN_IF_ERROR(epoll_.Init());
   thread_ = std::make_unique<std::thread>([this] { Run(); });
   return absl::OkStatus();
 }
@@ -67,7 +55,7 @@ absl::Status ExitWatcher::Watch(absl::string_view id, pid_t pid,
   ev.data.fd = fd;
   // Registered under the lock, so the watcher thread finds the entry when
   // the event fires.
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+  if (::epoll_ctl(epoll_.fd(), EPOLL_CTL_ADD, fd, &ev) != 0) {
     return sys::ErrnoError(errno, "epoll_ctl add pidfd of pid %d", pid);
   }
   by_fd_[fd] = entry;
@@ -110,7 +98,7 @@ void ExitWatcher::Forget(absl::string_view id) {
     if (!entry->exited) {
       by_fd_.erase(entry->pidfd.get());
       // ENOENT would mean it was never added: nothing to undo then.
-      (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, entry->pidfd.get(),
+      (void)::epoll_ctl(epoll_.fd(), EPOLL_CTL_DEL, entry->pidfd.get(),
                         nullptr);
     }
   }
@@ -126,10 +114,10 @@ void ExitWatcher::Run() {
   constexpr int kMaxEvents = 32;
   struct epoll_event events[kMaxEvents];
   for (;;) {
-    int n = ::epoll_wait(epoll_.get(), events, kMaxEvents, -1);
+    int n = ::epoll_wait(epoll_.fd(), events, kMaxEvents, -1);
     if (n < 0 && errno != EINTR) return;  // a bad epoll fd: nothing to watch
     for (int i = 0; i < n; ++i) {
-      if (events[i].data.fd == wakeup_.get()) continue;
+      if (epoll_.IsWakeup(events[i].data.fd)) continue;
       HandleExit(events[i].data.fd);
     }
     absl::MutexLock lock(&mu_);
@@ -145,7 +133,7 @@ void ExitWatcher::HandleExit(int fd) {
     if (it == by_fd_.end()) return;  // forgotten meanwhile
     entry = it->second;
     by_fd_.erase(it);
-    (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+    (void)::epoll_ctl(epoll_.fd(), EPOLL_CTL_DEL, fd, nullptr);
   }
   ProcessExit exit;
   exit.id = entry->id;

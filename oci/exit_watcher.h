@@ -30,6 +30,7 @@
 #include "sys/orphan_reaper.h"
 #include "sys/sys.h"
 #include "sys/unique_fd.h"
+#include "sys/wakeable_epoll.h"
 
 namespace podsandbox::oci {
 
@@ -95,8 +96,7 @@ class ExitWatcher {
   sys::Sys& sys_;
   sys::OrphanReaper* const reaper_;
   Callback on_exit_;
-  sys::UniqueFd epoll_;
-  sys::UniqueFd wakeup_;  // eventfd: stop
+  sys::WakeableEpoll epoll_;  // woken to stop
   std::unique_ptr<std::thread> thread_;
 
   absl::Mutex mu_;
