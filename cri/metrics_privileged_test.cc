@@ -24,6 +24,7 @@
 #include "absl/time/time.h"
 #include "cri/api.grpc.pb.h"
 #include "cri/api.pb.h"
+#include "cri/testing/pod_config.h"
 #include "cri/testing/podsandboxd_fixture.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -43,27 +44,6 @@ PodsandboxdTestBase::Options FixtureOptions() {
   options.network_name = "psb-metrics-test";
   options.extra_daemon_args = {"--log-format", "json"};
   return options;
-}
-
-// Pods that live at once need disjoint host ids.
-v1::PodSandboxConfig PodConfig(const std::string& name, uint32_t host_id) {
-  v1::PodSandboxConfig config;
-  config.mutable_metadata()->set_name(name);
-  config.mutable_metadata()->set_namespace_("test");
-  config.mutable_metadata()->set_uid(absl::StrCat("uid-", name));
-  config.set_hostname(name);
-  v1::UserNamespace* u = config.mutable_linux()
-                             ->mutable_security_context()
-                             ->mutable_namespace_options()
-                             ->mutable_userns_options();
-  u->set_mode(v1::POD);
-  for (auto* list : {u->mutable_uids(), u->mutable_gids()}) {
-    v1::IDMapping* m = list->Add();
-    m->set_container_id(0);
-    m->set_host_id(host_id);
-    m->set_length(65536);
-  }
-  return config;
 }
 
 class MetricsTest : public PodsandboxdTestBase {
@@ -151,9 +131,10 @@ TEST_F(MetricsTest, EveryFamilyMovesThroughAPodLifecycleRollbackAndRestart) {
   EXPECT_GE(Sample(idle, "podsandbox_recovery_duration_seconds"), 0) << idle;
 
   grpc::Status status;
-  const std::string id = Run(PodConfig("metrics", 200000), "runc", &status);
+  const std::string id =
+      Run(UsernsPodConfig("metrics", 200000), "runc", &status);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  Run(PodConfig("rolled-back", 300000), "failing", &status);
+  Run(UsernsPodConfig("rolled-back", 300000), "failing", &status);
   ASSERT_FALSE(status.ok());
   ASSERT_THAT(status.error_message(), ::testing::HasSubstr("failing create"));
 
@@ -333,7 +314,7 @@ TEST_F(SocketActivationTest, ServesAPodThroughTheSocketSystemdPassed) {
   EXPECT_THAT(DaemonLog(), ::testing::HasSubstr("(socket from systemd)"));
 
   v1::RunPodSandboxRequest request;
-  *request.mutable_config() = PodConfig("activated", 200000);
+  *request.mutable_config() = UsernsPodConfig("activated", 200000);
   v1::RunPodSandboxResponse response;
   grpc::Status status =
       runtime_service().RunPodSandbox(RpcContext().get(), request, &response);

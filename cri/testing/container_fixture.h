@@ -2,7 +2,8 @@
 // image (image/testing's builder) pushed as library/busybox:1 to a
 // TestRegistry the test starts, the daemon's config naming that registry
 // as an insecure host, the image pulled and removed through the daemon's
-// ImageService, and busybox shell containers in user-namespaced pods.
+// ImageService, and busybox shell containers in user-namespaced pods
+// (UsernsPodConfig, included from pod_config.h).
 //
 // Order in a test: SetUpImage() (it writes the daemon's config), then
 // StartDaemon(), then Pull(). TearDown removes the pods (and with them their
@@ -17,18 +18,13 @@
 
 #include "absl/strings/string_view.h"
 #include "cri/api.grpc.pb.h"
+#include "cri/testing/pod_config.h"
 #include "cri/testing/podsandboxd_fixture.h"
 #include "grpcpp/grpcpp.h"
 #include "image/testing/registry.h"
 #include "sys/real_sys.h"
 
 namespace podsandbox::cri {
-
-// A pod named `name` in namespace "test" (uid "uid-<name>", hostname
-// `name`) with its own user namespace mapping 65536 ids, container 0 at
-// host `host_base`. Pods that live at once need disjoint host ids.
-::runtime::v1::PodSandboxConfig UsernsPodConfig(absl::string_view name,
-                                                uint32_t host_base);
 
 class ContainerTestBase : public PodsandboxdTestBase {
  protected:
