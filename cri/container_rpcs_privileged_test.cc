@@ -51,6 +51,17 @@ class ContainerRpcTest : public ContainerTestBase {
  protected:
   ContainerRpcTest() : ContainerTestBase(FixtureOptions()) {}
 
+  // How most tests here begin: the daemon started with the image pulled,
+  // and a user-namespaced pod (UsernsPod, logging under base()/logs) run.
+  void StartPodWithImage(v1::PodSandboxConfig* pod, std::string* pod_id) {
+    ASSERT_NO_FATAL_FAILURE(StartDaemonWithImage());
+    const std::string logs = base().Sub("logs");
+    ASSERT_EQ(::mkdir(logs.c_str(), 0755), 0);
+    *pod = UsernsPod(logs);
+    *pod_id = RunPod(*pod);
+    ASSERT_FALSE(pod_id->empty()) << DaemonLog();
+  }
+
   std::string RunPod(const v1::PodSandboxConfig& pod) {
     v1::RunPodSandboxRequest request;
     *request.mutable_config() = pod;
@@ -117,14 +128,10 @@ class ContainerRpcTest : public ContainerTestBase {
 };
 
 TEST_F(ContainerRpcTest, UserNamespacedBusyboxLivesAndDiesThroughTheSocket) {
-  ASSERT_NO_FATAL_FAILURE(SetUpImage());
-  ASSERT_NO_FATAL_FAILURE(StartDaemon());
-  ASSERT_NO_FATAL_FAILURE(Pull());
-  const std::string logs = base().Sub("logs");
-  ASSERT_EQ(::mkdir(logs.c_str(), 0755), 0);
-  v1::PodSandboxConfig pod = UsernsPod(logs);
-  const std::string pod_id = RunPod(pod);
-  ASSERT_FALSE(pod_id.empty());
+  v1::PodSandboxConfig pod;
+  std::string pod_id;
+  ASSERT_NO_FATAL_FAILURE(StartPodWithImage(&pod, &pod_id));
+  const std::string logs = pod.log_directory();
 
   // One that writes and exits 3; one that sleeps.
   std::string once, sleeper;
@@ -266,9 +273,7 @@ TEST_F(ContainerRpcTest, UserNamespacedBusyboxLivesAndDiesThroughTheSocket) {
 }
 
 TEST_F(ContainerRpcTest, BadRequestsAreRefusedAndRemovePodRemovesContainers) {
-  ASSERT_NO_FATAL_FAILURE(SetUpImage());
-  ASSERT_NO_FATAL_FAILURE(StartDaemon());
-  ASSERT_NO_FATAL_FAILURE(Pull());
+  ASSERT_NO_FATAL_FAILURE(StartDaemonWithImage());
   v1::PodSandboxConfig pod = UsernsPod("");
   std::string id;
   // Unknown pod, unknown image: InvalidArgument, nothing made.
@@ -300,9 +305,7 @@ TEST_F(ContainerRpcTest, BadRequestsAreRefusedAndRemovePodRemovesContainers) {
 // A container over its memory limit: the kernel's OOM killer ends it and
 // the status says OOMKilled.
 TEST_F(ContainerRpcTest, OverTheMemoryLimitIsOomKilled) {
-  ASSERT_NO_FATAL_FAILURE(SetUpImage());
-  ASSERT_NO_FATAL_FAILURE(StartDaemon());
-  ASSERT_NO_FATAL_FAILURE(Pull());
+  ASSERT_NO_FATAL_FAILURE(StartDaemonWithImage());
   v1::PodSandboxConfig pod = UsernsPod("");
   const std::string pod_id = RunPod(pod);
   v1::CreateContainerRequest request;
@@ -342,13 +345,10 @@ TEST_F(ContainerRpcTest, OverTheMemoryLimitIsOomKilled) {
 // exited with 255/"Unknown"; ReopenContainerLog after a rename starts a new
 // file and loses nothing either.
 TEST_F(ContainerRpcTest, SigkillOfTheDaemonLosesNoLogLine) {
-  ASSERT_NO_FATAL_FAILURE(SetUpImage());
-  ASSERT_NO_FATAL_FAILURE(StartDaemon());
-  ASSERT_NO_FATAL_FAILURE(Pull());
-  const std::string logs = base().Sub("logs");
-  ASSERT_EQ(::mkdir(logs.c_str(), 0755), 0);
-  v1::PodSandboxConfig pod = UsernsPod(logs);
-  const std::string pod_id = RunPod(pod);
+  v1::PodSandboxConfig pod;
+  std::string pod_id;
+  ASSERT_NO_FATAL_FAILURE(StartPodWithImage(&pod, &pod_id));
+  const std::string logs = pod.log_directory();
   std::string counter, brief;
   ASSERT_TRUE(Create(pod_id, pod, "counter",
                      "i=0; while true; do echo $i; i=$((i+1)); "
@@ -435,14 +435,9 @@ TEST_F(ContainerRpcTest, SigkillOfTheDaemonLosesNoLogLine) {
 // root, so writable inside its user namespace): a file one container
 // writes there, the other reads.
 TEST_F(ContainerRpcTest, TwoContainersOfAPodShareItsDevShm) {
-  ASSERT_NO_FATAL_FAILURE(SetUpImage());
-  ASSERT_NO_FATAL_FAILURE(StartDaemon());
-  ASSERT_NO_FATAL_FAILURE(Pull());
-  const std::string logs = base().Sub("logs");
-  ASSERT_EQ(::mkdir(logs.c_str(), 0755), 0);
-  v1::PodSandboxConfig pod = UsernsPod(logs);
-  const std::string pod_id = RunPod(pod);
-  ASSERT_FALSE(pod_id.empty());
+  v1::PodSandboxConfig pod;
+  std::string pod_id;
+  ASSERT_NO_FATAL_FAILURE(StartPodWithImage(&pod, &pod_id));
 
   std::string writer, reader;
   grpc::Status s = Create(pod_id, pod, "writer",
@@ -494,9 +489,7 @@ TEST_F(ContainerRpcTest, TwoContainersOfAPodShareItsDevShm) {
 // host's only when it is an mqueue mount): the container is in the host's
 // IPC namespace and has the host's /dev/shm.
 TEST_F(ContainerRpcTest, HostIpcPodAndItsContainerStart) {
-  ASSERT_NO_FATAL_FAILURE(SetUpImage());
-  ASSERT_NO_FATAL_FAILURE(StartDaemon());
-  ASSERT_NO_FATAL_FAILURE(Pull());
+  ASSERT_NO_FATAL_FAILURE(StartDaemonWithImage());
   const std::string logs = base().Sub("logs");
   ASSERT_EQ(::mkdir(logs.c_str(), 0755), 0);
   v1::PodSandboxConfig pod;

@@ -95,9 +95,7 @@ class NoPauseContainerTest : public ContainerTestBase {
 };
 
 TEST_F(NoPauseContainerTest, ContainerJoinsThePodsPins) {
-  ASSERT_NO_FATAL_FAILURE(SetUpImage());
-  ASSERT_NO_FATAL_FAILURE(StartDaemon());
-  ASSERT_NO_FATAL_FAILURE(Pull());
+  ASSERT_NO_FATAL_FAILURE(StartDaemonWithImage());
   const v1::PodSandboxConfig pod = NoPausePod();
   v1::RunPodSandboxRequest run;
   *run.mutable_config() = pod;

@@ -152,9 +152,7 @@ class PodStatsTest : public ContainerTestBase,
 };
 
 TEST_P(PodStatsTest, NumbersMoveAndTheInterfaceIsThePodsEth0) {
-  ASSERT_NO_FATAL_FAILURE(SetUpImage());
-  ASSERT_NO_FATAL_FAILURE(StartDaemon());
-  ASSERT_NO_FATAL_FAILURE(Pull());
+  ASSERT_NO_FATAL_FAILURE(StartDaemonWithImage());
   const std::string logs = base().Sub("logs");
   ASSERT_EQ(::mkdir(logs.c_str(), 0755), 0);
   const v1::PodSandboxConfig pod = UsernsPod(logs);

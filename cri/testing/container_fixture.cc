@@ -46,6 +46,12 @@ void ContainerTestBase::Pull() {
   image_id_ = response.image_ref();
 }
 
+void ContainerTestBase::StartDaemonWithImage() {
+  ASSERT_NO_FATAL_FAILURE(SetUpImage());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  ASSERT_NO_FATAL_FAILURE(Pull());
+}
+
 grpc::Status ContainerTestBase::RemoveImage() {
   std::unique_ptr<v1::ImageService::Stub> images =
       v1::ImageService::NewStub(channel());

@@ -42,6 +42,10 @@ class ContainerTestBase : public PodsandboxdTestBase {
 
   grpc::Status RemoveImage();
 
+  // SetUpImage(), StartDaemon(), Pull(): how a test that needs the image
+  // begins. Fails the test fatally.
+  void StartDaemonWithImage();
+
   // A CreateContainerRequest for container `name` of pod `pod_id` running
   // `script` with busybox's /bin/sh -c, logging to "<name>/0.log".
   ::runtime::v1::CreateContainerRequest ShellContainer(
