@@ -15,7 +15,10 @@ podsandboxd, podsandboxd-userns, containerd for runs from before "sides"
 was recorded; mode: seq, conc), plus, when the run's meta.json lists
 "pull" in "parts", one bench/pull_load JSON report per side and pull
 round, <side>.pull.r<round>.json (side: podsandboxd, containerd), and
-when it lists "pause", pause_task_bench.json (Google Benchmark's JSON).
+when it lists "pause", pause_task_bench.json (Google Benchmark's JSON),
+and when it lists "containers", one bench/container_load JSON report per
+side and containers round, <side>.containers.r<round>.json (side:
+podsandboxd, containerd).
 A podsandboxd load may have metrics/<side>.<mode>.r<round>.{before,after}
 .prom: the daemon's histogram _sum/_count lines around the load, from
 which the plugins' share of RunPodSandbox is taken out. Runs whose
@@ -62,6 +65,20 @@ PULL_SIDES = [OURS, PEER]
 # The images issue's goal: podsandboxd's pull p50 at most this times
 # containerd's.
 PULL_GOAL = 0.7
+CONTAINERS = "containers"
+CONTAINER_SIDES = [OURS, PEER]
+# container_load's series, as the table shows them.
+CONTAINER_SERIES = [
+    ("create", "CreateContainer"), ("start", "StartContainer"),
+    ("create_start", "CreateContainer + StartContainer"),
+    ("exec_sync", "ExecSync (`true`)"),
+    ("stop", "StopContainer (timeout 0)"), ("remove", "RemoveContainer"),
+    ("stop_remove", "StopContainer + RemoveContainer"),
+    ("pod3_running", "3-container pod, RunPodSandbox to all running"),
+]
+# Issue 16's goals, podsandboxd's p50 at most this times containerd's.
+CONTAINER_GOALS = {"create_start": 0.9, "stop_remove": 0.5,
+                   "exec_sync": 0.7, "pod3_running": 0.75}
 RPCS = [("run", "RunPodSandbox"), ("stop", "StopPodSandbox"),
         ("remove", "RemovePodSandbox")]
 QUANTILES = [50, 95, 99]
@@ -183,6 +200,8 @@ def load_runs(results_dir):
         expected = len(run_sides(meta)) * len(MODES) * meta.get("rounds", 0)
         if meta.get("pull"):
             expected += len(PULL_SIDES) * meta["pull"]["rounds"]
+        if meta.get("containers"):
+            expected += len(CONTAINER_SIDES) * meta["containers"]["rounds"]
         got = sum(len(v) for v in loads.values())
         if "pause" in meta.get("parts", []):
             expected += 1
@@ -240,6 +259,60 @@ def summarize_pulls(reports):
         growth = [m["daemon_peak_kib"] - m["daemon_before_kib"] for m in mem]
         out["growth"] = (statistics.median(growth), min(growth), max(growth))
     return out
+
+
+def summarize_containers(reports):
+    """Pooled container_load statistics of one side over a run's rounds."""
+    out = {"errors": sum(r["errors"] for r in reports),
+           "rounds": len(reports)}
+    for series, _ in CONTAINER_SERIES:
+        pooled = [x for r in reports for x in r["samples_ms"][series]]
+        out[series] = {q: percentile(pooled, q) for q in QUANTILES}
+        out[series]["n"] = len(pooled)
+    return out
+
+
+def containers_table(run, stats):
+    meta = run["meta"]
+    ctr = meta["containers"]
+    rows = [f"#### Containers: {ctr['image']}", "",
+            "`bench/container_load`, podsandboxd's runc handler beside "
+            "containerd on runc; "
+            f"{ctr['rounds']} round{'s' if ctr['rounds'] != 1 else ''} of "
+            f"{ctr['iterations']} iterations per "
+            "daemon after one warm-up iteration, the daemons in a random "
+            "order each round. An iteration: a pod with one `busybox sleep "
+            "3600` container (create, start, ExecSync `busybox true`, stop "
+            "with timeout 0, remove, each timed client-side), then a pod of "
+            "three such containers timed from RunPodSandbox to the third "
+            "StartContainer's return. Goals (issue 16): podsandboxd's p50 at "
+            "most the bound times containerd's.", "",
+            "| metric | " + " | ".join(SIDE_TITLES[s] for s in CONTAINER_SIDES) +
+            " | ratio | goal |",
+            "|---|" + "---:|" * (len(CONTAINER_SIDES) + 1) + "---|"]
+    get = {s: stats.get(s) for s in CONTAINER_SIDES}
+    if not all(get.values()):
+        return rows + ["| (missing loads) |" +
+                       " |" * (len(CONTAINER_SIDES) + 2), ""]
+    a, c = get[OURS], get[PEER]
+    for series, label in CONTAINER_SERIES:
+        rows.append(f"| {label} samples (n) | " +
+                    " | ".join(str(get[s][series]["n"])
+                               for s in CONTAINER_SIDES) + " | | |")
+        for q in QUANTILES:
+            r = ratio(a[series][q], c[series][q])
+            goal = ""
+            if q == 50 and series in CONTAINER_GOALS:
+                bound = CONTAINER_GOALS[series]
+                goal = f"<= {bound:g}x, {verdict(r <= bound)}"
+            cells = [fmt_ms(get[s][series][q], get[s][series]["n"], q)
+                     for s in CONTAINER_SIDES]
+            rows.append(f"| {label} p{q} (ms) | " + " | ".join(cells) +
+                        f" | {r:.2f}x | {goal} |")
+    rows.append("| RPC errors | " +
+                " | ".join(str(get[s]["errors"]) for s in CONTAINER_SIDES) +
+                " | | |")
+    return rows + [""]
 
 
 def pull_table(run, stats):
@@ -550,6 +623,9 @@ def run_section(run):
     pull_stats = {side: summarize_pulls(reports)
                   for (side, mode), reports in run["loads"].items()
                   if mode == PULL}
+    ctr_stats = {side: summarize_containers(reports)
+                 for (side, mode), reports in run["loads"].items()
+                 if mode == CONTAINERS}
     m = meta["machine"]
     title = f"### Run {run['id']}"
     lines = [title, ""]
@@ -611,6 +687,8 @@ def run_section(run):
         lines += pause_table(run, pause)
     if "pull" in parts:
         lines += pull_table(run, pull_stats)
+    if CONTAINERS in parts:
+        lines += containers_table(run, ctr_stats)
     if "pods" in parts:
         lines += ["<details><summary>Load order per round</summary>", ""]
         for i, order in enumerate(meta["order"], 1):
@@ -621,7 +699,14 @@ def run_section(run):
         for i, order in enumerate(meta["pull"]["order"], 1):
             lines.append(f"{i}. " + ", ".join(order))
         lines += ["", "</details>", ""]
+    if CONTAINERS in parts:
+        lines += ["<details><summary>Containers order per round</summary>",
+                  ""]
+        for i, order in enumerate(meta["containers"]["order"], 1):
+            lines.append(f"{i}. " + ", ".join(order))
+        lines += ["", "</details>", ""]
     stats.update({(side, PULL): v for side, v in pull_stats.items()})
+    stats.update({(side, CONTAINERS): v for side, v in ctr_stats.items()})
     return lines, stats
 
 

@@ -2,7 +2,8 @@
 """Unit test of bench/make_results.py on the synthetic run under
 bench/testdata/make_results/ (one round; builtin + userns, infra none +
 userns and containerd; metrics around each podsandboxd load; a
-pause_task_bench report). The figures there are chosen so each
+pause_task_bench report), and on a containers-only run made from it with
+the two container_load reports under bench/testdata/containers/. The figures there are chosen so each
 computation has one right answer, worked out in the comments below.
 
     python3 bench/make_results_test.py      (or bazel test //bench:make_results_test)
@@ -20,6 +21,8 @@ sys.path.insert(0, HERE)
 import make_results as mr  # noqa: E402
 
 TESTDATA = os.path.join(HERE, "testdata", "make_results")
+# Two container_load reports (podsandboxd, containerd) of one round.
+CONTAINERS_TESTDATA = os.path.join(HERE, "testdata", "containers")
 RUN_ID = "20260101T000000Z-test"
 
 
@@ -122,6 +125,59 @@ class MakeResultsTest(unittest.TestCase):
                       page)
         self.assertNotIn("| goal |", page)
         self.assertNotIn("pods one after another", page)
+
+    def containers_run(self, tmp, with_reports=True):
+        """A containers-only run in tmp: meta.json from the synthetic run's,
+        and the two reports under testdata/containers/ (one round)."""
+        run_dir = os.path.join(tmp, RUN_ID)
+        os.mkdir(run_dir)
+        if with_reports:
+            for name in os.listdir(CONTAINERS_TESTDATA):
+                shutil.copy(os.path.join(CONTAINERS_TESTDATA, name), run_dir)
+        with open(os.path.join(TESTDATA, RUN_ID, "meta.json")) as f:
+            meta = json.load(f)
+        meta.update(parts=["containers"], sides=[], rounds=0, order=[],
+                    containerd_userns_check=None, pause=None,
+                    containers={"rounds": 1, "iterations": 3,
+                                "image": "127.0.0.1:5000/bench/busybox:v1",
+                                "built": None,
+                                "order": [["containerd", "podsandboxd"]]})
+        with open(os.path.join(run_dir, "meta.json"), "w") as f:
+            json.dump(meta, f)
+
+    def test_containers_goals_are_judged_against_containerd(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            self.containers_run(tmp)
+            complete, incomplete = mr.load_runs(tmp)
+            self.assertEqual(incomplete, [])
+            self.assertEqual(complete[0]["expected_loads"], 2)
+            page = mr.render(tmp)
+        # Create+Start p50 60 / 70 ms = 0.86x <= 0.9x.
+        self.assertIn("| CreateContainer + StartContainer p50 (ms) | 60.0 | "
+                      "70.0 | 0.86x | <= 0.9x, met |", page)
+        # Stop+Remove 30 / 50 = 0.6x > 0.5x.
+        self.assertIn("| StopContainer + RemoveContainer p50 (ms) | 30.0 | "
+                      "50.0 | 0.60x | <= 0.5x, **not met** |", page)
+        # ExecSync: the unsorted samples' nearest-rank p50, 15 / 30.
+        self.assertIn("| ExecSync (`true`) p50 (ms) | 15.0 | 30.0 | 0.50x | "
+                      "<= 0.7x, met |", page)
+        # 3-container pod 210 / 290 = 0.72x <= 0.75x.
+        self.assertIn("| 3-container pod, RunPodSandbox to all running p50 "
+                      "(ms) | 210.0 | 290.0 | 0.72x | <= 0.75x, met |", page)
+        # No goal on the single RPCs; p99 over 3 samples is the max.
+        self.assertIn("| StartContainer p99 (ms) | 56.0 (max) | 70.0 (max) | "
+                      "0.80x |  |", page)
+        self.assertIn("| RPC errors | 0 | 1 | | |", page)
+        self.assertIn("1. containerd, podsandboxd", page)
+        self.assertNotIn("| goal |", page.split("#### Containers")[0])
+
+    def test_a_missing_containers_report_leaves_the_run_incomplete(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            self.containers_run(tmp, with_reports=False)
+            complete, incomplete = mr.load_runs(tmp)
+        self.assertEqual(complete, [])
+        self.assertEqual(incomplete[0]["load_count"], 0)
+        self.assertEqual(incomplete[0]["expected_loads"], 2)
 
     def test_committed_runs_render_and_the_page_is_current(self):
         results = os.path.join(HERE, "results")
