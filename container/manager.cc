@@ -177,6 +177,15 @@ absl::Status Manager::Init() {
   return Recover();
 }
 
+absl::StatusOr<std::shared_ptr<Manager::Container>> Manager::FindOrNotFound(
+    absl::string_view id) {
+  std::shared_ptr<Container> c = Find(id);
+  if (c == nullptr) {
+    return absl::NotFoundError(absl::StrCat("container ", id, " not found"));
+  }
+  return c;
+}
+
 std::shared_ptr<Manager::Container> Manager::Find(absl::string_view id) {
   absl::MutexLock lock(&mu_);
   auto it = containers_.find(id);
@@ -576,10 +585,7 @@ void Manager::OnExit(const oci::ProcessExit& exit) {
 }
 
 absl::Status Manager::StartContainer(absl::string_view id) {
-  std::shared_ptr<Container> c = Find(id);
-  if (c == nullptr) {
-    return absl::NotFoundError(absl::StrCat("container ", id, " not found"));
-  }
+  ASSIGN_OR_RETURN(std::shared_ptr<Container> c, FindOrNotFound(id));
   absl::MutexLock op(&c->op_mu);
   std::string full_id, handler_name;
   {
@@ -681,10 +687,7 @@ absl::Status Manager::StopLocked(Container& c, absl::Duration timeout) {
 
 absl::Status Manager::StopContainer(absl::string_view id,
                                     absl::Duration timeout) {
-  std::shared_ptr<Container> c = Find(id);
-  if (c == nullptr) {
-    return absl::NotFoundError(absl::StrCat("container ", id, " not found"));
-  }
+  ASSIGN_OR_RETURN(std::shared_ptr<Container> c, FindOrNotFound(id));
   absl::MutexLock op(&c->op_mu);
   return StopLocked(*c, timeout);
 }
@@ -750,10 +753,7 @@ std::vector<ContainerRecord> Manager::ListContainers(const ListFilter& filter) {
 
 absl::Status Manager::UpdateContainerResources(absl::string_view id,
                                                const Resources& resources) {
-  std::shared_ptr<Container> c = Find(id);
-  if (c == nullptr) {
-    return absl::NotFoundError(absl::StrCat("container ", id, " not found"));
-  }
+  ASSIGN_OR_RETURN(std::shared_ptr<Container> c, FindOrNotFound(id));
   absl::MutexLock op(&c->op_mu);
   std::string full_id, handler_name;
   {
@@ -778,10 +778,7 @@ absl::Status Manager::UpdateContainerResources(absl::string_view id,
 }
 
 absl::Status Manager::ReopenContainerLog(absl::string_view id) {
-  std::shared_ptr<Container> c = Find(id);
-  if (c == nullptr) {
-    return absl::NotFoundError(absl::StrCat("container ", id, " not found"));
-  }
+  ASSIGN_OR_RETURN(std::shared_ptr<Container> c, FindOrNotFound(id));
   std::string full_id;
   {
     absl::MutexLock lock(&c->mu);
@@ -800,10 +797,7 @@ absl::StatusOr<ExecOutcome> Manager::ExecSync(
   if (cmd.empty()) {
     return absl::InvalidArgumentError("cmd: must not be empty");
   }
-  std::shared_ptr<Container> c = Find(id);
-  if (c == nullptr) {
-    return absl::NotFoundError(absl::StrCat("container ", id, " not found"));
-  }
+  ASSIGN_OR_RETURN(std::shared_ptr<Container> c, FindOrNotFound(id));
   // No op lock: a long exec (a probe) must not hold up Stop.
   std::string full_id, handler_name;
   {

@@ -221,6 +221,9 @@ class Manager {
   Paths PathsFor(absl::string_view id) const;
   std::shared_ptr<Container> Find(absl::string_view id)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Find, with NotFound ("container <id> not found") for no container.
+  absl::StatusOr<std::shared_ptr<Container>> FindOrNotFound(
+      absl::string_view id) ABSL_LOCKS_EXCLUDED(mu_);
   // The handler the containers of a pod on `pod_handler` run with.
   absl::StatusOr<const oci::RuntimeHandler*> ContainerHandler(
       absl::string_view pod_handler);
