@@ -122,15 +122,10 @@ TEST_F(NoPauseContainerTest, ContainerJoinsThePodsPins) {
     ASSERT_NE(InodeOf(pins[i]), 0u) << types[i] << " pin " << pins[i];
   }
 
-  v1::CreateContainerRequest create;
-  create.set_pod_sandbox_id(pod_id);
-  *create.mutable_sandbox_config() = pod;
-  v1::ContainerConfig* c = create.mutable_config();
-  c->mutable_metadata()->set_name("sleeper");
-  c->mutable_image()->set_image(image_);
-  c->add_command("/bin/sh");
-  c->add_args("-c");
-  c->add_args("sleep 1000");
+  v1::CreateContainerRequest create =
+      ShellContainer(pod_id, pod, "sleeper", "sleep 1000");
+  // The pod has no log directory, so no log.
+  create.mutable_config()->clear_log_path();
   v1::CreateContainerResponse created;
   s = runtime_service().CreateContainer(RpcContext().get(), create, &created);
   ASSERT_TRUE(s.ok()) << s.error_message() << "\n" << DaemonLog();
