@@ -490,7 +490,10 @@ def pause_summary(report):
         if b.get("run_type", "iteration") != "iteration":
             continue
         name = b.get("run_name", b["name"])
-        base, _, arg = name.partition("/")
+        # "BM_X/runc_crun_builtin:2/iterations:30/real_time": the runtime's
+        # index is the first argument's value; later parts are options.
+        base, _, rest = name.partition("/")
+        arg = rest.split("/", 1)[0]
         index = int(arg.rsplit(":", 1)[1]) if ":" in arg else 0
         key = (base, PAUSE_RUNTIMES[index])
         if b.get("error_occurred"):

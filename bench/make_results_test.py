@@ -80,6 +80,19 @@ class MakeResultsTest(unittest.TestCase):
         self.assertEqual(pause[("BM_CreateStart_ByHand", "crun")]["error"],
                          "runtime create/start failed")
 
+    def test_pause_summary_reads_names_with_options_after_the_argument(self):
+        # What pause_task_bench really writes: options follow the runtime
+        # index ("…:2/iterations:30/real_time"); a real run failed on it.
+        report = {"benchmarks": [{
+            "name": "BM_KillDelete_Ours/runc_crun_builtin:2/iterations:30/"
+                    "real_time",
+            "run_name": "BM_KillDelete_Ours/runc_crun_builtin:2/"
+                        "iterations:30/real_time",
+            "run_type": "iteration", "real_time": 0.5, "time_unit": "ms"}]}
+        pause = mr.pause_summary(report)
+        self.assertAlmostEqual(
+            pause[("BM_KillDelete_Ours", "builtin")]["median"], 0.5)
+
     def test_goals_are_judged_against_their_bounds(self):
         lines, _ = mr.run_section(self.run)
         page = "\n".join(lines)
