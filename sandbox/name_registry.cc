@@ -5,8 +5,10 @@
 namespace podsandbox::sandbox {
 
 std::string ReservationKey(const PodMetadata& metadata) {
-  return absl::StrCat(metadata.name, "_", metadata.namespace_, "_",
-                      metadata.uid, "_", metadata.attempt);
+  // Space cannot appear in a name, namespace or uid (validation.cc), so
+  // no two pods share a key.
+  return absl::StrCat(metadata.name, " ", metadata.namespace_, " ",
+                      metadata.uid, " ", metadata.attempt);
 }
 
 absl::StatusOr<NameRegistry::Claim> NameRegistry::Reserve(

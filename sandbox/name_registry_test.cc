@@ -29,7 +29,7 @@ auto ClaimIs(const char* id, bool existing) {
 }
 
 TEST(NameRegistryTest, KeyJoinsNameNamespaceUidAttempt) {
-  EXPECT_EQ(ReservationKey(Config("a").metadata), "web_default_uid-1_2");
+  EXPECT_EQ(ReservationKey(Config("a").metadata), "web default uid-1 2");
 }
 
 TEST(NameRegistryTest, FirstReservationGetsTheNewId) {

@@ -57,72 +57,42 @@ std::string FindControl(absl::string_view text) {
   return "";
 }
 
-// RFC 1123 label as Kubernetes checks it: [a-z0-9]([-a-z0-9]*[a-z0-9])?.
-bool IsDnsLabel(absl::string_view text) {
-  if (text.empty() || text.size() > kMaxLabel) return false;
-  for (char c : text) {
-    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') {
-      return false;
-    }
-  }
-  return text.front() != '-' && text.back() != '-';
-}
-
-// Why `text` is not a DNS-1123 label or subdomain ("" when it is). Names
-// reach CNI_ARGS (where ';' and '=' split it and NUL ends it), annotations,
-// logs and the reservation key: the rules kubelet's API server applies
-// keep all of those unambiguous.
-std::string DnsNameReason(absl::string_view text, bool subdomain) {
-  size_t max = subdomain ? kMaxSubdomain : kMaxLabel;
+// Why `text` cannot be a pod's name, namespace or uid ("" when it can).
+// CRI asks nothing of them, and critest sends names like
+// "PodSandbox-for-create-container-<uuid>", so Kubernetes' DNS rules are
+// not imposed. What is refused is what would break their uses: they reach
+// CNI_ARGS (';' splits pairs, '=' splits key from value, NUL ends it),
+// annotations, logs and the reservation key (joined with spaces).
+std::string MetadataTextReason(absl::string_view text, size_t max) {
+  if (text.empty()) return "must not be empty";
   if (text.size() > max) {
     return absl::StrCat("is ", text.size(), " bytes; at most ", max);
   }
-  if (std::string control = FindControl(text); !control.empty()) {
-    return absl::StrCat("must not contain a ", control);
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c <= ' ' || c > '~' || c == ';' || c == '=') {
+      return absl::StrFormat(
+          "byte 0x%02x at %d: must be printable ASCII other than space, ';' "
+          "and '=' (CNI_ARGS separators)",
+          static_cast<unsigned char>(c), i);
+    }
   }
-  bool ok = subdomain ? absl::c_all_of(absl::StrSplit(text, '.'), IsDnsLabel)
-                      : IsDnsLabel(text);
-  if (ok) return "";
-  return subdomain ? "must be a DNS-1123 subdomain: lowercase a-z, 0-9, '-' "
-                     "and '.', each dot-separated part starting and ending "
-                     "with a letter or digit"
-                   : "must be a DNS-1123 label: lowercase a-z, 0-9 and '-', "
-                     "starting and ending with a letter or digit, at most 63";
+  return "";
 }
 
 absl::Status ValidateMetadata(const PodMetadata& metadata) {
-  if (metadata.name.empty()) {
-    return Invalid("config.metadata.name", "must not be empty");
-  }
-  if (std::string why = DnsNameReason(metadata.name, /*subdomain=*/true);
-      !why.empty()) {
-    return Invalid("config.metadata.name", why);
-  }
-  if (metadata.namespace_.empty()) {
-    return Invalid("config.metadata.namespace", "must not be empty");
-  }
-  if (std::string why = DnsNameReason(metadata.namespace_, /*subdomain=*/false);
-      !why.empty()) {
-    return Invalid("config.metadata.namespace", why);
-  }
-  if (metadata.uid.empty()) {
-    return Invalid("config.metadata.uid", "must not be empty");
-  }
-  // A pod UID is a UUID (a hash for static pods); any printable text is
-  // taken, but not what would split or end CNI_ARGS.
-  if (metadata.uid.size() > kMaxSubdomain) {
-    return Invalid("config.metadata.uid",
-                   absl::StrCat("is ", metadata.uid.size(), " bytes; at most ",
-                                kMaxSubdomain));
-  }
-  for (size_t i = 0; i < metadata.uid.size(); ++i) {
-    char c = metadata.uid[i];
-    if (c <= ' ' || c > '~' || c == ';' || c == '=') {
-      return Invalid(
-          "config.metadata.uid",
-          absl::StrFormat("byte 0x%02x at %d: must be printable ASCII other "
-                          "than space, ';' and '=' (CNI_ARGS separators)",
-                          static_cast<unsigned char>(c), i));
+  const struct {
+    absl::string_view field;
+    const std::string& text;
+    size_t max;
+  } texts[] = {
+      {"config.metadata.name", metadata.name, kMaxSubdomain},
+      {"config.metadata.namespace", metadata.namespace_, kMaxLabel},
+      {"config.metadata.uid", metadata.uid, kMaxSubdomain},
+  };
+  for (const auto& t : texts) {
+    if (std::string why = MetadataTextReason(t.text, t.max); !why.empty()) {
+      return Invalid(t.field, why);
     }
   }
   return absl::OkStatus();

@@ -13,8 +13,8 @@
 
 namespace podsandbox::sandbox {
 
-// Checks metadata (name a DNS-1123 subdomain, namespace a DNS-1123 label,
-// uid printable without ';' or '=', which would split CNI_ARGS), hostname,
+// Checks metadata (name, namespace and uid printable ASCII without space,
+// ';' or '=', which would split CNI_ARGS; at most 253, 63, 253 bytes), hostname,
 // log_directory and cgroup_parent (absolute, clean; cgroup_parent under
 // `limits.cgroup_parent_prefix`), DNS servers, searches and options, port
 // mappings, sysctls, namespace modes, user namespace mappings (with
