@@ -8,7 +8,9 @@
 //   socket_group = ""                 # group name or gid; "" keeps root's
 //   log_level = "info"                # debug, info, warning, error
 //   log_format = "text"               # text, or json lines for shippers
-//   default_runtime = "runc"          # handler for an empty runtime_handler
+//   default_runtime = ""              # handler for an empty runtime_handler
+//                                     # ("": builtin if no handler is
+//                                     # configured, else the first one)
 //   stop_grace_period = "10s"         # TERM to KILL of a pause task
 //   oom_score_adj = 0                 # the pause process's
 //   pause_binary = ""                 # "" means the one beside the daemon

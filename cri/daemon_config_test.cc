@@ -108,7 +108,9 @@ TEST(DaemonConfigTest, EmptyFileGivesDefaults) {
   EXPECT_EQ(config.controller.root_dir, "/var/lib/podsandbox");
   EXPECT_EQ(config.controller.state_dir, "/run/podsandbox");
   EXPECT_EQ(config.listen, "/run/podsandbox/podsandboxd.sock");
-  EXPECT_EQ(config.controller.default_runtime, "runc");
+  // Resolved by CompleteControllerOptions: "builtin" with the installed
+  // handlers, else the first configured one.
+  EXPECT_EQ(config.controller.default_runtime, "");
   EXPECT_THAT(config.controller.cni_bin_dirs,
               ElementsAre("/opt/cni/bin", "/usr/lib/cni"));
   EXPECT_TRUE(config.controller.runtime_handlers.empty());

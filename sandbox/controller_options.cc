@@ -39,6 +39,10 @@ std::vector<oci::RuntimeHandler> InstalledRuntimeHandlers() {
     std::vector<std::string> paths;
   };
   std::vector<oci::RuntimeHandler> out;
+  oci::RuntimeHandler builtin;
+  builtin.name = "builtin";
+  builtin.type = oci::RuntimeType::kBuiltin;
+  out.push_back(std::move(builtin));
   for (const Known& known : std::vector<Known>{
            {"runc",
             oci::RuntimeType::kRunc,
@@ -77,11 +81,10 @@ absl::StatusOr<oci::HandlerRegistry> CompleteControllerOptions(
   }
   if (options.runtime_handlers.empty()) {
     options.runtime_handlers = InstalledRuntimeHandlers();
-    if (options.runtime_handlers.empty()) {
-      return absl::InvalidArgumentError(
-          "runtime_handlers: none configured and neither runc nor crun is "
-          "installed");
-    }
+    if (options.default_runtime.empty()) options.default_runtime = "builtin";
+  }
+  if (options.default_runtime.empty()) {
+    options.default_runtime = options.runtime_handlers.front().name;
   }
   for (oci::RuntimeHandler& handler : options.runtime_handlers) {
     // Each handler's state under ours: a second controller with another

@@ -26,11 +26,12 @@ struct ControllerOptions {
   // Deadline for one CNI plugin call.
   absl::Duration cni_timeout = absl::Seconds(30);
 
-  // The OCI runtimes requests may select by name. Empty: one "runc"
-  // handler, /usr/sbin/runc with its root under state_dir.
+  // The OCI runtimes requests may select by name. Empty:
+  // InstalledRuntimeHandlers(), each with its root under state_dir.
   std::vector<oci::RuntimeHandler> runtime_handlers;
-  // The handler an empty request name selects.
-  std::string default_runtime = "runc";
+  // The handler an empty request name selects. Empty: "builtin" when the
+  // handlers are the installed ones, else the first configured handler.
+  std::string default_runtime;
 
   // Run CNI ADD while the runtime creates the pause, where the runtime and
   // the pod allow it (see RunPipeline); start still waits for ADD.
@@ -66,14 +67,18 @@ struct ControllerOptions {
   int oom_score_adj = 0;
 };
 
-// The runtimes a controller uses when none is configured: runc, then
-// crun, each only where its package installs it (never looked up on PATH).
+// The runtimes a controller uses when none is configured: "builtin" (no
+// binary: the daemon starts the pause itself; the default, as it is the
+// fastest on every figure of bench/RESULTS.md), then runc and crun, each
+// only where its package installs it (never looked up on PATH), for
+// containers and for pods that name them.
 std::vector<oci::RuntimeHandler> InstalledRuntimeHandlers();
 
 // The one place the defaults left to a controller are filled in and its
 // options checked, for Controller::Create and podsandboxd's configuration
-// alike: with no runtime handler, InstalledRuntimeHandlers(); each
-// handler's root, if empty, under state_dir. Then the handlers' registry.
+// alike: with no runtime handler, InstalledRuntimeHandlers(); an empty
+// default_runtime resolved (and written back); each handler's root, if
+// empty, under state_dir. Then the handlers' registry.
 // InvalidArgument naming the field (root_dir, state_dir,
 // pod_limits.cgroup_parent_prefix, max_sandboxes, stop_grace_period,
 // runtime_handlers...). Idempotent.

@@ -42,24 +42,36 @@ TEST(ControllerOptionsTest, HandlerRootsLandUnderTheStateDir) {
   EXPECT_EQ(again.runtime_handlers[0].root, o.runtime_handlers[0].root);
 }
 
-// Without a configured handler, the installed runc and crun, found only at
-// their packaged paths, each with its root under the state dir.
-TEST(ControllerOptionsTest, NoHandlerMeansTheInstalledRuntimes) {
+// Without a configured handler: builtin, the default, then the installed
+// runc and crun, found only at their packaged paths, each with its root
+// under the state dir.
+TEST(ControllerOptionsTest, NoHandlerMeansBuiltinThenTheInstalledRuntimes) {
   ControllerOptions o;
   o.state_dir = "/run/psb";
-  absl::StatusOr<oci::HandlerRegistry> registry = CompleteControllerOptions(o);
-  if (InstalledRuntimeHandlers().empty()) {
-    EXPECT_THAT(registry.status(),
-                StatusIs(absl::StatusCode::kInvalidArgument,
-                         HasSubstr("runtime_handlers: none configured")));
-    return;
-  }
-  ASSERT_THAT(registry.status(), IsOk());
-  EXPECT_EQ(o.runtime_handlers.size(), InstalledRuntimeHandlers().size());
-  for (const oci::RuntimeHandler& h : o.runtime_handlers) {
+  ASSERT_OK_AND_ASSIGN(oci::HandlerRegistry registry,
+                       CompleteControllerOptions(o));
+  EXPECT_EQ(registry.default_handler().name, "builtin");
+  EXPECT_EQ(registry.default_handler().type, oci::RuntimeType::kBuiltin);
+  EXPECT_EQ(o.default_runtime, "builtin");
+  ASSERT_EQ(o.runtime_handlers.size(), InstalledRuntimeHandlers().size());
+  EXPECT_EQ(o.runtime_handlers[0].name, "builtin");
+  EXPECT_TRUE(o.runtime_handlers[0].path.empty());
+  for (size_t i = 1; i < o.runtime_handlers.size(); ++i) {
+    const oci::RuntimeHandler& h = o.runtime_handlers[i];
     EXPECT_EQ(h.root, "/run/psb/runtime/" + h.name);
     EXPECT_EQ(h.path[0], '/');
+    EXPECT_NE(h.type, oci::RuntimeType::kBuiltin);
   }
+}
+
+// Configured handlers without a default_runtime: the first of them.
+TEST(ControllerOptionsTest, NoDefaultMeansTheFirstConfiguredHandler) {
+  ControllerOptions o = WithRunc();
+  o.runtime_handlers.push_back(o.runtime_handlers[0]);
+  o.runtime_handlers[1].name = "second";
+  ASSERT_OK_AND_ASSIGN(oci::HandlerRegistry registry,
+                       CompleteControllerOptions(o));
+  EXPECT_EQ(registry.default_handler().name, "runc");
 }
 
 TEST(ControllerOptionsTest, EachBadOptionIsNamed) {

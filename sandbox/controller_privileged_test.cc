@@ -79,6 +79,14 @@ std::string Iptables(const char* table) {
   return r.ok() ? r->stdout_data : "";
 }
 
+oci::RuntimeHandler RuncHandler() {
+  oci::RuntimeHandler runc;
+  runc.name = "runc";
+  runc.type = oci::RuntimeType::kRunc;
+  runc.path = "/usr/sbin/runc";
+  return runc;
+}
+
 class ControllerTest : public sys::LeakCheckedTest {
  protected:
   void SetUp() override {
@@ -309,7 +317,10 @@ class ControllerTest : public sys::LeakCheckedTest {
   std::unique_ptr<Controller> controller_;
   bool overlap_network_with_create_ = true;
   bool overlap_kill_with_network_delete_ = true;
-  std::vector<oci::RuntimeHandler> runtime_handlers_;  // empty: the default
+  // runc unless a test says otherwise: these tests were written around an
+  // OCI runtime binary (its state, its faults); the builtin handler, the
+  // default when none is configured, has builtin_pause_privileged_test.
+  std::vector<oci::RuntimeHandler> runtime_handlers_ = {RuncHandler()};
 };
 
 TEST_F(ControllerTest, UserNamespacedPodRunsStopsAndIsRemoved) {
