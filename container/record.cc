@@ -12,84 +12,27 @@ namespace podsandbox::container {
 namespace {
 
 using json = nlohmann::json;
+using sys::EnumFromName;
+using sys::EnumName;
 using sys::OptionalBool;
 using sys::OptionalInt;
+using sys::OptionalInt64;
 using sys::OptionalString;
+using sys::OptionalStringMap;
+using sys::TimeFromUnixNanos;
+using sys::TimeToUnixNanos;
 
-constexpr std::pair<Step, absl::string_view> kStepNames[] = {
+constexpr sys::EnumNames<Step> kStepNames[] = {
     {Step::kDirs, "dirs"},
     {Step::kRootfs, "rootfs"},
     {Step::kTask, "task"},
 };
 
-constexpr std::pair<State, absl::string_view> kStateNames[] = {
+constexpr sys::EnumNames<State> kStateNames[] = {
     {State::kCreated, "created"},   {State::kRunning, "running"},
     {State::kExited, "exited"},     {State::kUnknown, "unknown"},
     {State::kCreating, "creating"},
 };
-
-template <typename Enum, size_t N>
-absl::string_view NameOf(const std::pair<Enum, absl::string_view> (&names)[N],
-                         Enum value) {
-  for (const auto& [v, text] : names) {
-    if (v == value) return text;
-  }
-  return "?";
-}
-
-template <typename Enum, size_t N>
-absl::Status EnumFromName(const std::pair<Enum, absl::string_view> (&names)[N],
-                          absl::string_view name, absl::string_view field,
-                          Enum* out) {
-  for (const auto& [value, text] : names) {
-    if (text == name) {
-      *out = value;
-      return absl::OkStatus();
-    }
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, ": unknown value \"", name, "\""));
-}
-
-// nlohmann's get<>() throws on a type mismatch, so check first.
-absl::Status OptionalInt64(const json& obj, absl::string_view key,
-                           absl::string_view where, int64_t* out) {
-  auto it = obj.find(std::string(key));
-  if (it == obj.end()) return absl::OkStatus();
-  if (!it->is_number_integer()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ".", key, ": must be an integer"));
-  }
-  *out = it->get<int64_t>();
-  return absl::OkStatus();
-}
-
-absl::Status OptionalStringMap(const json& obj, absl::string_view key,
-                               absl::string_view where,
-                               std::map<std::string, std::string>* out) {
-  auto it = obj.find(std::string(key));
-  if (it == obj.end()) return absl::OkStatus();
-  if (!it->is_object()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ".", key, ": must be an object"));
-  }
-  for (const auto& [k, v] : it->items()) {
-    if (!v.is_string()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ".", key, ".", k, ": must be a string"));
-    }
-    (*out)[k] = v.get<std::string>();
-  }
-  return absl::OkStatus();
-}
-
-int64_t TimeToJson(absl::Time t) {
-  return t == absl::InfinitePast() ? 0 : absl::ToUnixNanos(t);
-}
-
-absl::Time TimeFromJson(int64_t nanos) {
-  return nanos == 0 ? absl::InfinitePast() : absl::FromUnixNanos(nanos);
-}
 
 json ResourcesToJson(const Resources& r) {
   return {{"cpu_period", r.cpu_period},
@@ -123,9 +66,11 @@ absl::Status ResourcesFromJson(const json& obj, Resources* r) {
 
 }  // namespace
 
-absl::string_view StepName(Step step) { return NameOf(kStepNames, step); }
+absl::string_view StepName(Step step) { return EnumName(kStepNames, step); }
 
-absl::string_view StateName(State state) { return NameOf(kStateNames, state); }
+absl::string_view StateName(State state) {
+  return EnumName(kStateNames, state);
+}
 
 bool ContainerRecord::HasStep(Step step) const {
   return std::find(steps.begin(), steps.end(), step) != steps.end();
@@ -162,9 +107,9 @@ std::string RecordToJson(const ContainerRecord& r) {
       {"steps", steps},
       {"pid", r.pid},
       {"pid_start_time", r.pid_start_time},
-      {"created_at", TimeToJson(r.created_at)},
-      {"started_at", TimeToJson(r.started_at)},
-      {"finished_at", TimeToJson(r.finished_at)},
+      {"created_at", TimeToUnixNanos(r.created_at)},
+      {"started_at", TimeToUnixNanos(r.started_at)},
+      {"finished_at", TimeToUnixNanos(r.finished_at)},
       {"exit_code", r.exit_code},
       {"reason", r.reason},
       {"message", r.message},
@@ -253,9 +198,9 @@ absl::StatusOr<ContainerRecord> RecordFromJson(absl::string_view text) {
   RETURN_IF_ERROR(OptionalInt64(obj, "finished_at", kWhere, &finished));
   r.pid = static_cast<pid_t>(pid);
   r.pid_start_time = static_cast<uint64_t>(start_time);
-  r.created_at = TimeFromJson(created);
-  r.started_at = TimeFromJson(started);
-  r.finished_at = TimeFromJson(finished);
+  r.created_at = TimeFromUnixNanos(created);
+  r.started_at = TimeFromUnixNanos(started);
+  r.finished_at = TimeFromUnixNanos(finished);
   RETURN_IF_ERROR(OptionalInt(obj, "exit_code", kWhere, &r.exit_code));
   RETURN_IF_ERROR(OptionalString(obj, "reason", kWhere, &r.reason));
   RETURN_IF_ERROR(OptionalString(obj, "message", kWhere, &r.message));

@@ -12,12 +12,18 @@ namespace podsandbox::sandbox {
 namespace {
 
 using json = nlohmann::json;
+using sys::EnumFromName;
+using sys::EnumName;
 using sys::OptionalBool;
 using sys::OptionalInt;
+using sys::OptionalInt64;
 using sys::OptionalString;
+using sys::OptionalStringMap;
 using sys::OptionalStrings;
+using sys::TimeFromUnixNanos;
+using sys::TimeToUnixNanos;
 
-constexpr std::pair<Step, absl::string_view> kStepNames[] = {
+constexpr sys::EnumNames<Step> kStepNames[] = {
     {Step::kNamespaces, "namespaces"},
     {Step::kNetwork, "network"},
     {Step::kPodFiles, "pod_files"},
@@ -25,48 +31,12 @@ constexpr std::pair<Step, absl::string_view> kStepNames[] = {
     {Step::kShm, "shm"},
 };
 
-constexpr std::pair<Phase, absl::string_view> kPhaseNames[] = {
+constexpr sys::EnumNames<Phase> kPhaseNames[] = {
     {Phase::kCreating, "creating"},
     {Phase::kReady, "ready"},
     {Phase::kNotReady, "not_ready"},
     {Phase::kStopped, "stopped"},
 };
-
-template <typename Enum, size_t N>
-absl::Status EnumFromName(const std::pair<Enum, absl::string_view> (&names)[N],
-                          absl::string_view name, absl::string_view field,
-                          Enum* out) {
-  for (const auto& [value, text] : names) {
-    if (text == name) {
-      *out = value;
-      return absl::OkStatus();
-    }
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, ": unknown value \"", name, "\""));
-}
-
-// Integers wider than int: nlohmann stores them exactly, but get<>() throws
-// on a type mismatch, so check first.
-absl::Status OptionalInt64(const json& obj, absl::string_view key,
-                           absl::string_view where, int64_t* out) {
-  auto it = obj.find(std::string(key));
-  if (it == obj.end()) return absl::OkStatus();
-  if (!it->is_number_integer()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ".", key, ": must be an integer"));
-  }
-  *out = it->get<int64_t>();
-  return absl::OkStatus();
-}
-
-int64_t TimeToJson(absl::Time t) {
-  return t == absl::InfinitePast() ? 0 : absl::ToUnixNanos(t);
-}
-
-absl::Time TimeFromJson(int64_t nanos) {
-  return nanos == 0 ? absl::InfinitePast() : absl::FromUnixNanos(nanos);
-}
 
 json MappingsToJson(const std::vector<userns::IdMapping>& list) {
   json out = json::array();
@@ -105,25 +75,6 @@ absl::Status MappingsFromJson(const json& obj, absl::string_view key,
     out->push_back({static_cast<uint32_t>(container_id),
                     static_cast<uint32_t>(host_id),
                     static_cast<uint32_t>(length)});
-  }
-  return absl::OkStatus();
-}
-
-absl::Status StringMapFromJson(const json& obj, absl::string_view key,
-                               absl::string_view where,
-                               std::map<std::string, std::string>* out) {
-  auto it = obj.find(std::string(key));
-  if (it == obj.end()) return absl::OkStatus();
-  std::string field = absl::StrCat(where, ".", key);
-  if (!it->is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": must be a map"));
-  }
-  for (const auto& [k, v] : it->items()) {
-    if (!v.is_string()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".", k, ": must be a string"));
-    }
-    (*out)[k] = v.get<std::string>();
   }
   return absl::OkStatus();
 }
@@ -230,12 +181,12 @@ absl::Status ConfigFromJson(const json& obj, PodConfig* c) {
       c->port_mappings.push_back(port);
     }
   }
-  RETURN_IF_ERROR(StringMapFromJson(obj, "labels", "config", &c->labels));
+  RETURN_IF_ERROR(OptionalStringMap(obj, "labels", "config", &c->labels));
   RETURN_IF_ERROR(
-      StringMapFromJson(obj, "annotations", "config", &c->annotations));
+      OptionalStringMap(obj, "annotations", "config", &c->annotations));
   RETURN_IF_ERROR(
       OptionalString(obj, "cgroup_parent", "config", &c->cgroup_parent));
-  RETURN_IF_ERROR(StringMapFromJson(obj, "sysctls", "config", &c->sysctls));
+  RETURN_IF_ERROR(OptionalStringMap(obj, "sysctls", "config", &c->sysctls));
   const json* ns;
   RETURN_IF_ERROR(ObjectField(obj, "namespaces", "config", &ns));
   constexpr int kMaxMode = static_cast<int>(NamespaceMode::kTarget);
@@ -261,18 +212,10 @@ absl::Status ConfigFromJson(const json& obj, PodConfig* c) {
 
 }  // namespace
 
-absl::string_view StepName(Step step) {
-  for (const auto& [value, name] : kStepNames) {
-    if (value == step) return name;
-  }
-  return "unknown";
-}
+absl::string_view StepName(Step step) { return EnumName(kStepNames, step); }
 
 absl::string_view PhaseName(Phase phase) {
-  for (const auto& [value, name] : kPhaseNames) {
-    if (value == phase) return name;
-  }
-  return "unknown";
+  return EnumName(kPhaseNames, phase);
 }
 
 bool SandboxRecord::HasStep(Step step) const {
@@ -295,9 +238,9 @@ std::string RecordToJson(const SandboxRecord& r) {
       {"ips", r.ips},
       {"pid", r.pid},
       {"pid_start_time", r.pid_start_time},
-      {"created_at", TimeToJson(r.created_at)},
-      {"ready_at", TimeToJson(r.ready_at)},
-      {"exited_at", TimeToJson(r.exited_at)},
+      {"created_at", TimeToUnixNanos(r.created_at)},
+      {"ready_at", TimeToUnixNanos(r.ready_at)},
+      {"exited_at", TimeToUnixNanos(r.exited_at)},
       {"exit_status", r.exit_status},
       {"failed_cni_deletes", r.failed_cni_deletes},
   };
@@ -343,9 +286,9 @@ absl::StatusOr<SandboxRecord> RecordFromJson(absl::string_view text) {
   RETURN_IF_ERROR(OptionalInt64(obj, "exited_at", "record", &exited));
   r.pid = static_cast<pid_t>(pid);
   r.pid_start_time = static_cast<uint64_t>(start_time);
-  r.created_at = TimeFromJson(created);
-  r.ready_at = TimeFromJson(ready);
-  r.exited_at = TimeFromJson(exited);
+  r.created_at = TimeFromUnixNanos(created);
+  r.ready_at = TimeFromUnixNanos(ready);
+  r.exited_at = TimeFromUnixNanos(exited);
   RETURN_IF_ERROR(OptionalInt(obj, "exit_status", "record", &r.exit_status));
   RETURN_IF_ERROR(
       OptionalInt(obj, "failed_cni_deletes", "record", &r.failed_cni_deletes));

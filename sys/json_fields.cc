@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -129,6 +132,45 @@ absl::Status OptionalInt(const json& obj, absl::string_view key,
   }
   *out = it->get<int>();
   return absl::OkStatus();
+}
+
+absl::Status OptionalInt64(const json& obj, absl::string_view key,
+                           absl::string_view where, int64_t* out) {
+  auto it = obj.find(std::string(key));
+  if (it == obj.end()) return absl::OkStatus();
+  // An unsigned above INT64_MAX wraps, so that a uint64_t written as JSON
+  // and read back through a cast keeps its bits.
+  if (!it->is_number_integer()) {
+    return absl::InvalidArgumentError(TypeMismatch(where, key, "an integer"));
+  }
+  *out = it->get<int64_t>();
+  return absl::OkStatus();
+}
+
+absl::Status OptionalStringMap(const json& obj, absl::string_view key,
+                               absl::string_view where,
+                               std::map<std::string, std::string>* out) {
+  auto it = obj.find(std::string(key));
+  if (it == obj.end()) return absl::OkStatus();
+  if (!it->is_object()) {
+    return absl::InvalidArgumentError(TypeMismatch(where, key, "an object"));
+  }
+  for (const auto& [k, v] : it->items()) {
+    if (!v.is_string()) {
+      return absl::InvalidArgumentError(
+          TypeMismatch(where, absl::StrCat(key, ".", k), "a string"));
+    }
+    (*out)[k] = v.get<std::string>();
+  }
+  return absl::OkStatus();
+}
+
+int64_t TimeToUnixNanos(absl::Time t) {
+  return t == absl::InfinitePast() ? 0 : absl::ToUnixNanos(t);
+}
+
+absl::Time TimeFromUnixNanos(int64_t nanos) {
+  return nanos == 0 ? absl::InfinitePast() : absl::FromUnixNanos(nanos);
 }
 
 }  // namespace podsandbox::sys
