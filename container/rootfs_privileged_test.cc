@@ -3,9 +3,7 @@
 // plain and idmapped through a user namespace; every failing syscall rolled
 // back with nothing left.
 #include <fcntl.h>
-#include <sched.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,6 +20,7 @@
 #include "image/image_record.h"
 #include "image/store.h"
 #include "image/testing/image_builder.h"
+#include "image/testing/userns.h"
 #include "image/unpack.h"
 #include "sys/file.h"
 #include "sys/real_sys.h"
@@ -39,47 +38,8 @@ using ::podsandbox::image::testing::TarEntry;
 using ::podsandbox::sys::testing::IsOk;
 using ::podsandbox::sys::testing::IsOkAndHolds;
 
+// Where the test user namespace (image/testing/userns.h) maps id 0.
 constexpr uid_t kHostBase = 200000;
-
-// A user namespace mapping 0..65535 to kHostBase.., kept alive by the
-// returned fd: a child unshares it and waits while we write its maps.
-sys::UniqueFd MakeUserns() {
-  int ready[2], done[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(done, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "pipe2";
-    return sys::UniqueFd();
-  }
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(done[1]);
-    char c = ::unshare(CLONE_NEWUSER) == 0 ? 'k' : 'e';
-    (void)!::write(ready[1], &c, 1);
-    (void)!::read(done[0], &c, 1);
-    ::_exit(0);
-  }
-  ::close(ready[1]);
-  ::close(done[0]);
-  sys::UniqueFd done_write(done[1]);
-  char c = 0;
-  bool unshared = ::read(ready[0], &c, 1) == 1 && c == 'k';
-  ::close(ready[0]);
-  sys::UniqueFd ns;
-  if (unshared) {
-    std::string map = absl::StrCat("0 ", kHostBase, " 65536");
-    for (const char* file : {"uid_map", "gid_map"}) {
-      sys::UniqueFd fd(::open(absl::StrCat("/proc/", pid, "/", file).c_str(),
-                              O_WRONLY | O_CLOEXEC));
-      EXPECT_EQ(::write(fd.get(), map.data(), map.size()),
-                static_cast<ssize_t>(map.size()));
-    }
-    ns.reset(::open(absl::StrCat("/proc/", pid, "/ns/user").c_str(),
-                    O_RDONLY | O_CLOEXEC));
-  }
-  done_write.reset();
-  ::waitpid(pid, nullptr, 0);
-  EXPECT_TRUE(ns.valid()) << "user namespace";
-  return ns;
-}
 
 // Mount points (mountinfo's fifth field) below `dir`.
 std::vector<std::string> MountPointsUnder(const std::string& dir) {
@@ -179,8 +139,8 @@ TEST_F(RootfsTest, OverlayOfTheImageLayersWithAWritableUpper) {
 }
 
 TEST_F(RootfsTest, IdmappedLayersShowTheImageOwnedByThePodsIds) {
-  sys::UniqueFd userns = MakeUserns();
-  ASSERT_TRUE(userns.valid());
+  ASSERT_OK_AND_ASSIGN(sys::UniqueFd userns,
+                       image::testing::MakeUserns(kHostBase));
   std::string userns_path = absl::StrCat("/proc/self/fd/", userns.get());
   ASSERT_THAT(
       MountRootfs(real_, paths_, {layers_, userns_path, kHostBase, kHostBase}),
@@ -219,8 +179,8 @@ TEST_F(RootfsTest, AnImageWithoutLayersGetsAnEmptyLower) {
 // Each syscall MountRootfs makes, failed in turn: an error, the fault
 // fired, and nothing left (FindLeftovers and the mount snapshot).
 TEST_F(RootfsTest, EveryFailingSyscallLeavesNothing) {
-  sys::UniqueFd userns = MakeUserns();
-  ASSERT_TRUE(userns.valid());
+  ASSERT_OK_AND_ASSIGN(sys::UniqueFd userns,
+                       image::testing::MakeUserns(kHostBase));
   RootfsSpec spec{layers_, absl::StrCat("/proc/self/fd/", userns.get()),
                   kHostBase, kHostBase};
   sys::FaultySys probe(real_);

@@ -2,10 +2,8 @@
 // and overlayfs over idmapped lower layers (what a user-namespaced
 // container's rootfs is made of).
 #include <fcntl.h>
-#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
@@ -15,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "image/idmap_mount.h"
+#include "image/testing/userns.h"
 #include "sys/file.h"
 #include "sys/real_sys.h"
 #include "sys/testing/faulty_sys.h"
@@ -30,51 +29,8 @@ using ::podsandbox::sys::testing::IsOk;
 using ::podsandbox::sys::testing::IsOkAndHolds;
 using ::podsandbox::sys::testing::StatusIs;
 
+// Where the test user namespace (image/testing/userns.h) maps id 0.
 constexpr uid_t kHostBase = 100000;
-
-// A user namespace mapping 0..65535 to kHostBase..: a child unshares it
-// and waits while we write its maps from outside (a process cannot map
-// ids it does not own from inside) and open /proc/<pid>/ns/user, which
-// keeps the namespace alive after the child exits.
-sys::UniqueFd MakeUserns() {
-  int ready[2], done[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(done, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "pipe2";
-    return sys::UniqueFd();
-  }
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    // Only the parent's copy of the write end may keep `done` open.
-    ::close(done[1]);
-    char c = ::unshare(CLONE_NEWUSER) == 0 ? 'k' : 'e';
-    (void)!::write(ready[1], &c, 1);
-    (void)!::read(done[0], &c, 1);  // until the parent closes it
-    ::_exit(0);
-  }
-  ::close(ready[1]);
-  ::close(done[0]);
-  sys::UniqueFd done_write(done[1]);
-  char c = 0;
-  bool unshared = ::read(ready[0], &c, 1) == 1 && c == 'k';
-  ::close(ready[0]);
-  sys::UniqueFd ns;
-  if (unshared) {
-    std::string map = absl::StrCat("0 ", kHostBase, " 65536");
-    for (const char* file : {"uid_map", "gid_map"}) {
-      sys::UniqueFd fd(::open(absl::StrCat("/proc/", pid, "/", file).c_str(),
-                              O_WRONLY | O_CLOEXEC));
-      EXPECT_EQ(::write(fd.get(), map.data(), map.size()),
-                static_cast<ssize_t>(map.size()))
-          << file;
-    }
-    ns.reset(::open(absl::StrCat("/proc/", pid, "/ns/user").c_str(),
-                    O_RDONLY | O_CLOEXEC));
-  }
-  done_write.reset();
-  ::waitpid(pid, nullptr, 0);
-  EXPECT_TRUE(ns.valid()) << "user namespace";
-  return ns;
-}
 
 class IdmapMountTest : public sys::LeakCheckedTest {
  protected:
@@ -102,8 +58,7 @@ uid_t OwnerOf(const std::string& path) {
 
 TEST_F(IdmapMountTest, FilesOwnedByZeroAppearAsTheNamespacesHostId) {
   MakeLayer(tmp_.Sub("layer"), "f");
-  sys::UniqueFd userns = MakeUserns();
-  ASSERT_TRUE(userns.valid());
+  ASSERT_OK_AND_ASSIGN(sys::UniqueFd userns, testing::MakeUserns(kHostBase));
   ASSERT_OK_AND_ASSIGN(sys::UniqueFd mnt,
                        IdmappedMount(real_, tmp_.Sub("layer"), userns.get()));
   // Detached, the mount is already usable through its fd.
@@ -127,8 +82,7 @@ TEST_F(IdmapMountTest, FilesOwnedByZeroAppearAsTheNamespacesHostId) {
 TEST_F(IdmapMountTest, OverlayOverIdmappedLowerLayers) {
   MakeLayer(tmp_.Sub("base"), "a");
   MakeLayer(tmp_.Sub("top"), "b");
-  sys::UniqueFd userns = MakeUserns();
-  ASSERT_TRUE(userns.valid());
+  ASSERT_OK_AND_ASSIGN(sys::UniqueFd userns, testing::MakeUserns(kHostBase));
   std::vector<std::string> attached;
   absl::Cleanup unmount = [&] {
     for (auto it = attached.rbegin(); it != attached.rend(); ++it) {
@@ -178,8 +132,7 @@ TEST_F(IdmapMountTest, OverlayOverIdmappedLowerLayers) {
 
 TEST_F(IdmapMountTest, FailuresAreReported) {
   MakeLayer(tmp_.Sub("layer"), "f");
-  sys::UniqueFd userns = MakeUserns();
-  ASSERT_TRUE(userns.valid());
+  ASSERT_OK_AND_ASSIGN(sys::UniqueFd userns, testing::MakeUserns(kHostBase));
   EXPECT_THAT(IdmappedMount(real_, tmp_.Sub("missing"), userns.get()),
               StatusIs(absl::StatusCode::kNotFound));
   // Not a user namespace fd: the kernel refuses the idmap.
