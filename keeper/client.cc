@@ -1,0 +1,123 @@
+#include "keeper/client.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "sys/status.h"
+#include "sys/subprocess.h"
+
+namespace podsandbox::keeper {
+namespace {
+
+using json = nlohmann::json;
+
+// Replies are immediate (the keeper only moves fds); a keeper that hangs
+// must not hold up a container's create or exit for long.
+constexpr struct timeval kReplyTimeout = {5, 0};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
+    const std::string& socket_path) {
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof(addr.sun_path)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("keeper socket path too long: ", socket_path));
+  }
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  sys::UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (fd.get() < 0) return sys::ErrnoError(errno, "socket");
+  if (::connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr),
+                sizeof(addr)) != 0) {
+    if (errno == ENOENT || errno == ECONNREFUSED) {
+      return absl::UnavailableError(
+          absl::StrCat("no keeper listens on ", socket_path));
+    }
+    return sys::ErrnoError(errno, "connect %s", socket_path);
+  }
+  for (int option : {SO_RCVTIMEO, SO_SNDTIMEO}) {
+    if (::setsockopt(fd.get(), SOL_SOCKET, option, &kReplyTimeout,
+                     sizeof(kReplyTimeout)) != 0) {
+      return sys::ErrnoError(errno, "setsockopt timeout");
+    }
+  }
+  return std::unique_ptr<Client>(new Client(std::move(fd)));
+}
+
+absl::StatusOr<std::unique_ptr<Client>> Client::ConnectOrSpawn(
+    sys::Sys& sys, const std::string& socket_path, const std::string& binary,
+    const std::string& log_file) {
+  absl::StatusOr<std::unique_ptr<Client>> client = Connect(socket_path);
+  if (!absl::IsUnavailable(client.status())) return client;
+  sys::Command command;
+  command.path = binary;
+  command.args = {binary, "--socket", socket_path};
+  command.output_file = log_file;
+  command.timeout = absl::Seconds(10);
+  ASSIGN_OR_RETURN(sys::SubprocessResult started,
+                   sys::RunSubprocess(sys, command));
+  if (!started.success()) {
+    return absl::UnavailableError(absl::StrCat("start keeper ", binary, ": ",
+                                               sys::DescribeExit(started)));
+  }
+  // It exits once its child listens (or when another keeper already
+  // serves the path): a connect now finds one.
+  return Connect(socket_path);
+}
+
+absl::StatusOr<Message> Client::Call(const json& request,
+                                     const std::vector<int>& fds) {
+  absl::MutexLock lock(&mu_);
+  if (socket_.get() < 0)
+    return absl::UnavailableError("keeper connection lost");
+  absl::Status sent = SendMessage(socket_.get(), request, fds);
+  absl::StatusOr<Message> reply =
+      sent.ok() ? ReceiveMessage(socket_.get()) : sent;
+  if (!reply.ok()) {
+    // A lost or timed-out exchange leaves the stream out of step: stop.
+    socket_.reset();
+    return absl::UnavailableError(
+        absl::StrCat("keeper: ", reply.status().message()));
+  }
+  RETURN_IF_ERROR(StatusOfReply(reply->body));
+  return reply;
+}
+
+absl::Status Client::Hold(absl::string_view key, const std::vector<int>& fds) {
+  if (fds.empty() || fds.size() > kMaxFds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("keeper hold: 1 to ", kMaxFds, " fds"));
+  }
+  return Call(json{{"op", "hold"}, {"key", std::string(key)}}, fds).status();
+}
+
+absl::StatusOr<std::vector<sys::UniqueFd>> Client::Take(absl::string_view key) {
+  ASSIGN_OR_RETURN(Message reply,
+                   Call(json{{"op", "take"}, {"key", std::string(key)}}, {}));
+  return std::move(reply.fds);
+}
+
+absl::Status Client::Drop(absl::string_view key) {
+  return Call(json{{"op", "drop"}, {"key", std::string(key)}}, {}).status();
+}
+
+absl::StatusOr<std::vector<std::string>> Client::Keys() {
+  ASSIGN_OR_RETURN(Message reply, Call(json{{"op", "keys"}}, {}));
+  std::vector<std::string> keys;
+  auto it = reply.body.find("keys");
+  if (it == reply.body.end() || !it->is_array()) {
+    return absl::InternalError("keeper keys: no \"keys\" array");
+  }
+  for (const json& key : *it) {
+    if (key.is_string()) keys.push_back(key.get<std::string>());
+  }
+  return keys;
+}
+
+}  // namespace podsandbox::keeper

@@ -1,0 +1,64 @@
+// The fd keeper's wire format (keeper/server.h, keeper/client.h): one
+// request, one reply, each a single SOCK_SEQPACKET message whose bytes are
+// a JSON object and whose SCM_RIGHTS carry the descriptors it speaks of.
+//
+//   {"op":"hold","key":K}  + 1..kMaxFds fds   -> {"ok":true}
+//   {"op":"take","key":K}                     -> {"ok":true} + the fds
+//                                                 (copies: still held)
+//   {"op":"drop","key":K}                     -> {"ok":true} (unknown: too)
+//   {"op":"keys"}                             -> {"ok":true,"keys":[K...]}
+//   any failure                               -> {"ok":false,"code":C,
+//                                                  "error":"<message>"}
+// C is an absl::StatusCode name ("NOT_FOUND", "INVALID_ARGUMENT", ...).
+//
+// SEQPACKET keeps message boundaries, so a message is read whole or
+// refused (MSG_TRUNC, MSG_CTRUNC) and fds never arrive split from their
+// request. Thread-compatible functions; no state.
+#ifndef PODSANDBOX_KEEPER_PROTOCOL_H_
+#define PODSANDBOX_KEEPER_PROTOCOL_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+#include "sys/unique_fd.h"
+
+namespace podsandbox::keeper {
+
+// Descriptors one key may hold (a pidfd and a container's two FIFOs need 3).
+inline constexpr size_t kMaxFds = 16;
+// Longest key (a container id is 64).
+inline constexpr size_t kMaxKeyBytes = 256;
+// Longest message read. A keys reply of ~2500 container ids fits; the
+// kernel's default socket send buffer (212992 bytes) bounds it anyway.
+inline constexpr size_t kMaxMessageBytes = 192 * 1024;
+
+struct Message {
+  nlohmann::json body;
+  std::vector<sys::UniqueFd> fds;
+};
+
+// Sends `body` with `fds` (borrowed; the kernel passes copies) as one
+// message. Never raises SIGPIPE. Unavailable when the peer is gone;
+// InvalidArgument for too many fds or too long a body; Internal else.
+absl::Status SendMessage(int socket, const nlohmann::json& body,
+                         const std::vector<int>& fds);
+
+// Receives one message (blocking). Unavailable when the peer closed the
+// connection (or is gone); InvalidArgument for a truncated message, too
+// many fds or a body that is not a JSON object (any fds that came are
+// closed); Internal else.
+absl::StatusOr<Message> ReceiveMessage(int socket);
+
+// The reply for `status`: {"ok":true} or the failure form above.
+nlohmann::json ReplyFor(const absl::Status& status);
+// The Status a reply stands for (its "code" and "error"); Internal for a
+// reply that is not of either form.
+absl::Status StatusOfReply(const nlohmann::json& reply);
+
+}  // namespace podsandbox::keeper
+
+#endif  // PODSANDBOX_KEEPER_PROTOCOL_H_
