@@ -1,9 +1,11 @@
 #include "oci/exit_watcher.h"
 
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +13,71 @@
 #include "sys/status.h"
 
 namespace podsandbox::oci {
+namespace {
+
+// Debian 12's linux/pidfd.h predates PIDFD_GET_INFO (Linux 6.13) and
+// PIDFD_INFO_EXIT (6.15): the kernel uapi's struct, field for field, as of
+// 6.16 (72 bytes; the ioctl number encodes the size, and the kernel takes
+// any size from PIDFD_INFO_SIZE_VER0 = 64 on, copying what both know).
+struct PidfdInfo {
+  uint64_t mask;
+  uint64_t cgroupid;
+  uint32_t pid;
+  uint32_t tgid;
+  uint32_t ppid;
+  uint32_t ruid;
+  uint32_t rgid;
+  uint32_t euid;
+  uint32_t egid;
+  uint32_t suid;
+  uint32_t sgid;
+  uint32_t fsuid;
+  uint32_t fsgid;
+  int32_t exit_code;  // the wait status
+  uint32_t coredump_mask;
+  uint32_t spare1;
+};
+static_assert(sizeof(PidfdInfo) == 72, "struct pidfd_info as of Linux 6.16");
+constexpr unsigned long kPidfdGetInfo = _IOWR(0xFF, 11, PidfdInfo);
+constexpr uint64_t kPidfdInfoExit = 1ULL << 3;
+
+// How often pending_ is asked again: an adopter (init, systemd) reaps
+// within milliseconds.
+constexpr absl::Duration kRetryInterval = absl::Milliseconds(5);
+
+void SetStatus(int wait_status, ProcessExit& exit) {
+  exit.status_known = true;
+  if (WIFSIGNALED(wait_status)) {
+    exit.term_signal = WTERMSIG(wait_status);
+  } else {
+    exit.exit_code = WEXITSTATUS(wait_status);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<int> PidfdExitStatus(int pidfd) {
+  PidfdInfo info = {};
+  info.mask = kPidfdInfoExit;
+  // A query with no side effect: not through sys::Sys.
+  if (::ioctl(pidfd, kPidfdGetInfo, &info) != 0) {
+    if (errno == ENOTTY || errno == EINVAL) {
+      return absl::UnimplementedError(
+          "PIDFD_GET_INFO: not supported by this kernel");
+    }
+    if (errno == ESRCH) {
+      // Gone, with no exit info kept (it exited before the kernel kept
+      // any, or was reaped as a zombie we did not pin).
+      return absl::FailedPreconditionError("PIDFD_GET_INFO: no exit info");
+    }
+    return sys::ErrnoError(errno, "ioctl PIDFD_GET_INFO");
+  }
+  if ((info.mask & kPidfdInfoExit) == 0) {
+    return absl::FailedPreconditionError(
+        "PIDFD_GET_INFO: not exited or not yet reaped");
+  }
+  return info.exit_code;
+}
 
 ExitWatcher::ExitWatcher(sys::Sys& sys, sys::OrphanReaper* reaper,
                          Callback on_exit)
@@ -95,6 +162,7 @@ void ExitWatcher::Forget(absl::string_view id) {
     if (it == by_id_.end()) return;
     entry = std::move(it->second);
     by_id_.erase(it);
+    entry->forgotten = true;
     if (!entry->exited) {
       by_fd_.erase(entry->pidfd.get());
       // ENOENT would mean it was never added: nothing to undo then.
@@ -114,12 +182,17 @@ void ExitWatcher::Run() {
   constexpr int kMaxEvents = 32;
   struct epoll_event events[kMaxEvents];
   for (;;) {
-    int n = ::epoll_wait(epoll_.fd(), events, kMaxEvents, -1);
+    int timeout =
+        pending_.empty()
+            ? -1
+            : static_cast<int>(absl::ToInt64Milliseconds(kRetryInterval));
+    int n = ::epoll_wait(epoll_.fd(), events, kMaxEvents, timeout);
     if (n < 0 && errno != EINTR) return;  // a bad epoll fd: nothing to watch
     for (int i = 0; i < n; ++i) {
       if (epoll_.IsWakeup(events[i].data.fd)) continue;
       HandleExit(events[i].data.fd);
     }
+    RetryPending();
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
   }
@@ -140,7 +213,8 @@ void ExitWatcher::HandleExit(int fd) {
   exit.pid = entry->pid;
   siginfo_t info = {};
   // The pidfd is readable: the process has exited. Reaping it is ours
-  // (ECHILD when it is not our child, after a restart).
+  // (ECHILD when it is not our child, after a restart: then the pidfd has
+  // its status once its adopter reaped it).
   sys::SysResult r =
       sys_.Waitid(P_PIDFD, static_cast<id_t>(fd), &info, WEXITED | WNOHANG);
   if (r.ok() && info.si_pid != 0) {
@@ -150,7 +224,41 @@ void ExitWatcher::HandleExit(int fd) {
     } else {
       exit.term_signal = info.si_status;
     }
+  } else if (!r.ok() && r.err == ECHILD) {
+    absl::StatusOr<int> status = PidfdExitStatus(fd);
+    if (status.ok()) {
+      SetStatus(*status, exit);
+    } else if (absl::IsFailedPrecondition(status.status())) {
+      entry->reap_deadline = absl::Now() + kReapWait;
+      pending_.push_back(std::move(entry));
+      return;
+    }
   }
+  Finish(entry, exit);
+}
+
+void ExitWatcher::RetryPending() {
+  if (pending_.empty()) return;
+  std::vector<std::shared_ptr<Entry>> still;
+  for (std::shared_ptr<Entry>& entry : pending_) {
+    ProcessExit exit;
+    exit.id = entry->id;
+    exit.pid = entry->pid;
+    absl::StatusOr<int> status = PidfdExitStatus(entry->pidfd.get());
+    if (status.ok()) {
+      SetStatus(*status, exit);
+    } else if (absl::IsFailedPrecondition(status.status()) &&
+               absl::Now() < entry->reap_deadline) {
+      still.push_back(std::move(entry));
+      continue;
+    }
+    Finish(entry, exit);
+  }
+  pending_ = std::move(still);
+}
+
+void ExitWatcher::Finish(const std::shared_ptr<Entry>& entry,
+                         ProcessExit exit) {
   exit.time = absl::Now();
   if (reaper_ != nullptr) reaper_->Release(entry->pid);
   bool report = false;
@@ -159,7 +267,7 @@ void ExitWatcher::HandleExit(int fd) {
     entry->exited = true;
     entry->exit = exit;
     entry->pidfd.reset();
-    report = entry->notify && !entry->reported;
+    report = entry->notify && !entry->reported && !entry->forgotten;
     if (report) entry->reported = true;
     // Kept in by_id_ until Forget, so WaitForExit and Notify still find it.
   }

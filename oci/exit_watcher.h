@@ -6,7 +6,11 @@
 // exit to a callback, within milliseconds.
 //
 // A process re-attached after a daemon restart is no longer our child (it
-// was re-parented when the old daemon died), so its exit is seen but its
+// was re-parented when the old daemon died): waitid says ECHILD, and the
+// status comes from the pidfd instead (PIDFD_GET_INFO with PIDFD_INFO_EXIT,
+// Linux >= 6.15), which the kernel fills in when whoever adopted the
+// process reaped it. Until then the exit waits (polled every few ms on the
+// watcher thread, up to kReapWait); past that, or on an older kernel, its
 // status is unknown.
 //
 // Thread-safe. The callback runs on the watcher thread with no lock held;
@@ -19,11 +23,13 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -34,10 +40,23 @@
 
 namespace podsandbox::oci {
 
+// The wait status (as waitpid(2) gives it) of the process `pidfd` refers
+// to, from PIDFD_GET_INFO with PIDFD_INFO_EXIT: works for any process,
+// child or not, once it has been reaped, provided the pidfd was open when
+// it exited. FailedPrecondition while it runs or is not yet reaped;
+// Unimplemented when the kernel has no PIDFD_INFO_EXIT (< 6.15); Internal
+// else. Thread-safe.
+absl::StatusOr<int> PidfdExitStatus(int pidfd);
+
+// How long an exited process that is not our child may stay unreaped by
+// its adopter before its status is given up as unknown.
+inline constexpr absl::Duration kReapWait = absl::Seconds(10);
+
 struct ProcessExit {
   std::string id;
   pid_t pid = 0;
-  // False when the process was not our child (re-attached after a restart).
+  // False when it was not our child (re-attached after a restart) and its
+  // pidfd could not tell either (see above).
   bool status_known = false;
   int exit_code = -1;   // when it exited
   int term_signal = 0;  // when a signal ended it
@@ -87,11 +106,19 @@ class ExitWatcher {
     bool notify = false;
     bool exited = false;
     bool reported = false;
+    bool forgotten = false;
     ProcessExit exit;
+    // Not our child and not yet reaped by its adopter: asked again until.
+    absl::Time reap_deadline;
   };
 
   void Run();
   void HandleExit(int fd) ABSL_LOCKS_EXCLUDED(mu_);
+  // Asks the pidfds in pending_ again; finishes those answered or late.
+  void RetryPending() ABSL_LOCKS_EXCLUDED(mu_);
+  // Records `exit` as `entry`'s and reports it (unless forgotten).
+  void Finish(const std::shared_ptr<Entry>& entry, ProcessExit exit)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   sys::Sys& sys_;
   sys::OrphanReaper* const reaper_;
@@ -104,6 +131,8 @@ class ExitWatcher {
   absl::flat_hash_map<std::string, std::shared_ptr<Entry>> by_id_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<int, std::shared_ptr<Entry>> by_fd_ ABSL_GUARDED_BY(mu_);
+  // Watcher thread only.
+  std::vector<std::shared_ptr<Entry>> pending_;
 };
 
 }  // namespace podsandbox::oci

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -108,6 +109,52 @@ TEST_F(ExitWatcherTest, ForgottenProcessIsNotReported) {
   int status = 0;
   EXPECT_EQ(::waitpid(pid, &status, 0), pid);  // still ours to reap
   EXPECT_TRUE(Exits(1, absl::Milliseconds(50)).empty());
+}
+
+// A process that is not our child (as a container after a daemon restart):
+// waitid cannot reap it, its adopter does, and the pidfd still tells how
+// it ended (PIDFD_INFO_EXIT), for an exit code and for a signal.
+TEST_F(ExitWatcherTest, ExitOfAProcessNotOurChildHasItsRealStatus) {
+  for (int how : {7, -SIGKILL}) {
+    int go[2], told[2];
+    ASSERT_EQ(::pipe(go), 0);
+    ASSERT_EQ(::pipe(told), 0);
+    pid_t middle = ::fork();
+    if (middle == 0) {
+      pid_t grandchild = ::fork();
+      if (grandchild == 0) {
+        char c;
+        ::close(go[1]);
+        (void)!::read(go[0], &c, 1);
+        if (how < 0) ::kill(::getpid(), -how);
+        ::_exit(how);
+      }
+      (void)!::write(told[1], &grandchild, sizeof(grandchild));
+      ::_exit(0);
+    }
+    ::close(told[1]);
+    ::close(go[0]);
+    pid_t grandchild = 0;
+    ASSERT_EQ(::read(told[0], &grandchild, sizeof(grandchild)),
+              static_cast<ssize_t>(sizeof(grandchild)));
+    ::close(told[0]);
+    ASSERT_EQ(::waitpid(middle, nullptr, 0), middle);  // now an orphan
+    std::string id = absl::StrCat("c", how);
+    ASSERT_OK(watcher_.Watch(id, grandchild, PidfdOf(grandchild), true));
+    ::close(go[1]);  // exit now
+    ASSERT_TRUE(watcher_.WaitForExit(id, absl::Seconds(30)));
+    std::vector<ProcessExit> exits = Exits(1, absl::Seconds(30));
+    ASSERT_EQ(exits.size(), 1u);
+    EXPECT_TRUE(exits[0].status_known);
+    if (how < 0) {
+      EXPECT_EQ(exits[0].term_signal, SIGKILL);
+    } else {
+      EXPECT_EQ(exits[0].exit_code, 7);
+    }
+    watcher_.Forget(id);
+    absl::MutexLock lock(&mu_);
+    exits_.clear();
+  }
 }
 
 }  // namespace
