@@ -66,7 +66,27 @@ PULL_SIDES = [OURS, PEER]
 # containerd's.
 PULL_GOAL = 0.7
 CONTAINERS = "containers"
+OURS_CRUN, PEER_CRUN = "podsandboxd-crun", "containerd-crun"
 CONTAINER_SIDES = [OURS, PEER]
+# The containers part's pairs (podsandboxd side, containerd side, runtime):
+# one table each, when the run has both sides.
+CONTAINER_PAIRS = [(OURS, PEER, "runc"), (OURS_CRUN, PEER_CRUN, "crun")]
+CONTAINER_TITLES = {OURS: "podsandboxd", PEER: "containerd 1.6",
+                    OURS_CRUN: "podsandboxd (crun)",
+                    PEER_CRUN: "containerd 1.6 (crun)"}
+# The runtime binary by hand beside podsandboxd (container_load's floors):
+# (series, label, the RPC series it is the floor of).
+CONTAINER_FLOORS = [
+    ("runtime_create_start", "{rt} create + start by hand, a copy of the "
+     "same bundle", "create_start"),
+    ("runtime_exec", "{rt} exec by hand, the same process.json", "exec_sync"),
+]
+# Issue 16: Create+Start p50 at most the runtime's own + this, ms.
+CREATE_START_OVER_FLOOR_MS = 5.0
+# Issue 16: host memory per running container beyond its own processes,
+# KiB, and as a share of containerd's shim per pod (private dirty).
+CONTAINER_MEMORY_GOAL_KIB = 250
+CONTAINER_MEMORY_GOAL_SHARE = 0.1
 # container_load's series, as the table shows them.
 CONTAINER_SERIES = [
     ("create", "CreateContainer"), ("start", "StartContainer"),
@@ -201,7 +221,9 @@ def load_runs(results_dir):
         if meta.get("pull"):
             expected += len(PULL_SIDES) * meta["pull"]["rounds"]
         if meta.get("containers"):
-            expected += len(CONTAINER_SIDES) * meta["containers"]["rounds"]
+            # Each round's order names its sides (crun's only when
+            # installed; two in runs from before crun).
+            expected += sum(len(o) for o in meta["containers"]["order"])
         got = sum(len(v) for v in loads.values())
         if "pause" in meta.get("parts", []):
             expected += 1
@@ -262,22 +284,101 @@ def summarize_pulls(reports):
 
 
 def summarize_containers(reports):
-    """Pooled container_load statistics of one side over a run's rounds."""
+    """Pooled container_load statistics of one side over a run's rounds;
+    the floors (by hand) only when the reports have samples of them, and
+    the memory figures (median over rounds) when they have stages."""
     out = {"errors": sum(r["errors"] for r in reports),
            "rounds": len(reports)}
-    for series, _ in CONTAINER_SERIES:
-        pooled = [x for r in reports for x in r["samples_ms"][series]]
-        out[series] = {q: percentile(pooled, q) for q in QUANTILES}
-        out[series]["n"] = len(pooled)
+    series = [x for x, _ in CONTAINER_SERIES] + [x for x, _, _ in
+                                                 CONTAINER_FLOORS]
+    for name in series:
+        pooled = [x for r in reports for x in r["samples_ms"].get(name, [])]
+        if not pooled and name not in dict(CONTAINER_SERIES):
+            continue
+        out[name] = {q: percentile(pooled, q) for q in QUANTILES}
+        out[name]["n"] = len(pooled)
+    mem = [container_memory(r["memory"]) for r in reports if r.get("memory")]
+    if mem:
+        out["memory"] = {k: (statistics.median(m[k] for m in mem),
+                             min(m[k] for m in mem), max(m[k] for m in mem))
+                         for k in mem[0]}
+        out["memory_rounds"] = len(mem)
+        out["memory_pods"] = reports[0]["memory"]["pods"]
     return out
 
 
-def containers_table(run, stats):
+def container_memory(memory):
+    """Per pod and per container figures of one container_load memory
+    report: its stages before, pods (N pods), containers1 and containers2
+    (one, then two containers in each)."""
+    st = {x["stage"]: x for x in memory["stages"]}
+    before, pods, last = st["before"], st["pods"], st["containers2"]
+    n = memory["pods"]
+    c = n * memory["containers_per_pod"]
+
+    def per_pod(key, stage=pods):
+        return (stage[key] - before[key]) / n
+
+    def per_ctr(key):
+        return (last[key] - pods[key]) / c
+
+    def beyond(x):
+        # Processes that are neither a pause nor a container's command.
+        return x["shims"] + x["other_processes"]
+    daemon_ctr = per_ctr("daemon_private_dirty_kib")
+    shim_ctr = per_ctr("shims_private_dirty_kib")
+    other_ctr = per_ctr("other_private_dirty_kib")
+    return {
+        "pod_daemon_pd": per_pod("daemon_private_dirty_kib"),
+        "pod_shims": pods["shims"] / n,
+        "pod_shim_pd": pods["shims_private_dirty_kib"] / n,
+        "pod_shim_pss": pods["shims_pss_kib"] / n,
+        "pod_procs_beyond": (beyond(pods) - beyond(before)) / n,
+        "pod_overlays": per_pod("overlay_mounts"),
+        "ctr_daemon_pd": daemon_ctr,
+        "ctr_daemon_pss": per_ctr("daemon_pss_kib"),
+        "ctr_shim_pd": shim_ctr,
+        "ctr_host_pd": daemon_ctr + shim_ctr + other_ctr,
+        "ctr_procs_beyond": (beyond(last) - beyond(pods)) / c,
+        "ctr_pipes": per_ctr("pipe_fds") + per_ctr("fifo_fds"),
+        "ctr_overlays": per_ctr("overlay_mounts"),
+    }
+
+
+# The memory table's rows: (key, label, digits).
+CONTAINER_MEMORY_ROWS = [
+    ("pod_shims", "shim processes per pod", 1),
+    ("pod_procs_beyond", "processes per pod beyond its pause", 1),
+    ("pod_shim_pd", "shims' private dirty per pod (KiB)", 0),
+    ("pod_shim_pss", "shims' PSS per pod (KiB)", 0),
+    ("pod_daemon_pd", "daemon private dirty growth per pod (KiB)", 0),
+    ("pod_overlays", "overlay mounts per pod", 1),
+    ("ctr_procs_beyond", "processes per container beyond its own", 1),
+    ("ctr_daemon_pd", "daemon private dirty growth per container (KiB)", 0),
+    ("ctr_daemon_pss", "daemon PSS growth per container (KiB)", 0),
+    ("ctr_shim_pd", "shims' private dirty growth per container (KiB)", 0),
+    ("ctr_host_pd", "host memory per container beyond its own processes "
+     "(daemon + shims + other processes, private dirty, KiB)", 0),
+    ("ctr_pipes", "pipe and FIFO fds per container (daemon and shims)", 1),
+    ("ctr_overlays", "overlay mounts per container", 1),
+]
+
+
+def containers_table(run, stats, ours=OURS, peer=PEER, runtime="runc"):
+    """One runtime's table: podsandboxd's handler beside containerd on the
+    same runtime binary, with the binary's own time by hand."""
     meta = run["meta"]
     ctr = meta["containers"]
-    rows = [f"#### Containers: {ctr['image']}", "",
-            "`bench/container_load`, podsandboxd's runc handler beside "
-            "containerd on runc; "
+    sides = [ours, peer]
+    if runtime == "runc":
+        what = ("podsandboxd's runc handler beside containerd on runc")
+        title = f"#### Containers: {ctr['image']}"
+    else:
+        what = (f"podsandboxd's {runtime} handler beside containerd's "
+                f"io.containerd.runc.v2 shim with BinaryName {runtime}")
+        title = f"#### Containers on {runtime}: {ctr['image']}"
+    rows = [title, "",
+            f"`bench/container_load`, {what}; "
             f"{ctr['rounds']} round{'s' if ctr['rounds'] != 1 else ''} of "
             f"{ctr['iterations']} iterations per "
             "daemon after one warm-up iteration, the daemons in a random "
@@ -287,18 +388,19 @@ def containers_table(run, stats):
             "three such containers timed from RunPodSandbox to the third "
             "StartContainer's return. Goals (issue 16): podsandboxd's p50 at "
             "most the bound times containerd's.", "",
-            "| metric | " + " | ".join(SIDE_TITLES[s] for s in CONTAINER_SIDES) +
+            "| metric | " + " | ".join(CONTAINER_TITLES[s] for s in sides) +
             " | ratio | goal |",
-            "|---|" + "---:|" * (len(CONTAINER_SIDES) + 1) + "---|"]
-    get = {s: stats.get(s) for s in CONTAINER_SIDES}
+            "|---|" + "---:|" * (len(sides) + 1) + "---|"]
+    get = {s: stats.get(s) for s in sides}
     if not all(get.values()):
-        return rows + ["| (missing loads) |" +
-                       " |" * (len(CONTAINER_SIDES) + 2), ""]
-    a, c = get[OURS], get[PEER]
+        return rows + ["| (missing loads) |" + " |" * (len(sides) + 2), ""]
+    a, c = get[ours], get[peer]
+    floors = {rpc: (name, label.format(rt=runtime))
+              for name, label, rpc in CONTAINER_FLOORS if name in a}
     for series, label in CONTAINER_SERIES:
         rows.append(f"| {label} samples (n) | " +
-                    " | ".join(str(get[s][series]["n"])
-                               for s in CONTAINER_SIDES) + " | | |")
+                    " | ".join(str(get[s][series]["n"]) for s in sides) +
+                    " | | |")
         for q in QUANTILES:
             r = ratio(a[series][q], c[series][q])
             goal = ""
@@ -306,12 +408,82 @@ def containers_table(run, stats):
                 bound = CONTAINER_GOALS[series]
                 goal = f"<= {bound:g}x, {verdict(r <= bound)}"
             cells = [fmt_ms(get[s][series][q], get[s][series]["n"], q)
-                     for s in CONTAINER_SIDES]
+                     for s in sides]
             rows.append(f"| {label} p{q} (ms) | " + " | ".join(cells) +
                         f" | {r:.2f}x | {goal} |")
+        if series in floors:
+            name, floor_label = floors[series]
+            f = a[name]
+            over = a[series][50] - f[50]
+            goal = ""
+            if series == "create_start":
+                goal = (f"<= {CREATE_START_OVER_FLOOR_MS:g} ms, "
+                        f"{verdict(over <= CREATE_START_OVER_FLOOR_MS)}")
+            rows += [f"| {floor_label} (n) | {f['n']} | | | |",
+                     f"| {floor_label} p50 (ms) | {f[50]:.1f} | | | |",
+                     f"| {label} p50 over {runtime}'s own (ms) | "
+                     f"{over:.1f} | | | {goal} |"]
     rows.append("| RPC errors | " +
-                " | ".join(str(get[s]["errors"]) for s in CONTAINER_SIDES) +
-                " | | |")
+                " | ".join(str(get[s]["errors"]) for s in sides) + " | | |")
+    return rows + [""]
+
+
+def container_memory_table(run, stats):
+    """Host memory and processes per pod and per running container."""
+    sides = [s for ours, peer, _ in CONTAINER_PAIRS for s in (ours, peer)
+             if (stats.get(s) or {}).get("memory")]
+    if not sides:
+        return []
+    any_side = stats[sides[0]]
+    rows = ["#### Host memory per pod and per running container", "",
+            f"`bench/container_load --memory_pods`: after each round's "
+            f"iterations {any_side['memory_pods']} pods, then one and a "
+            "second `busybox sleep 3600` container in each, all alive at "
+            "once; at each stage the daemon's PSS and private dirty memory "
+            "(/proc/PID/smaps_rollup), the processes below the daemon and "
+            "containerd's shims (told apart from each pod's pause and each "
+            "container's own process by their command line), the shims' "
+            "memory, the daemon's and shims' pipe and FIFO fds, and the "
+            "host's overlay mounts. Per pod: pods stage minus before, over "
+            "the pods; per container: two containers per pod minus the pods "
+            "stage, over the containers. Median over "
+            f"{any_side['memory_rounds']} round"
+            f"{'s' if any_side['memory_rounds'] != 1 else ''} (range). "
+            "Counted as kernel objects: pipe and FIFO fds and overlay mounts; "
+            "left out: their kernel memory (a pipe's buffer pages exist only "
+            "while unread output sits in it; inode, dentry and mount slab), "
+            "cgroups and namespaces (the runtime binary makes the same ones "
+            "for both daemons), and the small files each container keeps on "
+            "tmpfs (bundle config.json, the runtime's state.json, the "
+            "daemon's record).", "",
+            "| per pod / per container | " +
+            " | ".join(CONTAINER_TITLES[s] for s in sides) + " |",
+            "|---|" + "---:|" * len(sides)]
+    for key, label, digits in CONTAINER_MEMORY_ROWS:
+        rows.append(f"| {label} | " + " | ".join(
+            fmt_range(stats[s]["memory"][key], digits) for s in sides) + " |")
+    # The goal: ours per container against 250 KiB and 0.1x containerd's
+    # shim per pod (private dirty), and no process per pod or container.
+    for ours, peer, runtime in CONTAINER_PAIRS:
+        if ours not in sides:
+            continue
+        m = stats[ours]["memory"]
+        host = m["ctr_host_pd"][0]
+        bound = CONTAINER_MEMORY_GOAL_KIB
+        share = ""
+        if peer in sides:
+            shim = stats[peer]["memory"]["pod_shim_pd"][0]
+            bound = min(bound, CONTAINER_MEMORY_GOAL_SHARE * shim)
+            share = (f" (0.1x containerd's shim per pod: "
+                     f"{CONTAINER_MEMORY_GOAL_SHARE * shim:.0f} KiB)")
+        procs = m["pod_procs_beyond"][0] + m["ctr_procs_beyond"][0]
+        rows.append("")
+        rows.append(
+            f"Goal ({runtime}): host memory per running container beyond its "
+            f"own processes <= {CONTAINER_MEMORY_GOAL_KIB} KiB{share}: "
+            f"{host:.0f} KiB, {verdict(host <= bound)}; no process per pod "
+            f"or container beyond the pause and the container's own: "
+            f"{procs:g}, {verdict(procs == 0)}.")
     return rows + [""]
 
 
@@ -691,7 +863,10 @@ def run_section(run):
     if "pull" in parts:
         lines += pull_table(run, pull_stats)
     if CONTAINERS in parts:
-        lines += containers_table(run, ctr_stats)
+        for ours, peer, runtime in CONTAINER_PAIRS:
+            if runtime == "runc" or ours in ctr_stats or peer in ctr_stats:
+                lines += containers_table(run, ctr_stats, ours, peer, runtime)
+        lines += container_memory_table(run, ctr_stats)
     if "pods" in parts:
         lines += ["<details><summary>Load order per round</summary>", ""]
         for i, order in enumerate(meta["order"], 1):
