@@ -1,11 +1,17 @@
 #include "container/capabilities.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <set>
 
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace podsandbox::container {
 
@@ -86,10 +92,52 @@ std::optional<std::string> NormalizeCapability(absl::string_view name) {
   return upper;
 }
 
-std::vector<std::string> ContainerCapabilities(const Capabilities& caps,
-                                               bool privileged) {
+absl::StatusOr<std::vector<std::string>> HeldCapabilities(
+    absl::string_view proc_status) {
+  std::optional<uint64_t> effective, bounding;
+  for (absl::string_view line : absl::StrSplit(proc_status, '\n')) {
+    std::optional<uint64_t>* target = nullptr;
+    if (absl::ConsumePrefix(&line, "CapEff:")) target = &effective;
+    if (absl::ConsumePrefix(&line, "CapBnd:")) target = &bounding;
+    if (target == nullptr) continue;
+    uint64_t mask = 0;
+    if (!absl::SimpleHexAtoi(absl::StripAsciiWhitespace(line), &mask)) {
+      return absl::InternalError(absl::StrCat(
+          "process status: capability mask \"", line, "\" is not hexadecimal"));
+    }
+    *target = mask;
+  }
+  if (!effective.has_value() || !bounding.has_value()) {
+    return absl::InternalError(
+        "process status: no CapEff or CapBnd line (not a /proc status?)");
+  }
+  // A capability the daemon has in effect but not in its bounding set is
+  // lost at the runtime's own execve(2), so it counts only with both.
+  uint64_t held = *effective & *bounding;
   const std::vector<std::string>& all = AllCapabilities();
-  if (privileged) return all;
+  std::vector<std::string> out;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if ((held >> i) & 1) out.push_back(all[i]);
+  }
+  return out;
+}
+
+std::vector<std::string> ContainerCapabilities(
+    const Capabilities& caps, bool privileged,
+    const std::vector<std::string>& held) {
+  const std::vector<std::string>& all = AllCapabilities();
+  // Only what the daemon holds: every known capability would make the
+  // runtime fail on a host whose bounding set lacks one (seen: a host
+  // without CAP_SYS_RESOURCE, where every privileged container failed).
+  std::set<std::string> everything(held.begin(), held.end());
+  auto in_order = [&all](const std::set<std::string>& set) {
+    std::vector<std::string> out;
+    for (const std::string& name : all) {
+      if (set.count(name) > 0) out.push_back(name);
+    }
+    return out;
+  };
+  if (privileged) return in_order(everything);
   std::set<std::string> set(DefaultCapabilities().begin(),
                             DefaultCapabilities().end());
   std::vector<std::string> add, drop;
@@ -106,17 +154,14 @@ std::vector<std::string> ContainerCapabilities(const Capabilities& caps,
   auto has = [](const std::vector<std::string>& v, absl::string_view s) {
     return std::find(v.begin(), v.end(), s) != v.end();
   };
-  if (has(add, "ALL")) set.insert(all.begin(), all.end());
+  // containerd replaces the set: even a default one the daemon lacks goes.
+  if (has(add, "ALL")) set = everything;
   if (has(drop, "ALL")) set.clear();
   for (const std::string& name : add) {
     if (name != "ALL") set.insert(name);
   }
   for (const std::string& name : drop) set.erase(name);
-  std::vector<std::string> out;
-  for (const std::string& name : all) {
-    if (set.count(name) > 0) out.push_back(name);
-  }
-  return out;
+  return in_order(set);
 }
 
 }  // namespace podsandbox::container

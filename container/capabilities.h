@@ -1,6 +1,7 @@
 // Linux capability names and the set a container gets: the default set
 // (containerd's, so images behave as under containerd), then the CRI
-// config's add and drop lists with Kubernetes' "ALL".
+// config's add and drop lists with Kubernetes' "ALL", within the
+// capabilities the daemon itself holds.
 //
 // Pure functions over constant data; thread-safe.
 #ifndef PODSANDBOX_CONTAINER_CAPABILITIES_H_
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "container/container_config.h"
 
@@ -29,15 +31,29 @@ const std::vector<std::string>& DefaultCapabilities();
 // case) -> "ALL"; nullopt for a name the kernel does not define.
 std::optional<std::string> NormalizeCapability(absl::string_view name);
 
+// The capabilities a process holds and can hand on to what it starts,
+// from its /proc/<pid>/status text: CapEff within CapBnd, in
+// AllCapabilities() order. A host (or the container podsandboxd runs in)
+// may have taken some from the bounding set; the OCI runtime cannot give a
+// container a capability it does not hold itself ("unable to apply caps:
+// operation not permitted"). Internal when either line is missing or is not
+// hexadecimal.
+absl::StatusOr<std::vector<std::string>> HeldCapabilities(
+    absl::string_view proc_status);
+
 // The container's capability set, in AllCapabilities() order: every
-// capability when privileged; else the default set, where "ALL" in `add`
-// starts from every capability and "ALL" in `drop` from none, then the
-// other names of `add` are added and those of `drop` removed (containerd's
-// order, so "drop ALL, add NET_BIND_SERVICE" leaves just that one). Names
-// must have passed NormalizeCapability (validation.h); unknown ones are
-// ignored.
-std::vector<std::string> ContainerCapabilities(const Capabilities& caps,
-                                               bool privileged);
+// capability of `held` when privileged; else the default set, where "ALL"
+// in `add` starts from every capability of `held` and "ALL" in `drop` from
+// none, then the other names of `add` are added and those of `drop`
+// removed (containerd's order, so "drop ALL, add NET_BIND_SERVICE" leaves
+// just that one). "ALL" and privileged mean what the daemon holds, as in
+// containerd (its cap.Current()); a name asked for by itself is kept even
+// when not held, so the runtime refuses it rather than the container
+// silently lacking it. Names must have passed NormalizeCapability
+// (validation.h); unknown ones are ignored.
+std::vector<std::string> ContainerCapabilities(
+    const Capabilities& caps, bool privileged,
+    const std::vector<std::string>& held = AllCapabilities());
 
 }  // namespace podsandbox::container
 

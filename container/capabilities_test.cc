@@ -3,11 +3,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/status/status.h"
+#include "sys/testing/status_matchers.h"
+
 namespace podsandbox::container {
 namespace {
 
+using sys::testing::StatusIs;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 TEST(CapabilitiesTest, NormalizeAcceptsKubernetesSpellings) {
   EXPECT_EQ(NormalizeCapability("NET_ADMIN"), "CAP_NET_ADMIN");
@@ -55,6 +61,58 @@ TEST(CapabilitiesTest, AddAllThenDrop) {
 
 TEST(CapabilitiesTest, PrivilegedGetsEverythingWhateverTheLists) {
   EXPECT_EQ(ContainerCapabilities({{}, {"ALL"}}, true), AllCapabilities());
+}
+
+// A daemon without CAP_SYS_RESOURCE (a host whose bounding set lacks it)
+// gives privileged and "ALL" containers what it holds: asking the runtime
+// for more fails the container's start.
+TEST(CapabilitiesTest, PrivilegedAndAllAreWhatTheDaemonHolds) {
+  std::vector<std::string> held;
+  for (const std::string& name : AllCapabilities()) {
+    if (name != "CAP_SYS_RESOURCE") held.push_back(name);
+  }
+  EXPECT_EQ(ContainerCapabilities({}, true, held), held);
+  EXPECT_EQ(ContainerCapabilities({{"ALL"}, {}}, false, held), held);
+  std::vector<std::string> all_but =
+      ContainerCapabilities({{"ALL"}, {"SYS_ADMIN"}}, false, held);
+  EXPECT_EQ(all_but.size(), 39u);
+  EXPECT_THAT(all_but, Not(Contains("CAP_SYS_RESOURCE")));
+  EXPECT_THAT(all_but, Not(Contains("CAP_SYS_ADMIN")));
+  // Asked for by name, it stays: the runtime's refusal names the problem.
+  EXPECT_THAT(ContainerCapabilities({{"SYS_RESOURCE"}, {}}, false, held),
+              Contains("CAP_SYS_RESOURCE"));
+  // The default set is containerd's whatever the daemon holds.
+  EXPECT_EQ(ContainerCapabilities({}, false, held),
+            ContainerCapabilities({}, false));
+}
+
+TEST(CapabilitiesTest, HeldIsEffectiveWithinBounding) {
+  // This host's: the bounding set lacks bit 24 (CAP_SYS_RESOURCE).
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> held,
+                       HeldCapabilities("Name:\tpodsandboxd\n"
+                                        "CapInh:\t0000000000000000\n"
+                                        "CapPrm:\t000001fffeffffff\n"
+                                        "CapEff:\t000001ffffffffff\n"
+                                        "CapBnd:\t000001fffeffffff\n"
+                                        "CapAmb:\t0000000000000000\n"));
+  EXPECT_EQ(held.size(), 40u);
+  EXPECT_THAT(held, Not(Contains("CAP_SYS_RESOURCE")));
+  EXPECT_EQ(held.front(), "CAP_CHOWN");
+  EXPECT_EQ(held.back(), "CAP_CHECKPOINT_RESTORE");
+  // Bits past the capabilities we know are not names.
+  ASSERT_OK_AND_ASSIGN(held, HeldCapabilities("CapEff:\tffffffffffffffff\n"
+                                              "CapBnd:\t0000000000200001\n"));
+  EXPECT_THAT(held, ElementsAre("CAP_CHOWN", "CAP_SYS_ADMIN"));
+  ASSERT_OK_AND_ASSIGN(held, HeldCapabilities("CapEff:\t0\nCapBnd:\t0\n"));
+  EXPECT_THAT(held, IsEmpty());
+}
+
+TEST(CapabilitiesTest, HeldNeedsBothLines) {
+  EXPECT_THAT(HeldCapabilities("CapEff:\t000001ffffffffff\n"),
+              StatusIs(absl::StatusCode::kInternal));
+  EXPECT_THAT(HeldCapabilities("CapEff:\tzz\nCapBnd:\t0\n"),
+              StatusIs(absl::StatusCode::kInternal));
+  EXPECT_THAT(HeldCapabilities(""), StatusIs(absl::StatusCode::kInternal));
 }
 
 }  // namespace

@@ -393,11 +393,16 @@ TEST_F(ManagerTest, StopExecStatsAndUpdate) {
   EXPECT_EQ(out.stdout_data, "hi\n");
   EXPECT_THAT(m->ExecSync(id, {"/bin/sleep", "4321"}, absl::Seconds(1)),
               StatusIs(absl::StatusCode::kDeadlineExceeded));
-  // The timed-out command is gone with its runtime (critest checks this).
+  // The timed-out command is gone with its runtime (critest checks this),
+  // reaped too: a zombie still shows in the container's /proc.
   ASSERT_OK_AND_ASSIGN(
       out, m->ExecSync(id, {"/bin/busybox", "ps"}, absl::Seconds(20)));
   EXPECT_THAT(out.stdout_data, ::testing::Not(HasSubstr("4321")));
   EXPECT_THAT(out.stdout_data, HasSubstr("sleep 1000"));
+  ASSERT_OK_AND_ASSIGN(
+      out, m->ExecSync(id, {"/bin/sh", "-c", "cat /proc/[0-9]*/stat"},
+                       absl::Seconds(20)));
+  EXPECT_THAT(out.stdout_data, ::testing::Not(HasSubstr(") Z ")));
   EXPECT_THAT(m->ExecSync(id, {}, absl::Seconds(1)),
               StatusIs(absl::StatusCode::kInvalidArgument));
 

@@ -45,8 +45,10 @@ TEST(RuntimeDefaultTest, DeniesByDefaultWithEperm) {
   EXPECT_EQ(p["defaultAction"], "SCMP_ACT_ERRNO");
   EXPECT_EQ(p["defaultErrnoRet"], 1);
   EXPECT_EQ(p["architectures"], json(NativeSeccompArchitectures()));
-  for (const char* ok : {"read", "openat", "execve", "futex", "setuid",
-                         "chroot" /* CAP_SYS_CHROOT is a default */}) {
+  // pipe and pipe2: every shell pipeline and $(...) (they were missing,
+  // and `sh -c 'a | b'` failed with "can't create pipe").
+  for (const char* ok : {"read", "openat", "execve", "futex", "setuid", "pipe",
+                         "pipe2", "chroot" /* CAP_SYS_CHROOT is a default */}) {
     EXPECT_TRUE(AllowsUnconditionally(p, ok)) << ok;
   }
   for (const char* denied :

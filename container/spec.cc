@@ -16,6 +16,7 @@
 #include "container/seccomp_profile.h"
 #include "oci/spec.h"
 #include "sys/file.h"
+#include "sys/log.h"
 #include "sys/status.h"
 #include "userns/id_mapping.h"
 
@@ -292,6 +293,18 @@ HostFeatures ProbeHostFeatures() {
       sys::ReadFile("/sys/module/apparmor/parameters/enabled");
   host.apparmor = enabled.ok() && absl::StartsWith(*enabled, "Y");
   host.host_mqueue = oci::IsMqueueMount("/dev/mqueue");
+  // Once, at start: the daemon's capabilities do not change while it runs.
+  absl::StatusOr<std::string> status = sys::ReadFile("/proc/self/status");
+  absl::StatusOr<std::vector<std::string>> held =
+      status.ok() ? HeldCapabilities(*status) : status.status();
+  if (held.ok()) {
+    host.held_capabilities = *std::move(held);
+  } else {
+    PSB_LOG(kWarning,
+            "reading this process's capabilities: %s; privileged containers "
+            "ask for every capability",
+            held.status().ToString());
+  }
   return host;
 }
 
@@ -388,7 +401,8 @@ absl::StatusOr<nlohmann::json> BuildContainerSpec(
   }
   ASSIGN_OR_RETURN(std::vector<std::string> argv, ProcessArgs(config, image));
   std::vector<std::string> caps =
-      ContainerCapabilities(security.capabilities, privileged);
+      ContainerCapabilities(security.capabilities, privileged,
+                            host.held_capabilities.value_or(AllCapabilities()));
   ASSIGN_OR_RETURN(std::optional<json> seccomp,
                    SeccompFor(sys, security.seccomp, privileged, caps));
   ASSIGN_OR_RETURN(std::optional<std::string> apparmor,

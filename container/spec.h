@@ -14,14 +14,15 @@
 // Security defaults, and why (docs/design.md, "Container spec"):
 //  - capabilities: containerd's default set, then add/drop (capabilities.h);
 //  - seccomp: as the config says (seccomp_profile.h); cri/ maps an absent
-//    profile to RuntimeDefault;
+//    profile to Unconfined, as containerd does;
 //  - masked and read-only paths: the config's lists; when both are empty,
 //    Kubernetes' defaults (runc's plus /sys/devices/virtual/powercap) in
 //    the host's user namespace, and none in a pod user namespace: that is
 //    how kubelet asks for procMount Unmasked, which Kubernetes allows only
 //    for user-namespaced pods, and the pod's root has no privilege over
 //    the host-owned files those paths hide;
-//  - privileged: every capability, no seccomp, no masked paths, writable
+//  - privileged: every capability the daemon holds, no seccomp, no masked
+//  paths, writable
 //    sysfs and cgroupfs. In the host's user namespace also every host
 //    device; in a pod user namespace no host device (their nodes belong to
 //    the host's root, whom the pod does not map) and the device cgroup
@@ -36,6 +37,7 @@
 #ifndef PODSANDBOX_CONTAINER_SPEC_H_
 #define PODSANDBOX_CONTAINER_SPEC_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,10 +62,15 @@ struct HostFeatures {
   // The host's /dev/mqueue is an mqueue mount (oci::IsMqueueMount): a
   // host-IPC container binds it, and gets none otherwise.
   bool host_mqueue = false;
+  // The capabilities podsandboxd holds (HeldCapabilities): what privileged
+  // and "ALL" give a container. nullopt: every capability the kernel
+  // defines.
+  std::optional<std::vector<std::string>> held_capabilities;
 };
 
-// Probes `HostFeatures::apparmor` from sysfs (false when absent) and
-// `host_mqueue`.
+// Probes `HostFeatures::apparmor` from sysfs (false when absent),
+// `host_mqueue`, and `held_capabilities` from /proc/self/status (nullopt,
+// logged, when unreadable).
 HostFeatures ProbeHostFeatures();
 
 // The process argv: the config's command and args merged with the image's

@@ -312,6 +312,28 @@ TEST_F(SpecTest, PrivilegedInHostUserNamespaceGetsHostDevices) {
   EXPECT_EQ(MountAt(spec, "/sys/fs/cgroup")["options"].back(), "rw");
 }
 
+// On a host whose bounding set lacks a capability, privileged means what
+// the daemon holds: asking runc for more fails the container's start.
+TEST_F(SpecTest, PrivilegedGetsTheCapabilitiesTheDaemonHolds) {
+  ContainerConfig c = Config();
+  c.security.privileged = true;
+  PodContext pod = HostUsernsPod();
+  pod.privileged = true;
+  HostFeatures host;
+  host.held_capabilities = {"CAP_CHOWN", "CAP_SYS_ADMIN"};
+  ASSERT_OK_AND_ASSIGN(json spec, Build(c, pod, host));
+  for (const char* set : {"bounding", "effective", "permitted"}) {
+    EXPECT_EQ(spec["process"]["capabilities"][set],
+              json::parse(R"(["CAP_CHOWN","CAP_SYS_ADMIN"])"))
+        << set;
+  }
+  c.security.privileged = false;
+  c.security.capabilities.add = {"ALL"};
+  ASSERT_OK_AND_ASSIGN(spec, Build(c, pod, host));
+  EXPECT_EQ(spec["process"]["capabilities"]["bounding"],
+            json::parse(R"(["CAP_CHOWN","CAP_SYS_ADMIN"])"));
+}
+
 TEST_F(SpecTest, PrivilegedInPodUserNamespaceGetsNoHostDevice) {
   ContainerConfig c = Config();
   c.security.privileged = true;

@@ -373,6 +373,13 @@ absl::Status CheckSecurity(const SecurityContext& s, const PodContext& pod,
     return Invalid(field("run_as_username"),
                    "not a user name (':', newline, NUL or over 256 bytes)");
   }
+  // The CRI's rule (containerd's too): a group alone would pair with the
+  // image's user, which the client did not choose.
+  if (s.run_as_group.has_value() && !s.run_as_user.has_value() &&
+      s.run_as_username.empty()) {
+    return Invalid(field("run_as_group"),
+                   "needs run_as_user or run_as_username");
+  }
   if (s.supplemental_groups.size() > limits.max_supplemental_groups) {
     return Invalid(
         field("supplemental_groups"),

@@ -48,6 +48,7 @@ struct ContainerLimits {
 //    containerd's rule); in a user-namespaced pod it is allowed, with the
 //    meaning docs/design.md gives ("privileged" is relative to the pod's
 //    user namespace);
+//  - run_as_group needs run_as_user or run_as_username (the CRI's rule);
 //  - run_as_user, run_as_group and supplemental_groups must be mapped by
 //    the pod's user namespace, when it has one;
 //  - every mount's host path exists, every device's host path is a device

@@ -238,6 +238,18 @@ TEST(ValidationTest, IdsMustBeMappedByThePodsUserNamespace) {
   ExpectInvalid(c, "config.linux.security_context.run_as_username");
 }
 
+TEST(ValidationTest, RunAsGroupNeedsAUser) {
+  ContainerConfig c = Good();
+  c.security.run_as_group = 1002;
+  ExpectInvalid(c, "config.linux.security_context.run_as_group",
+                "needs run_as_user or run_as_username");
+  c.security.run_as_user = 1001;
+  EXPECT_OK(ValidateContainerConfig(c, PodContext()));
+  c.security.run_as_user.reset();
+  c.security.run_as_username = "nobody";
+  EXPECT_OK(ValidateContainerConfig(c, PodContext()));
+}
+
 TEST(ValidationTest, MaskedPathsAndProfiles) {
   ContainerConfig c = Good();
   c.security.masked_paths = {"/proc/kcore", "relative"};

@@ -98,7 +98,10 @@ absl::Status FromSecurity(const v1::LinuxContainerSecurityContext& wire,
     if (!p.ok()) return p.status();
     out.seccomp = *p;
   } else {
-    out.seccomp = {ProfileType::kRuntimeDefault, ""};
+    // No profile at all is the CRI's "unconfined" (containerd 1.6 runs it
+    // so; critest checks it): kubelet always sends the field, with
+    // RuntimeDefault when the pod or the node default asks for it.
+    out.seccomp = {ProfileType::kUnconfined, ""};
   }
   if (wire.has_apparmor()) {
     auto p = Profile(wire.apparmor(), field("apparmor"));

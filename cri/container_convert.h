@@ -18,8 +18,8 @@
 //
 // Seccomp: the `seccomp` message when present, else the deprecated
 // seccomp_profile_path ("runtime/default", "docker/default", "unconfined",
-// "localhost/<path>"), else RuntimeDefault: a client that says nothing gets
-// the runtime's filter, not none (containerd would run it unconfined).
+// "localhost/<path>"), else Unconfined: the CRI's meaning, as in containerd
+// and critest (kubelet sends RuntimeDefault explicitly when a pod asks).
 // AppArmor likewise with apparmor / apparmor_profile; absent stays absent.
 //
 // Thread-safe: pure functions.

@@ -103,8 +103,9 @@ TEST(ContainerConvertTest, UnsetOptionalsStayUnset) {
   EXPECT_FALSE(c.security.run_as_user.has_value());
   EXPECT_FALSE(c.security.run_as_group.has_value());
   EXPECT_FALSE(c.security.apparmor.has_value());
-  // No seccomp at all: the runtime's default filter, not none.
-  EXPECT_EQ(c.security.seccomp.type, container::ProfileType::kRuntimeDefault);
+  // No seccomp at all: unconfined, as containerd runs it (CRI semantics;
+  // kubelet sends RuntimeDefault explicitly).
+  EXPECT_EQ(c.security.seccomp.type, container::ProfileType::kUnconfined);
 }
 
 // The deprecated fields are what this test sends.

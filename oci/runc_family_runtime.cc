@@ -1,6 +1,9 @@
 #include "oci/runc_family_runtime.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <utility>
 
@@ -8,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "sys/file.h"
 #include "sys/log.h"
 #include "sys/status.h"
@@ -15,6 +19,12 @@
 #include "sys/unique_fd.h"
 
 namespace podsandbox::oci {
+namespace {
+
+// How long a timed-out exec's process gets to die of SIGKILL.
+constexpr absl::Duration kExecKillWait = absl::Seconds(5);
+
+}  // namespace
 
 const RuncFamilyTraits& RuncFamilyTraitsOf(RuntimeType type) {
   static const RuncFamilyTraits kRunc{{"container does not exist"},
@@ -117,6 +127,28 @@ void RuncFamilyRuntime::KillExecProcess(const std::string& pid_file) {
   sys::UniqueFd fd(static_cast<int>(pidfd.value));
   // Best effort: it may have exited meanwhile (ESRCH).
   (void)sys_.PidfdSendSignal(fd.get(), SIGKILL);
+  // Its parent, the runtime, is dead already (its group was killed at the
+  // deadline), so the process is an orphan adopted by the nearest
+  // subreaper: podsandboxd. Reap it before ExecSync answers, as containerd
+  // waits for the exec's exit: a zombie still shows in the container's
+  // /proc (critest's `pgrep sleep` right after the timeout counts it) until
+  // the orphan reaper's next scans. Bounded: a process in a frozen cgroup
+  // does not die until thawed, and then the orphan reaper takes it.
+  struct pollfd exited = {fd.get(), POLLIN, 0};
+  int ready;
+  do {
+    ready = poll(&exited, 1,
+                 static_cast<int>(absl::ToInt64Milliseconds(kExecKillWait)));
+  } while (ready < 0 && errno == EINTR);
+  if (ready <= 0) {
+    PSB_LOG(kWarning, "%s exec: pid %d did not exit within %s of SIGKILL",
+            handler().name, pid, absl::FormatDuration(kExecKillWait));
+    return;
+  }
+  siginfo_t info = {};
+  // ECHILD: not ours (the daemon is no subreaper, or the reaper was first).
+  (void)sys_.Waitid(P_PIDFD, static_cast<id_t>(fd.get()), &info,
+                    WEXITED | WNOHANG);
 }
 
 absl::Status RuncFamilyRuntime::Update(absl::string_view id,

@@ -66,7 +66,8 @@ class RuncFamilyRuntime : public OciRuntime {
                       const std::string& resources_json) override;
 
  private:
-  // SIGKILLs the process whose pid `pid_file` holds, if it still runs.
+  // SIGKILLs the process whose pid `pid_file` holds, if it still runs, and
+  // reaps it when it is this process's child (adopted as a subreaper).
   void KillExecProcess(const std::string& pid_file);
 
   sys::Sys& sys_;
