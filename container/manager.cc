@@ -297,7 +297,9 @@ absl::Status Manager::UndoStep(const ContainerRecord& record, Step step) {
       return absl::OkStatus();
     }
     case Step::kRootfs:
-      RETURN_IF_ERROR(UnmountRootfs(sys_, paths.rootfs));
+      RETURN_IF_ERROR(options_.unmount_rootfs
+                          ? options_.unmount_rootfs(paths.rootfs)
+                          : UnmountRootfs(sys_, paths.rootfs));
       return RemoveWritableLayer(sys_, paths.rootfs);
     case Step::kDirs:
       return sys::RemoveTree(sys_, paths.state);
@@ -454,7 +456,9 @@ absl::Status Manager::CreateSteps(Container& c, const PodContext& pod,
           "namespace (host network) are not supported");
     }
   }
-  RETURN_IF_ERROR(MountRootfs(sys_, paths.rootfs, rootfs));
+  RETURN_IF_ERROR(options_.mount_rootfs
+                      ? options_.mount_rootfs(paths.rootfs, rootfs)
+                      : MountRootfs(sys_, paths.rootfs, rootfs));
 
   SpecRequest request{id, &config, &image_config, &pod,
                       paths.rootfs.mountpoint};

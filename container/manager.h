@@ -43,6 +43,7 @@
 #include "container/pod_context.h"
 #include "container/record.h"
 #include "container/record_store.h"
+#include "container/rootfs.h"
 #include "image/images.h"
 #include "image/manifest.h"
 #include "image/store.h"
@@ -82,6 +83,12 @@ struct ManagerOptions {
   std::string cgroupfs = "/sys/fs/cgroup";
   // Makes the OCI runtime driver for a handler; empty: oci::MakeOciRuntime.
   oci::OciRuntimeMaker make_runtime;
+  // Mount and unmount a container's rootfs; empty: container/rootfs.h's
+  // MountRootfs and UnmountRootfs. Tests without root (which may not mount
+  // overlayfs) stand in for them; the contracts are rootfs.h's.
+  std::function<absl::Status(const RootfsPaths&, const RootfsSpec&)>
+      mount_rootfs;
+  std::function<absl::Status(const RootfsPaths&)> unmount_rootfs;
 };
 
 // How an ExecSync'd command ended (its exit code and captured output).
