@@ -8,6 +8,7 @@
 #include <sys/sysmacros.h>
 
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
@@ -113,6 +114,23 @@ absl::StatusOr<std::vector<std::string>> SplitEntryPath(
   return parts;
 }
 
+// ENOENT, ENOTDIR and ELOOP while resolving inside the layer come from what
+// the layer itself put there (a symlink to a target it lacks, a file where
+// a directory is needed, a symlink loop): a bad layer, not a missing
+// object, so InvalidArgument naming the entry rather than NotFound.
+bool IsBadLayerResolution(int err) {
+  return err == ENOENT || err == ENOTDIR || err == ELOOP;
+}
+
+absl::Status BadLayerEntry(absl::string_view entry, absl::string_view what,
+                           absl::string_view rel, int err) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("layer entry \"", entry, "\": ", what, " \"", rel,
+                   "\" does not resolve inside the layer (", strerror(err),
+                   "; a symlink to a missing target, a file where a "
+                   "directory is needed, or a symlink loop)"));
+}
+
 class Unpacker {
  public:
   Unpacker(sys::Sys& sys, int root_fd, const Stream& stream)
@@ -125,9 +143,11 @@ class Unpacker {
  private:
   // Opens the directory at `parts` (relative to the root, resolved inside
   // it), creating missing ones with mode 0755 as tar does for parents the
-  // archive does not list.
+  // archive does not list. `entry` is the tar entry it is for, for errors:
+  // InvalidArgument when a component exists but does not resolve to a
+  // directory (IsBadLayerResolution).
   absl::StatusOr<sys::UniqueFd> OpenDir(const std::vector<std::string>& parts,
-                                        size_t count);
+                                        size_t count, const std::string& entry);
   // Removes whatever is at `leaf` in `dir` (not following it), for an entry
   // that replaces it. A non-empty directory fails with ENOTEMPTY.
   absl::Status RemoveLeaf(int dir, const std::string& leaf,
@@ -150,7 +170,8 @@ class Unpacker {
 };
 
 absl::StatusOr<sys::UniqueFd> Unpacker::OpenDir(
-    const std::vector<std::string>& parts, size_t count) {
+    const std::vector<std::string>& parts, size_t count,
+    const std::string& entry) {
   std::string rel =
       count == 0 ? "."
                  : absl::StrJoin(parts.begin(), parts.begin() + count, "/");
@@ -161,16 +182,24 @@ absl::StatusOr<sys::UniqueFd> Unpacker::OpenDir(
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
   sys::SysResult r = sys_.Openat2(root_fd_, rel.c_str(), &how, sizeof(how));
   if (r.ok()) return sys::UniqueFd(static_cast<int>(r.value));
+  if (count > 0 && (r.err == ENOTDIR || r.err == ELOOP)) {
+    return BadLayerEntry(entry, "directory", rel, r.err);
+  }
   if (r.err != ENOENT || count == 0) {
     return sys::ErrnoError(r.err, "open directory %s in layer", rel);
   }
-  ASSIGN_OR_RETURN(sys::UniqueFd parent, OpenDir(parts, count - 1));
+  ASSIGN_OR_RETURN(sys::UniqueFd parent, OpenDir(parts, count - 1, entry));
   const std::string& name = parts[count - 1];
   if (sys::SysResult m = sys_.Mkdirat(parent.get(), name.c_str(), 0755);
       !m.ok() && m.err != EEXIST) {
     return sys::ErrnoError(m.err, "mkdir %s in layer", rel);
   }
   r = sys_.Openat2(root_fd_, rel.c_str(), &how, sizeof(how));
+  // After mkdir, ENOENT means the name was already there (EEXIST) and
+  // resolves to nothing: a dangling symlink.
+  if (!r.ok() && IsBadLayerResolution(r.err)) {
+    return BadLayerEntry(entry, "directory", rel, r.err);
+  }
   if (!r.ok()) return sys::ErrnoError(r.err, "open directory %s in layer", rel);
   return sys::UniqueFd(static_cast<int>(r.value));
 }
@@ -262,7 +291,7 @@ absl::Status Unpacker::Apply(struct archive* tar, struct archive_entry* entry) {
   // layer's.
   if (parts.empty()) return absl::OkStatus();
   const std::string base = parts.back();
-  ASSIGN_OR_RETURN(sys::UniqueFd dir, OpenDir(parts, parts.size() - 1));
+  ASSIGN_OR_RETURN(sys::UniqueFd dir, OpenDir(parts, parts.size() - 1, path));
 
   if (base == kOpaqueMarker) {
     if (sys::SysResult r = sys_.Fsetxattr(dir.get(), kOpaqueXattr, "y", 1, 0);
@@ -299,6 +328,9 @@ absl::Status Unpacker::Apply(struct archive* tar, struct archive_entry* entry) {
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
     sys::SysResult t = sys_.Openat2(root_fd_, rel.empty() ? "." : rel.c_str(),
                                     &how, sizeof(how));
+    if (!t.ok() && IsBadLayerResolution(t.err)) {
+      return BadLayerEntry(path, "hardlink target", target, t.err);
+    }
     if (!t.ok()) {
       return sys::ErrnoError(t.err, "open hardlink target %s of %s in layer",
                              target, path);
@@ -392,7 +424,8 @@ absl::Status Unpacker::FinishDirectoryTimes() {
   // Deepest first would not matter: setting a directory's times does not
   // change its parent's.
   for (DirTimes& d : dir_times_) {
-    ASSIGN_OR_RETURN(sys::UniqueFd dir, OpenDir(d.parts, d.parts.size() - 1));
+    ASSIGN_OR_RETURN(sys::UniqueFd dir, OpenDir(d.parts, d.parts.size() - 1,
+                                                absl::StrJoin(d.parts, "/")));
     if (sys::SysResult r = sys_.Utimensat(dir.get(), d.parts.back().c_str(),
                                           d.times, AT_SYMLINK_NOFOLLOW);
         !r.ok()) {

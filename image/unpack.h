@@ -66,11 +66,14 @@ struct UnpackResult {
 // Unpacks the tar stream from `source` into the directory `layer_dir_fd`
 // (which the caller keeps owning; it should be empty and private to the
 // caller: nothing else may change it meanwhile).
-// Errors: InvalidArgument for an entry that tries to leave the directory
-// (names the entry); ResourceExhausted past a limit; DataLoss for a stream
-// that is not a (gzip/zstd) tar or is truncated; the source's own error;
-// errno-derived errors for failed syscalls ("<op> <entry>: <strerror>").
-// Thread-compatible: concurrent calls on different directories are fine.
+// Errors: InvalidArgument naming the entry for an entry that tries to leave
+// the directory, or whose parent directory or hardlink target does not
+// resolve inside it (a symlink to a missing target, a file where a
+// directory is needed, a symlink loop): a bad layer; ResourceExhausted past a
+// limit; DataLoss for a stream that is not a (gzip/zstd) tar or is truncated;
+// the source's own error; errno-derived errors for failed syscalls ("<op>
+// <entry>: <strerror>"). Thread-compatible: concurrent calls on different
+// directories are fine.
 absl::StatusOr<UnpackResult> UnpackLayer(sys::Sys& sys, int layer_dir_fd,
                                          const ByteSource& source,
                                          const UnpackOptions& options = {});

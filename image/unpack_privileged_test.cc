@@ -415,7 +415,7 @@ INSTANTIATE_TEST_SUITE_P(
                    "outside/evil"},
         EscapeCase{"WriteThroughDanglingSymlinkOut",
                    {Symlink("link", "../outside"), File("link/evil", "x")},
-                   absl::StatusCode::kNotFound,
+                   absl::StatusCode::kInvalidArgument,
                    "link"},
         EscapeCase{"FileReplacesSymlinkOut",
                    {Symlink("secret", "../outside/secret"),
@@ -428,16 +428,66 @@ INSTANTIATE_TEST_SUITE_P(
                    ""},
         EscapeCase{"HardlinkAbsoluteOutside",
                    {Hardlink("h", "/outside/secret")},
-                   absl::StatusCode::kNotFound,
+                   absl::StatusCode::kInvalidArgument,
                    ""},
         EscapeCase{"HardlinkThroughSymlink",
                    {Symlink("up", "../outside"), Hardlink("h", "up/secret")},
-                   absl::StatusCode::kNotFound,
+                   absl::StatusCode::kInvalidArgument,
                    ""},
         EscapeCase{"WhiteoutDotDot",
                    {Whiteout(".wh..."), Whiteout("a/.wh..")},
                    absl::StatusCode::kInvalidArgument,
                    ""}),
+    [](const auto& info) { return info.param.name; });
+
+// A layer whose entry sits under a name that does not resolve to a
+// directory inside it is a bad layer: InvalidArgument naming the entry and
+// the component, never NotFound (which would read as a missing object).
+struct BadParentCase {
+  std::string name;
+  std::vector<Entry> entries;
+  std::string entry;      // named in the error
+  std::string component;  // named in the error
+};
+
+class BadParentTest : public UnpackTest,
+                      public ::testing::WithParamInterface<BadParentCase> {};
+
+TEST_P(BadParentTest, IsInvalidArgumentNamingTheEntry) {
+  EXPECT_THAT(
+      Unpack(MakeTar(GetParam().entries)),
+      StatusIs(
+          absl::StatusCode::kInvalidArgument,
+          ::testing::AllOf(
+              HasSubstr(absl::StrCat("layer entry \"", GetParam().entry, "\"")),
+              HasSubstr(absl::StrCat("\"", GetParam().component,
+                                     "\" does not resolve")))));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Layers, BadParentTest,
+    ::testing::Values(
+        BadParentCase{"UnderSymlinkToMissingTarget",
+                      {Symlink("etc", "missing"), File("etc/passwd", "x")},
+                      "etc/passwd",
+                      "etc"},
+        BadParentCase{"DeepUnderSymlinkToMissingTarget",
+                      {Dir("usr"), Symlink("usr/lib", "/nowhere/lib"),
+                       File("usr/lib/a/b", "x")},
+                      "usr/lib/a/b",
+                      "usr/lib"},
+        BadParentCase{"UnderARegularFile",
+                      {File("f", "x"), File("f/g", "y")},
+                      "f/g",
+                      "f"},
+        BadParentCase{"UnderASymlinkLoop",
+                      {Symlink("a", "b"), Symlink("b", "a"), File("a/x", "y")},
+                      "a/x",
+                      "a"},
+        BadParentCase{"HardlinkToAMissingTarget",
+                      {Hardlink("h", "missing")},
+                      "h",
+                      "missing"}),
     [](const auto& info) { return info.param.name; });
 
 TEST_F(UnpackTest, DecompressionBombIsRefused) {
