@@ -56,6 +56,20 @@ absl::string_view PropagationOption(MountPropagation p) {
   return "rprivate";
 }
 
+// linux.rootfsPropagation for the config's mounts (containerd's rule): runc
+// makes the container's copy of every mount a slave (rslave on "/") unless
+// told otherwise, and a bind of a slave copy only receives, so "rshared" on
+// a Bidirectional mount alone would send nothing back to the host. Empty:
+// leave it to the runtime.
+absl::string_view RootfsPropagation(const std::vector<Mount>& mounts) {
+  absl::string_view out;
+  for (const Mount& m : mounts) {
+    if (m.propagation == MountPropagation::kBidirectional) return "rshared";
+    if (m.propagation == MountPropagation::kHostToContainer) out = "rslave";
+  }
+  return out;
+}
+
 // The config's mounts in an order where a parent is mounted before what is
 // mounted inside it (containerd sorts the same way), stable otherwise.
 std::vector<Mount> OrderedMounts(std::vector<Mount> mounts) {
@@ -480,6 +494,9 @@ absl::StatusOr<nlohmann::json> BuildContainerSpec(
   }
   if (!devices.empty()) linux["devices"] = std::move(devices);
   if (seccomp.has_value()) linux["seccomp"] = std::move(*seccomp);
+  if (absl::string_view p = RootfsPropagation(config.mounts); !p.empty()) {
+    linux["rootfsPropagation"] = std::string(p);
+  }
 
   json annotations = json::object();
   for (const auto& [key, value] : config.annotations) annotations[key] = value;

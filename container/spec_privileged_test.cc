@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,14 +104,15 @@ class SpecPrivilegedTest : public sys::LeakCheckedTest,
     // Every mount point exists: in a user namespace the pod's root cannot
     // create them in a rootfs owned by the host's root (the real rootfs is
     // an idmapped overlay; this one is a plain directory).
-    for (const char* dir : {"bin", "etc", "data", "proc", "dev", "sys"}) {
+    for (const char* dir :
+         {"bin", "etc", "data", "proc", "dev", "sys", "shared"}) {
       ASSERT_EQ(mkdir(rootfs_.Sub(dir).c_str(), 0755), 0);
     }
     absl::StatusOr<std::string> busybox = sys::ReadFile("/bin/busybox");
     ASSERT_OK(busybox.status());
     WriteFile(rootfs_.Sub("bin/busybox"), *busybox);
     ASSERT_EQ(chmod(rootfs_.Sub("bin/busybox").c_str(), 0755), 0);
-    for (const char* applet : {"sh", "id", "cat", "grep", "touch"}) {
+    for (const char* applet : {"sh", "id", "cat", "grep", "touch", "mount"}) {
       ASSERT_EQ(
           symlink("busybox", rootfs_.Sub(absl::StrCat("bin/", applet)).c_str()),
           0);
@@ -172,9 +174,12 @@ class SpecPrivilegedTest : public sys::LeakCheckedTest,
         ResolveProcessUser(real_, root.get(), config.security, image_user));
     image::ImageConfig image;
     image.env = {"PATH=/bin"};
-    ASSIGN_OR_RETURN(nlohmann::json spec,
-                     BuildContainerSpec(real_, id, config, image, pod,
-                                        rootfs_.path(), user));
+    // As the daemon probes them: privileged means the capabilities this
+    // process holds.
+    ASSIGN_OR_RETURN(
+        nlohmann::json spec,
+        BuildContainerSpec(real_, id, config, image, pod, rootfs_.path(), user,
+                           ProbeHostFeatures()));
     std::string bundle = bundles_.Sub(id);
     if (mkdir(bundle.c_str(), 0700) != 0) {
       return absl::InternalError("mkdir bundle");
@@ -216,7 +221,7 @@ TEST_P(SpecPrivilegedTest, HostUserNamespaceContainerRunsAsImageUser) {
   ContainerConfig c = Config(
       "id -u; id -G; grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status; "
       "cat /etc/hosts /data/volume-file; "
-      "touch /data/x 2>/dev/null || echo data-ro");
+      "touch /data/x 2>/dev/null || echo data-ro; echo through-a-pipe | cat");
   c.security.no_new_privs = true;
   c.security.readonly_rootfs = true;
   ASSERT_OK_AND_ASSIGN(std::string out, Run("k1-host", c, Pod(), "web"));
@@ -226,6 +231,48 @@ TEST_P(SpecPrivilegedTest, HostUserNamespaceContainerRunsAsImageUser) {
   EXPECT_THAT(out, HasSubstr("127.0.0.1 k1-spec-test"));
   EXPECT_THAT(out, HasSubstr("from the host"));
   EXPECT_THAT(out, HasSubstr("data-ro"));
+  // RuntimeDefault lets a shell make pipes.
+  EXPECT_THAT(out, HasSubstr("through-a-pipe"));
+}
+
+// A privileged container gets the capabilities this process holds (asking
+// for every known one fails where the host's bounding set lacks one), and
+// a Bidirectional mount sends the container's mounts back to the host.
+TEST_P(SpecPrivilegedTest, PrivilegedContainerSharesBidirectionalMounts) {
+  sys::TempDir shared{"/tmp"};
+  std::string inner = shared.Sub("inner");
+  ASSERT_EQ(mkdir(inner.c_str(), 0755), 0);
+  // A shared mount of its own, as kubelet prepares a Bidirectional volume.
+  ASSERT_TRUE(real_
+                  .Mount(shared.path().c_str(), shared.path().c_str(), nullptr,
+                         MS_BIND | MS_REC, nullptr)
+                  .ok());
+  absl::Cleanup unmount = [&] {
+    // Detaches what the container mounted below it too.
+    (void)real_.Umount2(shared.path().c_str(), MNT_DETACH);
+  };
+  ASSERT_TRUE(real_
+                  .Mount(nullptr, shared.path().c_str(), nullptr,
+                         MS_SHARED | MS_REC, nullptr)
+                  .ok());
+  ContainerConfig c = Config(
+      "grep CapBnd /proc/self/status; "
+      "mount -t tmpfs psb-propagated /shared/inner && echo mounted");
+  c.security.privileged = true;
+  c.mounts.push_back({"/shared", shared.path(), false, false,
+                      MountPropagation::kBidirectional});
+  PodContext pod = Pod();
+  pod.privileged = true;
+  ASSERT_OK_AND_ASSIGN(std::string out, Run("k1-privileged", c, pod, ""));
+  ASSERT_OK_AND_ASSIGN(std::string status, sys::ReadFile("/proc/self/status"));
+  size_t at = status.find("CapBnd:");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_THAT(out, HasSubstr(status.substr(at, status.find('\n', at) - at)));
+  EXPECT_THAT(out, HasSubstr("mounted"));
+  ASSERT_OK_AND_ASSIGN(std::string mounts,
+                       sys::ReadFile("/proc/self/mountinfo"));
+  EXPECT_THAT(mounts, HasSubstr(absl::StrCat(" ", inner, " ")))
+      << "the container's mount did not reach the host";
 }
 
 TEST_P(SpecPrivilegedTest, UserNamespacedContainerIsRootInsideOnly) {

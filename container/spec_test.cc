@@ -218,6 +218,8 @@ TEST_F(SpecTest, PodFilesShmAndConfigMounts) {
   EXPECT_EQ(MountAt(spec, "/data/sub")["options"],
             json({"rbind", "rprivate", "ro", "rro"}));
   EXPECT_EQ(MountAt(spec, "/shared")["options"][1], "rshared");
+  // A Bidirectional mount needs the rootfs rshared to send mounts back.
+  EXPECT_EQ(spec["linux"]["rootfsPropagation"], "rshared");
   // Parents first: /data before /data/sub.
   std::vector<std::string> order;
   for (const json& m : spec["mounts"]) order.push_back(m["destination"]);
@@ -231,6 +233,10 @@ TEST_F(SpecTest, PodFilesShmAndConfigMounts) {
       {"/etc/hosts", dir.path(), true, false, MountPropagation::kPrivate}};
   ASSERT_OK_AND_ASSIGN(json spec2, Build(c));
   EXPECT_EQ(MountAt(spec2, "/etc/hosts")["source"], dir.path());
+  EXPECT_FALSE(spec2["linux"].contains("rootfsPropagation"));
+  c.mounts[0].propagation = MountPropagation::kHostToContainer;
+  ASSERT_OK_AND_ASSIGN(spec2, Build(c));
+  EXPECT_EQ(spec2["linux"]["rootfsPropagation"], "rslave");
 
   // Host IPC: the host's /dev/shm, not the pod's.
   PodContext host_ipc = HostUsernsPod();
