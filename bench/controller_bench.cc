@@ -7,12 +7,17 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "benchmark/benchmark.h"
 #include "cni/testing/host_network_guard.h"
+#include "metrics/exec_ledger.h"
 #include "netns/namespaces.h"
 #include "nlohmann/json.hpp"
 #include "sandbox/controller.h"
@@ -20,7 +25,6 @@
 #include "sandbox/store.h"
 #include "sys/file.h"
 #include "sys/real_sys.h"
-#include "sys/subprocess.h"
 
 namespace podsandbox {
 namespace {
@@ -46,7 +50,9 @@ class BenchDirs {
            {"ipam",
             {{"type", "host-local"},
              {"dataDir", base_ + "/ipam"},
-             {"ranges", {{{{"subnet", "10.236.0.0/16"}}}}}}}}}}};
+             {"ranges", {{{{"subnet", "10.236.0.0/16"}}}}}}}},
+          // As scripts/bench's chain: portmap runs on every ADD and DEL.
+          {{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}}}}};
     (void)sys::WriteFileAtomically(sys_, base_ + "/net.d/10-bench.conflist",
                                    list.dump(), 0644)
         .ok();
@@ -97,6 +103,7 @@ struct BenchController {
   explicit BenchController(bool overlap) : guard(dirs.sys(), kBridge) {
     ControllerOptions options = dirs.Options();
     options.overlap_network_with_create = overlap;
+    options.overlap_kill_with_network_delete = overlap;
     controller = Controller::Create(dirs.sys(), options);
   }
 
@@ -138,61 +145,94 @@ BENCHMARK_CAPTURE(BM_RunPods, RunOnly, /*time_remove=*/false)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
-// Our own share of RunPodSandbox: its wall time minus the time spent in
-// subprocesses (CNI plugins, the runtime binary), which run on the calling
-// thread. Remove is left out of the measured time.
-void BM_RunPodSandboxOwnShare(benchmark::State& state) {
+// Where RunPodSandbox's and StopPodSandbox's time goes, step by step, for a
+// user-namespaced pod on the default handler (builtin) with the bench's
+// bridge + host-local + portmap chain: the wall time between consecutive
+// marks (the controller's journal points, step hooks and Stop's crash
+// points, which name each boundary), averaged per call, as counters
+// "<run|stop|remove>: <from> -> <to>" in ms; and per call its wall time,
+// its CNI plugin exec time (metrics::ExecLedger, the daemon's per-RPC
+// split) and the difference, our own share. Arg: overlap of ADD with the
+// pause's start and of the kill with DEL (1) or neither (0).
+class Timeline {
+ public:
+  void Begin(absl::string_view op) {
+    absl::MutexLock lock(&mu_);
+    op_ = std::string(op);
+    last_ = "begin";
+    at_ = absl::Now();
+  }
+  void Mark(absl::string_view what) {
+    const absl::Time now = absl::Now();
+    absl::MutexLock lock(&mu_);
+    ms_[absl::StrCat(op_, ": ", last_, " -> ", what)] +=
+        absl::ToDoubleMilliseconds(now - at_);
+    last_ = std::string(what);
+    at_ = now;
+  }
+  std::map<std::string, double> totals() {
+    absl::MutexLock lock(&mu_);
+    return ms_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::string op_ ABSL_GUARDED_BY(mu_);
+  std::string last_ ABSL_GUARDED_BY(mu_);
+  absl::Time at_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, double> ms_ ABSL_GUARDED_BY(mu_);
+};
+
+void BM_PodSteps(benchmark::State& state) {
   if (NeedRoot(state)) return;
-  // Sequential, so that every subprocess runs on this thread and is
-  // subtracted.
-  BenchController bench(/*overlap=*/false);
+  const bool overlap = state.range(0) != 0;
+  BenchController bench(overlap);
   absl::StatusOr<std::unique_ptr<Controller>>& c = bench.controller;
   if (!c.ok()) return state.SkipWithError(c.status().ToString().c_str());
-  // Own time per step, from the step hook: where our share goes.
-  constexpr sandbox::Step kSteps[] = {
-      sandbox::Step::kNamespaces, sandbox::Step::kNetwork,
-      sandbox::Step::kPodFiles, sandbox::Step::kTask};
-  double step_own_ms[4] = {0, 0, 0, 0};
-  absl::Time mark;
-  absl::Duration mark_children;
-  auto own_since_mark = [&] {
-    absl::Duration children = sys::ThreadSubprocessTime() - mark_children;
-    absl::Duration own = absl::Now() - mark - children;
-    mark = absl::Now();
-    mark_children = sys::ThreadSubprocessTime();
-    return own;
+  auto* impl = static_cast<sandbox::ControllerImpl*>(c->get());
+  Timeline timeline;
+  impl->SetStepHookForTesting([&](sandbox::Step step) {
+    timeline.Mark(absl::StrCat("done ", sandbox::StepName(step)));
+  });
+  impl->SetCrashPointHookForTesting(
+      [&](absl::string_view point) { timeline.Mark(point); });
+  std::map<std::string, double> sums;  // per op: wall, plugin, own
+  auto timed = [&](absl::string_view op, auto call) {
+    metrics::ExecLedger ledger;
+    metrics::ScopedExecLedger scope(&ledger);
+    timeline.Begin(op);
+    const absl::Time start = absl::Now();
+    auto result = call();
+    const absl::Duration wall = absl::Now() - start;
+    timeline.Mark("end");
+    sums[absl::StrCat(op, " wall_ms")] += absl::ToDoubleMilliseconds(wall);
+    sums[absl::StrCat(op, " plugin_ms")] +=
+        absl::ToDoubleMilliseconds(ledger.plugin());
+    sums[absl::StrCat(op, " own_ms")] +=
+        absl::ToDoubleMilliseconds(wall - ledger.plugin());
+    return result;
   };
-  static_cast<sandbox::ControllerImpl*>(c->get())->SetStepHookForTesting(
-      [&](sandbox::Step step) {
-        step_own_ms[static_cast<int>(step)] +=
-            absl::ToDoubleMilliseconds(own_since_mark());
-      });
-  double final_save_ms = 0;
   int i = 0;
   for (auto _ : state) {
-    absl::Duration children = sys::ThreadSubprocessTime();
-    absl::Time start = absl::Now();
-    mark = start;
-    mark_children = children;
-    absl::StatusOr<std::string> id = (*c)->RunPodSandbox(Pod(i++), "");
-    absl::Duration total = absl::Now() - start;
-    final_save_ms += absl::ToDoubleMilliseconds(own_since_mark());
-    children = sys::ThreadSubprocessTime() - children;
+    absl::StatusOr<std::string> id =
+        timed("run", [&] { return (*c)->RunPodSandbox(Pod(i++), ""); });
     if (!id.ok()) return state.SkipWithError(id.status().ToString().c_str());
-    state.SetIterationTime(absl::ToDoubleSeconds(total - children));
-    absl::Status removed = (*c)->RemovePodSandbox(*id);
-    if (!removed.ok()) return state.SkipWithError(removed.ToString().c_str());
+    absl::Status s = timed("stop", [&] { return (*c)->StopPodSandbox(*id); });
+    if (s.ok())
+      s = timed("remove", [&] { return (*c)->RemovePodSandbox(*id); });
+    if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
   }
-  for (sandbox::Step step : kSteps) {
-    state.counters[absl::StrCat(sandbox::StepName(step), "_ms")] =
-        benchmark::Counter(step_own_ms[static_cast<int>(step)],
-                           benchmark::Counter::kAvgIterations);
+  for (const auto& [name, ms] : timeline.totals()) sums[name] += ms;
+  for (const auto& [name, ms] : sums) {
+    state.counters[name] =
+        benchmark::Counter(ms, benchmark::Counter::kAvgIterations);
   }
-  state.counters["ready_ms"] =
-      benchmark::Counter(final_save_ms, benchmark::Counter::kAvgIterations);
 }
-BENCHMARK(BM_RunPodSandboxOwnShare)
-    ->UseManualTime()
+BENCHMARK(BM_PodSteps)
+    ->ArgName("overlap")
+    ->Arg(0)
+    ->Arg(1)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
 // 1000 stopped sandboxes on disk (records only: the memory-only paths do

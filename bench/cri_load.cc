@@ -14,7 +14,8 @@
 //
 // Pods are valid for containerd too: metadata with a unique name (run id +
 // index) and uid, a log_directory under a private temp dir, no cgroup
-// parent, no DNS config, no port mappings. With --userns each pod asks for
+// parent, no DNS config, no port mappings, pid namespace CONTAINER (kubelet's
+// default). With --userns each pod asks for
 // userns_options mode POD mapping container 0 to its own 65536 host ids.
 //
 // Memory: the processes a pod adds are its pause process (pid from
@@ -172,7 +173,10 @@ class Load {
                    ->mutable_security_context()
                    ->mutable_namespace_options();
     ns->set_network(v1::POD);
-    ns->set_pid(v1::POD);
+    // What kubelet sends unless the pod sets shareProcessNamespace: one PID
+    // namespace per container. A pod-level one needs an init (the pause),
+    // so with POD no side could run a pod without a process.
+    ns->set_pid(v1::CONTAINER);
     ns->set_ipc(v1::POD);
     if (options_.userns) {
       // Disjoint ranges, as kubelet allocates them; the warm-up pods sit
@@ -335,6 +339,36 @@ absl::StatusOr<MemoryReport> MeasurePods(Load& load,
   }
   ASSIGN_OR_RETURN(m.daemon_after_kib, PssKib(daemon));
   return m;
+}
+
+// CPU ticks now: the host's and, when `daemon` > 0, the daemon's.
+struct CpuSample {
+  HostCpuTicks host;
+  ProcessCpuTicks daemon;
+};
+
+absl::StatusOr<CpuSample> SampleCpu(pid_t daemon) {
+  CpuSample s;
+  ASSIGN_OR_RETURN(std::string stat, ReadProcFile("/proc/stat"));
+  ASSIGN_OR_RETURN(s.host, ParseHostCpuTicks(stat));
+  if (daemon > 0) {
+    ASSIGN_OR_RETURN(std::string own,
+                     ReadProcFile(absl::StrCat("/proc/", daemon, "/stat")));
+    ASSIGN_OR_RETURN(s.daemon, ParseProcessCpuTicks(own));
+  }
+  return s;
+}
+
+CpuReport CpuBetween(const CpuSample& a, const CpuSample& b) {
+  const double tick = 1.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  CpuReport r;
+  r.cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
+  r.host_busy_s = tick * static_cast<double>(b.host.busy - a.host.busy);
+  r.host_total_s = tick * static_cast<double>(b.host.total - a.host.total);
+  r.daemon_self_s = tick * static_cast<double>(b.daemon.self - a.daemon.self);
+  r.daemon_children_s =
+      tick * static_cast<double>(b.daemon.children - a.daemon.children);
+  return r;
 }
 
 void InstallSignalHandlers() {
@@ -526,9 +560,15 @@ int Main(const LoadOptions& options) {
     daemon_before = kib.value_or(0);
   }
 
+  // The run phase's CPU: what bounds pods/s once every CPU is busy. Not
+  // measured is no error: the report just has no "run_cpu".
   absl::Duration run_wall;
+  std::optional<CpuReport> run_cpu;
   if (load.errors() == 0) {
+    absl::StatusOr<CpuSample> before = SampleCpu(options.daemon_pid);
     run_wall = RunAll(load, pods, options.pods, options.concurrency);
+    absl::StatusOr<CpuSample> after = SampleCpu(options.daemon_pid);
+    if (before.ok() && after.ok()) run_cpu = CpuBetween(*before, *after);
   }
 
   // Measured with every pod alive, before any stops.
@@ -553,8 +593,9 @@ int Main(const LoadOptions& options) {
     std::fprintf(stderr, "cri_load: %s\n", s.ToString().c_str());
   }
 
-  const RunReport report =
+  RunReport report =
       MakeReport(options, load, pods, run_wall, std::move(memory));
+  report.run_cpu = run_cpu;
   if (absl::Status s = WriteReport(report, options.json_path); !s.ok()) {
     std::fprintf(stderr, "cri_load: %s\n", s.ToString().c_str());
     return 1;

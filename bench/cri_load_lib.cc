@@ -91,6 +91,46 @@ absl::StatusOr<pid_t> ParsePpid(absl::string_view stat) {
   return static_cast<pid_t>(ppid);
 }
 
+absl::StatusOr<HostCpuTicks> ParseHostCpuTicks(absl::string_view proc_stat) {
+  const absl::string_view line = proc_stat.substr(0, proc_stat.find('\n'));
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(line, ' ', absl::SkipWhitespace());
+  // cpu user nice system idle iowait irq softirq steal [guest guest_nice]
+  int64_t v[8];
+  if (fields.size() < 9 || fields[0] != "cpu") {
+    return absl::InvalidArgumentError("stat: no \"cpu\" line first");
+  }
+  for (int i = 0; i < 8; ++i) {
+    if (!absl::SimpleAtoi(fields[i + 1], &v[i]) || v[i] < 0) {
+      return absl::InvalidArgumentError("stat: malformed cpu line");
+    }
+  }
+  HostCpuTicks t;
+  t.busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  t.total = t.busy + v[3] + v[4];
+  return t;
+}
+
+absl::StatusOr<ProcessCpuTicks> ParseProcessCpuTicks(absl::string_view stat) {
+  const size_t paren = stat.rfind(')');
+  if (paren == absl::string_view::npos) {
+    return absl::InvalidArgumentError("stat: no ')' after the command name");
+  }
+  // After "(comm)" field 3 (state) is index 0, so fields 14-17 are 11-14.
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(stat.substr(paren + 1), ' ', absl::SkipWhitespace());
+  int64_t v[4];
+  if (fields.size() < 15) {
+    return absl::InvalidArgumentError("stat: fewer than 17 fields");
+  }
+  for (int i = 0; i < 4; ++i) {
+    if (!absl::SimpleAtoi(fields[11 + i], &v[i]) || v[i] < 0) {
+      return absl::InvalidArgumentError("stat: malformed cpu time field");
+    }
+  }
+  return ProcessCpuTicks{v[0] + v[1], v[2] + v[3]};
+}
+
 absl::StatusOr<pid_t> PidFromStatusInfo(
     const std::map<std::string, std::string>& info) {
   for (const auto& [key, value] : info) {
@@ -181,6 +221,14 @@ nlohmann::json ToJson(const RunReport& r) {
                    {"daemon_after_kib", m.daemon_after_kib},
                    {"daemon_growth_kib", m.DaemonGrowthKib()},
                    {"per_pod_kib", m.PerPodKib()}};
+  }
+  if (r.run_cpu.has_value()) {
+    const CpuReport& c = *r.run_cpu;
+    j["run_cpu"] = {{"cpus", c.cpus},
+                    {"host_busy_s", c.host_busy_s},
+                    {"host_total_s", c.host_total_s},
+                    {"daemon_self_s", c.daemon_self_s},
+                    {"daemon_children_s", c.daemon_children_s}};
   }
   return j;
 }

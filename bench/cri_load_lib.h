@@ -57,6 +57,40 @@ absl::StatusOr<pid_t> PidFromStatusInfo(
 // "none"). Such a pod adds no process, so it has no pid to look for.
 bool NoPauseInStatusInfo(const std::map<std::string, std::string>& info);
 
+// CPU time from /proc, in clock ticks (sysconf(_SC_CLK_TCK)).
+struct HostCpuTicks {
+  // user + nice + system + irq + softirq + steal: every CPU's busy time.
+  int64_t busy = 0;
+  // busy + idle + iowait: every CPU's time.
+  int64_t total = 0;
+};
+
+// The first ("cpu ", all CPUs) line of /proc/stat. InvalidArgument when it
+// is missing or has fewer than eight numbers.
+absl::StatusOr<HostCpuTicks> ParseHostCpuTicks(absl::string_view proc_stat);
+
+struct ProcessCpuTicks {
+  int64_t self = 0;      // utime + stime
+  int64_t children = 0;  // cutime + cstime: its reaped children's
+};
+
+// Fields 14-17 of /proc/PID/stat (counted after the command name's last
+// ')'). A daemon's children are its CNI plugins and runtime binaries, whose
+// time counts once they are reaped. InvalidArgument on malformed text.
+absl::StatusOr<ProcessCpuTicks> ParseProcessCpuTicks(absl::string_view stat);
+
+// What the run phase cost in CPU: the whole host's, and the daemon's own
+// and its reaped children's, in seconds. What the host spent beyond the
+// daemon and its children is the kernel's deferred work (RCU, workqueues,
+// net namespace cleanup), the runtime's shims and anything else running.
+struct CpuReport {
+  int cpus = 0;
+  double host_busy_s = 0;
+  double host_total_s = 0;
+  double daemon_self_s = 0;
+  double daemon_children_s = 0;
+};
+
 // What the live pods cost the host, measured with all of them running.
 struct MemoryReport {
   int pods = 0;
@@ -91,6 +125,8 @@ struct RunReport {
   int errors = 0;
   std::string first_error;
   std::optional<MemoryReport> memory;
+  // The run phase's CPU time, when measured.
+  std::optional<CpuReport> run_cpu;
 
   // Pods whose RunPodSandbox succeeded, per second of the run phase.
   double PodsPerSecond() const;
@@ -103,7 +139,8 @@ std::string FormatTable(const RunReport& report);
 
 // The report as JSON: latencies as {"p50","p95","p99","max","mean"} in ms
 // (doubles) plus "count"; "samples_ms" {"run","stop","remove"} the raw
-// latencies; "pods_per_s"; "memory" present only when measured.
+// latencies; "pods_per_s"; "memory" and "run_cpu" present only when
+// measured.
 nlohmann::json ToJson(const RunReport& report);
 
 }  // namespace podsandbox::bench

@@ -188,6 +188,41 @@ TEST(ToJsonTest, FieldsInMilliseconds) {
   j = ToJson(r);
   EXPECT_EQ(j["memory"]["daemon_growth_kib"], 200);
   EXPECT_DOUBLE_EQ(j["memory"]["per_pod_kib"].get<double>(), 150.0);
+  EXPECT_FALSE(j.contains("run_cpu"));
+
+  r.run_cpu = CpuReport{2, 1.5, 2.0, 0.25, 0.75};
+  j = ToJson(r);
+  EXPECT_EQ(j["run_cpu"]["cpus"], 2);
+  EXPECT_DOUBLE_EQ(j["run_cpu"]["host_busy_s"].get<double>(), 1.5);
+  EXPECT_DOUBLE_EQ(j["run_cpu"]["daemon_children_s"].get<double>(), 0.75);
+}
+
+TEST(ParseHostCpuTicksTest, BusyAndTotal) {
+  // user nice system idle iowait irq softirq steal guest guest_nice
+  absl::StatusOr<HostCpuTicks> t = ParseHostCpuTicks(
+      "cpu  100 2 30 500 7 1 4 3 50 0\ncpu0 50 1 15 250 3 0 2 1 25 0\n");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->busy, 100 + 2 + 30 + 1 + 4 + 3);  // guest is inside user
+  EXPECT_EQ(t->total, t->busy + 500 + 7);
+}
+
+TEST(ParseHostCpuTicksTest, Malformed) {
+  EXPECT_FALSE(ParseHostCpuTicks("cpu0 1 2 3 4 5 6 7 8\n").ok());
+  EXPECT_FALSE(ParseHostCpuTicks("cpu  1 2 3 4 5 6 7\n").ok());
+  EXPECT_FALSE(ParseHostCpuTicks("cpu  1 2 3 x 5 6 7 8\n").ok());
+}
+
+TEST(ParseProcessCpuTicksTest, SelfAndChildren) {
+  // Fields 14-17 (utime stime cutime cstime) are 11, 12, 130, 140; the
+  // command holds spaces and a ')'.
+  absl::StatusOr<ProcessCpuTicks> t = ParseProcessCpuTicks(
+      "4242 (pod sandbox) d) S 1 4242 4242 0 -1 4194560 500 900 0 0 11 12 "
+      "130 140 20 0 9 0 1234");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->self, 23);
+  EXPECT_EQ(t->children, 270);
+  EXPECT_FALSE(ParseProcessCpuTicks("4242 (x) S 1 2 3").ok());
+  EXPECT_FALSE(ParseProcessCpuTicks("4242 x S 1 2 3").ok());
 }
 
 }  // namespace

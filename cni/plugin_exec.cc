@@ -5,6 +5,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "metrics/exec_ledger.h"
 #include "metrics/registry.h"
 #include "sys/json_fields.h"
 #include "sys/status.h"
@@ -86,8 +87,10 @@ absl::StatusOr<std::string> ExecPlugin(sys::Sys& sys, const PluginCall& call) {
           "CNI plugin executions, by plugin binary and CNI_COMMAND, from exec "
           "to exit.",
           {"plugin", "command"}, metrics::LatencyBuckets());
+  const absl::Duration took = absl::Now() - start;
   exec_seconds.Observe({std::string(PluginName(call.path)), call.command},
-                       absl::ToDoubleSeconds(absl::Now() - start));
+                       absl::ToDoubleSeconds(took));
+  metrics::RecordExec(metrics::ExecLedger::Kind::kPlugin, took);
   if (!r.ok()) return sys::Annotate(r.status(), what);
   if (!r->success()) return PluginFailure(what, *r);
   if (r->output_truncated) {

@@ -28,6 +28,7 @@
 #include "cri/pod_context.h"
 #include "cri/pod_stats.h"
 #include "cri/rpc_log.h"
+#include "metrics/exec_ledger.h"
 #include "nlohmann/json.hpp"
 #include "sandbox/controller.h"
 #include "sys/log.h"
@@ -446,9 +447,15 @@ grpc::ServerUnaryReactor* RuntimeService::RunPodSandbox(
   run_workers_.Post([this, reactor, response, start, pod = std::move(pod),
                      config = *std::move(config),
                      handler = request->runtime_handler()] {
-    absl::StatusOr<std::string> id = controller_.RunPodSandbox(config, handler);
+    metrics::ExecLedger ledger;
+    absl::StatusOr<std::string> id;
+    {
+      metrics::ScopedExecLedger scope(&ledger);
+      id = controller_.RunPodSandbox(config, handler);
+    }
     if (id.ok()) response->set_pod_sandbox_id(*id);
     EndRun();
+    metrics::ObserveRpcTimeSplit("RunPodSandbox", absl::Now() - start, ledger);
     Finish(reactor, "RunPodSandbox", id.ok() ? *id : pod, start, id.status());
   });
   return reactor;
@@ -466,13 +473,20 @@ grpc::ServerUnaryReactor* RuntimeService::StopPodSandbox(
     return reactor;
   }
   stop_remove_workers_.Post([this, reactor, start, id = std::move(id)] {
-    // The pod's containers go first (killed: CRI's Stop of a sandbox
-    // forcibly stops them), while their namespaces still exist.
-    absl::Status s = ForPodContainers(
-        controller_, containers_, id, [this](const std::string& full_id) {
-          return containers_->StopPodContainers(full_id, absl::ZeroDuration());
-        });
-    if (s.ok()) s = controller_.StopPodSandbox(id);
+    metrics::ExecLedger ledger;
+    absl::Status s;
+    {
+      metrics::ScopedExecLedger scope(&ledger);
+      // The pod's containers go first (killed: CRI's Stop of a sandbox
+      // forcibly stops them), while their namespaces still exist.
+      s = ForPodContainers(controller_, containers_, id,
+                           [this](const std::string& full_id) {
+                             return containers_->StopPodContainers(
+                                 full_id, absl::ZeroDuration());
+                           });
+      if (s.ok()) s = controller_.StopPodSandbox(id);
+    }
+    metrics::ObserveRpcTimeSplit("StopPodSandbox", absl::Now() - start, ledger);
     Finish(reactor, "StopPodSandbox", id, start, s);
   });
   return reactor;
@@ -490,11 +504,18 @@ grpc::ServerUnaryReactor* RuntimeService::RemovePodSandbox(
     return reactor;
   }
   stop_remove_workers_.Post([this, reactor, start, id = std::move(id)] {
-    absl::Status s = ForPodContainers(
-        controller_, containers_, id, [this](const std::string& full_id) {
-          return containers_->RemovePodContainers(full_id);
-        });
-    if (s.ok()) s = controller_.RemovePodSandbox(id);
+    metrics::ExecLedger ledger;
+    absl::Status s;
+    {
+      metrics::ScopedExecLedger scope(&ledger);
+      s = ForPodContainers(controller_, containers_, id,
+                           [this](const std::string& full_id) {
+                             return containers_->RemovePodContainers(full_id);
+                           });
+      if (s.ok()) s = controller_.RemovePodSandbox(id);
+    }
+    metrics::ObserveRpcTimeSplit("RemovePodSandbox", absl::Now() - start,
+                                 ledger);
     Finish(reactor, "RemovePodSandbox", id, start, s);
   });
   return reactor;

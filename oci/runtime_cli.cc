@@ -9,6 +9,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "metrics/exec_ledger.h"
 #include "metrics/registry.h"
 #include "nlohmann/json.hpp"
 #include "sys/file.h"
@@ -115,8 +116,9 @@ absl::StatusOr<sys::SubprocessResult> RunObserved(sys::Sys& sys,
   const absl::Time start = absl::Now();
   absl::StatusOr<sys::SubprocessResult> result =
       sys::RunSubprocess(sys, command);
-  command_seconds.Observe({runtime, verb},
-                          absl::ToDoubleSeconds(absl::Now() - start));
+  const absl::Duration took = absl::Now() - start;
+  command_seconds.Observe({runtime, verb}, absl::ToDoubleSeconds(took));
+  metrics::RecordExec(metrics::ExecLedger::Kind::kRuntime, took);
   return result;
 }
 

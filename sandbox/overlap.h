@@ -21,6 +21,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "metrics/exec_ledger.h"
 
 namespace podsandbox::sandbox {
 
@@ -32,7 +33,10 @@ class Overlap {
           absl::AnyInvocable<absl::Status(T)> settle)
       : settle_(std::move(settle)) {
     if (concurrent) {
-      thread_ = std::thread([this, call = std::move(call)]() mutable {
+      // The call works for the caller's RPC: its execs count against it.
+      thread_ = std::thread([this, call = std::move(call),
+                             ledger = metrics::CurrentExecLedger()]() mutable {
+        metrics::ScopedExecLedger scope(ledger);
         outcome_.emplace(call());
       });
     } else {
