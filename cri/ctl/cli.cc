@@ -130,11 +130,12 @@ void AddContainerVerbs(CLI::App& app, Flags& f, std::ostream& err,
       ->required();
   create
       ->add_option("CONTAINER-CONFIG", f.create.container_config_path,
-                   "ContainerConfig as protobuf JSON (crictl's file)")
+                   "ContainerConfig as YAML or protobuf JSON (crictl's file)")
       ->required();
   create
-      ->add_option("POD-CONFIG", f.create.pod_config_path,
-                   "The sandbox's PodSandboxConfig JSON, as given to runp")
+      ->add_option(
+          "POD-CONFIG", f.create.pod_config_path,
+          "The sandbox's PodSandboxConfig (YAML or JSON), as given to runp")
       ->required();
   verbs.push_back({create, [&f](CriClient& c, std::ostream& out) {
                      return Create(c, f.create, out);
@@ -346,8 +347,9 @@ std::vector<Verb> AddVerbs(CLI::App& app, Flags& f, std::ostream& err) {
                    }});
 
   CLI::App* runp = app.add_subcommand("runp", "Run a new pod sandbox");
-  runp->add_option("POD-CONFIG", f.runp.pod_config_path,
-                   "PodSandboxConfig as protobuf JSON (crictl's pod file)")
+  runp->add_option(
+          "POD-CONFIG", f.runp.pod_config_path,
+          "PodSandboxConfig as YAML or protobuf JSON (crictl's pod file)")
       ->required();
   runp->add_option("-r,--runtime", f.runp.runtime_handler,
                    "Runtime handler to use (default: the runtime's)")
@@ -433,7 +435,7 @@ std::vector<Verb> AddVerbs(CLI::App& app, Flags& f, std::ostream& err) {
           ->type_name("BASE64");
   creds->excludes(auth);
   pull->add_option("-p,--pod-config", f.pull.pod_config_path,
-                   "The pod's PodSandboxConfig JSON, for the runtime")
+                   "The pod's PodSandboxConfig (YAML or JSON), for the runtime")
       ->type_name("FILE");
   verbs.push_back({pull, [&f](CriClient& c, std::ostream& out) {
                      return Pull(c, f.pull, out);

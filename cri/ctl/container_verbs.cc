@@ -162,7 +162,7 @@ std::string CpuColumn(const v1::CpuUsage* before, const v1::CpuUsage& after) {
 absl::StatusOr<v1::ContainerConfig> ReadContainerConfig(
     const std::string& path) {
   v1::ContainerConfig config;
-  RETURN_IF_ERROR(ReadJsonMessage(path, config));
+  RETURN_IF_ERROR(ReadConfigMessage(path, config));
   return config;
 }
 

@@ -137,7 +137,7 @@ absl::Status Info(CriClient& client, OutputFormat format, std::ostream& out) {
 
 absl::StatusOr<v1::PodSandboxConfig> ReadPodConfig(const std::string& path) {
   v1::PodSandboxConfig config;
-  RETURN_IF_ERROR(ReadJsonMessage(path, config));
+  RETURN_IF_ERROR(ReadConfigMessage(path, config));
   return config;
 }
 

@@ -1,9 +1,9 @@
 // What podsandboxctl's pod and container verbs do alike with their
 // arguments and the lists they get back: ids given by a unique prefix (as
-// crictl takes them), config files in protobuf JSON, "key=value" label
-// selectors, and lists shown newest first.
+// crictl takes them), config files in YAML or protobuf JSON, "key=value"
+// label selectors, and lists shown newest first.
 //
-// Thread-safety: pure functions (ReadJsonMessage reads a file).
+// Thread-safety: pure functions (ReadConfigMessage reads a file).
 #ifndef PODSANDBOX_CRI_CTL_VERB_SUPPORT_H_
 #define PODSANDBOX_CRI_CTL_VERB_SUPPORT_H_
 
@@ -28,11 +28,15 @@ absl::StatusOr<std::string> ResolveIdPrefix(const std::vector<std::string>& ids,
                                             const std::string& id,
                                             absl::string_view kind);
 
-// Reads the protobuf JSON file at `path` into `message`: NotFound if it
-// cannot be opened, InvalidArgument (naming the file) if it is not that
-// message's JSON.
-absl::Status ReadJsonMessage(const std::string& path,
-                             google::protobuf::Message& message);
+// Reads the config file at `path` into `message`, as crictl reads its pod
+// and container configs: protobuf JSON when the text starts with '{', else
+// YAML whose keys are the fields' names (log_directory) or JSON names
+// (logDirectory). A YAML scalar is read as the field's type wants it
+// ("1" is a string for a label, a number for attempt; quoted scalars are
+// always strings). NotFound if it cannot be opened, InvalidArgument
+// (naming the file) if it is not that message's JSON or YAML.
+absl::Status ReadConfigMessage(const std::string& path,
+                               google::protobuf::Message& message);
 
 // Adds each "key=value" of `labels` to `selector` (a missing "=" gives an
 // empty value; cli.h checks the spelling).

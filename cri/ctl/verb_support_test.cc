@@ -39,21 +39,114 @@ TEST(ResolveIdPrefixTest, AmbiguousPrefixIsInvalidArgumentNamingTheKind) {
                        HasSubstr("container id prefix ab is ambiguous")));
 }
 
-TEST(ReadJsonMessageTest, ReadsLowerCamelCaseAndRefusesOtherText) {
+TEST(ReadConfigMessageTest, ReadsLowerCamelCaseJsonAndRefusesOtherText) {
   sys::TempDir dir;
   const std::string good = dir.Sub("good.json");
   std::ofstream(good) << R"({"metadata": {"name": "web"}, "logPath": "x"})";
   v1::ContainerConfig config;
-  ASSERT_OK(ReadJsonMessage(good, config));
+  ASSERT_OK(ReadConfigMessage(good, config));
   EXPECT_EQ(config.metadata().name(), "web");
   EXPECT_EQ(config.log_path(), "x");
 
   const std::string bad = dir.Sub("bad.json");
   std::ofstream(bad) << "not json";
-  EXPECT_THAT(ReadJsonMessage(bad, config),
+  EXPECT_THAT(ReadConfigMessage(bad, config),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(bad)));
-  EXPECT_THAT(ReadJsonMessage(dir.Sub("absent.json"), config),
+  EXPECT_THAT(ReadConfigMessage(dir.Sub("absent.json"), config),
               StatusIs(absl::StatusCode::kNotFound));
+}
+
+// crictl's own sample files (docs/crictl.md), as YAML.
+TEST(ReadConfigMessageTest, ReadsCrictlsYamlPodAndContainerConfigs) {
+  sys::TempDir dir;
+  const std::string pod = dir.Sub("pod-config.yaml");
+  std::ofstream(pod) << R"(metadata:
+  name: nginx-sandbox
+  namespace: default
+  attempt: 1
+  uid: hdishd83djaidwnduwk28bcsb
+log_directory: /tmp
+labels:
+  version: 1
+  enabled: true
+port_mappings:
+- protocol: 0
+  container_port: 80
+  host_port: 8080
+linux:
+  security_context:
+    namespace_options:
+      network: NODE
+    run_as_user: {value: 1000}
+    readonly_rootfs: false
+)";
+  v1::PodSandboxConfig pod_config;
+  ASSERT_OK(ReadConfigMessage(pod, pod_config));
+  EXPECT_EQ(pod_config.metadata().name(), "nginx-sandbox");
+  EXPECT_EQ(pod_config.metadata().attempt(), 1u);
+  EXPECT_EQ(pod_config.log_directory(), "/tmp");
+  // A number and a bool where a string is wanted are the strings.
+  EXPECT_EQ(pod_config.labels().at("version"), "1");
+  EXPECT_EQ(pod_config.labels().at("enabled"), "true");
+  ASSERT_EQ(pod_config.port_mappings_size(), 1);
+  EXPECT_EQ(pod_config.port_mappings(0).host_port(), 8080);
+  const v1::LinuxSandboxSecurityContext& security =
+      pod_config.linux().security_context();
+  EXPECT_EQ(security.namespace_options().network(), v1::NODE);
+  EXPECT_EQ(security.run_as_user().value(), 1000);
+
+  const std::string container = dir.Sub("container-config.yaml");
+  std::ofstream(container) << R"(metadata:
+  name: busybox
+image:
+  image: busybox
+command:
+- top
+args: ["-b", "1"]
+logPath: busybox.0.log
+tty: true
+envs:
+- key: A
+  value: "007"
+linux: {}
+)";
+  v1::ContainerConfig container_config;
+  ASSERT_OK(ReadConfigMessage(container, container_config));
+  EXPECT_EQ(container_config.metadata().name(), "busybox");
+  EXPECT_EQ(container_config.image().image(), "busybox");
+  EXPECT_THAT(container_config.command(), ElementsAre("top"));
+  EXPECT_THAT(container_config.args(), ElementsAre("-b", "1"));
+  EXPECT_EQ(container_config.log_path(), "busybox.0.log");
+  EXPECT_TRUE(container_config.tty());
+  ASSERT_EQ(container_config.envs_size(), 1);
+  EXPECT_EQ(container_config.envs(0).value(), "007");
+  EXPECT_TRUE(container_config.has_linux());
+}
+
+TEST(ReadConfigMessageTest, BadYamlIsInvalidArgumentNamingTheFileAndPlace) {
+  sys::TempDir dir;
+  v1::ContainerConfig config;
+  const std::string broken = dir.Sub("broken.yaml");
+  std::ofstream(broken) << "metadata:\n  name: [unclosed\n";
+  EXPECT_THAT(
+      ReadConfigMessage(broken, config),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::AllOf(HasSubstr(broken), HasSubstr("YAML at line"))));
+  const std::string unknown = dir.Sub("unknown.yaml");
+  std::ofstream(unknown) << "metadata:\n  name: a\nno_such_field: 1\n";
+  EXPECT_THAT(ReadConfigMessage(unknown, config),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::AllOf(HasSubstr(unknown),
+                                        HasSubstr("no_such_field"))));
+  const std::string bad_bool = dir.Sub("bad_bool.yaml");
+  std::ofstream(bad_bool) << "tty: maybe\n";
+  EXPECT_THAT(ReadConfigMessage(bad_bool, config),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("tty")));
+  const std::string list = dir.Sub("list.yaml");
+  std::ofstream(list) << "- a\n- b\n";
+  EXPECT_THAT(ReadConfigMessage(list, config),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("neither a JSON object nor a YAML mapping")));
 }
 
 TEST(AddLabelsTest, SplitsAtTheFirstEquals) {
