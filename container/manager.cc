@@ -144,7 +144,8 @@ Manager::Manager(sys::Sys& sys, ManagerOptions options,
       relay_(sys),
       watcher_(sys, reaper,
                [this](const oci::ProcessExit& exit) { OnExit(exit); }),
-      reaper_(reaper) {}
+      reaper_(reaper),
+      keeper_(options_.keeper) {}
 
 Manager::~Manager() = default;
 
@@ -294,6 +295,7 @@ absl::Status Manager::UndoStep(const ContainerRecord& record, Step step) {
       // The killed init is reaped by the watcher before it lets go.
       watcher_.WaitForExit(record.id, kKillWait);
       watcher_.Forget(record.id);
+      DropKept(record.id);
       return absl::OkStatus();
     }
     case Step::kRootfs:
@@ -483,11 +485,12 @@ absl::Status Manager::CreateSteps(Container& c, const PodContext& pod,
     absl::MutexLock lock(&c.mu);
     log_path = c.record.log_path;
   }
+  // Kept open until the keeper has its copies (Watch).
+  ASSIGN_OR_RETURN(sys::UniqueFd out,
+                   OpenContainerEnd(sys_, paths.stdout_fifo));
+  ASSIGN_OR_RETURN(sys::UniqueFd err,
+                   OpenContainerEnd(sys_, paths.stderr_fifo));
   {
-    ASSIGN_OR_RETURN(sys::UniqueFd out,
-                     OpenContainerEnd(sys_, paths.stdout_fifo));
-    ASSIGN_OR_RETURN(sys::UniqueFd err,
-                     OpenContainerEnd(sys_, paths.stderr_fifo));
     // Relayed before the container can write, so the pipe never fills.
     RETURN_IF_ERROR(
         relay_.Add(id, {paths.stdout_fifo, paths.stderr_fifo, log_path}));
@@ -513,31 +516,49 @@ absl::Status Manager::CreateSteps(Container& c, const PodContext& pod,
     c.record.pid = pid;
     c.record.pid_start_time = stat.start_time;
   }
-  return Watch(id, pid, stat.start_time, /*our_child=*/true);
+  return Watch(id, pid, stat.start_time, /*our_child=*/true, sys::UniqueFd(),
+               {out.get(), err.get()});
 }
 
 absl::Status Manager::Watch(const std::string& id, pid_t pid,
-                            uint64_t start_time, bool our_child) {
+                            uint64_t start_time, bool our_child,
+                            sys::UniqueFd kept_pidfd,
+                            const std::vector<int>& fifo_fds) {
   if (our_child && reaper_ != nullptr) reaper_->Claim(pid);
   absl::Cleanup release = [&] {
     if (our_child && reaper_ != nullptr) reaper_->Release(pid);
   };
-  sys::SysResult pidfd = sys_.PidfdOpen(pid, 0);
-  if (!pidfd.ok()) {
-    if (pidfd.err == ESRCH) {
+  sys::UniqueFd fd = std::move(kept_pidfd);
+  if (fd.get() < 0) {
+    sys::SysResult pidfd = sys_.PidfdOpen(pid, 0);
+    if (!pidfd.ok()) {
+      if (pidfd.err == ESRCH) {
+        return absl::NotFoundError(
+            absl::StrCat("container ", id, " init ", pid, " is gone"));
+      }
+      return sys::ErrnoError(pidfd.err, "pidfd_open %d", pid);
+    }
+    fd.reset(static_cast<int>(pidfd.value));
+    // The pidfd pins the process; its start time says it is still ours,
+    // not a later process that got the pid. (A zombie of ours is still
+    // ours: the watcher reaps it and reports its status.) A kept pidfd
+    // needs no such check: it was opened on our init while it was our
+    // child, so it names that process whatever became of its pid.
+    absl::StatusOr<sys::ProcStat> stat = sys::ReadProcStat(pid);
+    if (!stat.ok() || stat->start_time != start_time) {
       return absl::NotFoundError(
           absl::StrCat("container ", id, " init ", pid, " is gone"));
     }
-    return sys::ErrnoError(pidfd.err, "pidfd_open %d", pid);
   }
-  sys::UniqueFd fd(static_cast<int>(pidfd.value));
-  // The pidfd pins the process; its start time says it is still ours, not
-  // a later process that got the pid. (A zombie of ours is still ours: the
-  // watcher reaps it and reports its status.)
-  absl::StatusOr<sys::ProcStat> stat = sys::ReadProcStat(pid);
-  if (!stat.ok() || stat->start_time != start_time) {
-    return absl::NotFoundError(
-        absl::StrCat("container ", id, " init ", pid, " is gone"));
+  if (keeper_ != nullptr && !fifo_fds.empty()) {
+    std::vector<int> kept = {fd.get()};
+    kept.insert(kept.end(), fifo_fds.begin(), fifo_fds.end());
+    if (absl::Status s = keeper_->Hold(id, kept); !s.ok()) {
+      PSB_LOG(kWarning,
+              "container %s: keeper holds nothing for it (an exit while we "
+              "are down will be unknown): %s",
+              id, s.ToString());
+    }
   }
   RETURN_IF_ERROR(watcher_.Watch(id, pid, std::move(fd), /*notify=*/true));
   std::move(release).Cancel();  // the watcher releases it at the exit
@@ -549,6 +570,15 @@ bool Manager::OomKilled(const std::string& cgroup_path) {
   return ReadCgroupUsage(options_.cgroupfs, cgroup_path).oom_kills > 0;
 }
 
+void Manager::DropKept(absl::string_view id) {
+  if (keeper_ == nullptr) return;
+  if (absl::Status s = keeper_->Drop(id); !s.ok()) {
+    // It holds a pidfd and two FIFOs too many until the next restart
+    // drops keys of no live container.
+    PSB_LOG(kWarning, "container %s: keeper drop: %s", id, s.ToString());
+  }
+}
+
 void Manager::OnExit(const oci::ProcessExit& exit) {
   std::shared_ptr<Container> c;
   {
@@ -557,6 +587,10 @@ void Manager::OnExit(const oci::ProcessExit& exit) {
     if (it == containers_.end()) return;
     c = it->second;
   }
+  // Only once the log is flushed and the exit recorded may the keeper let
+  // go of the FIFOs and the pidfd: a crash before that finds them at the
+  // restart.
+  absl::Cleanup drop = [this, &exit] { DropKept(exit.id); };
   // Its last lines are in the log before anyone sees it exited.
   relay_.Flush(exit.id);
   std::string cgroup_path;
@@ -575,8 +609,8 @@ void Manager::OnExit(const oci::ProcessExit& exit) {
       r.exit_code = kUnknownExitCode;
       r.reason = "Unknown";
       r.message =
-          "the container exited while podsandboxd was restarting; its exit "
-          "status is lost";
+          "the container exited while podsandboxd was restarting and no "
+          "keeper held its pidfd: its exit status is lost";
     } else {
       r.exit_code =
           exit.term_signal != 0 ? 128 + exit.term_signal : exit.exit_code;
@@ -940,6 +974,8 @@ absl::Status Manager::Recover() {
     PSB_LOG(kWarning, "container record quarantined: %s", line);
   }
   absl::flat_hash_set<std::string> known;
+  // Containers re-attached: the keys the keeper may go on holding.
+  absl::flat_hash_set<std::string> live_ids;
   for (ContainerRecord& record : loaded.records) {
     if (record.state == State::kCreating) {
       // Cut short by a crash: undo what its journal says may have started.
@@ -986,7 +1022,23 @@ absl::Status Manager::Recover() {
         !s.ok()) {
       PSB_LOG(kWarning, "container %s: relay its output: %s", id, s.ToString());
     }
-    if (absl::Status s = Watch(id, pid, start_time, /*our_child=*/false);
+    live_ids.insert(id);
+    // The keeper's copy of its init's pidfd, if it holds one: whether the
+    // init still runs or exited while we were down, the watcher gets its
+    // real status through it. Its FIFO fds are only kept open there (the
+    // relay reopens them by path), so they are closed here.
+    sys::UniqueFd kept_pidfd;
+    if (keeper_ != nullptr) {
+      absl::StatusOr<std::vector<sys::UniqueFd>> kept = keeper_->Take(id);
+      if (kept.ok() && !kept->empty()) {
+        kept_pidfd = std::move(kept->front());
+      } else if (!kept.ok() && !absl::IsNotFound(kept.status())) {
+        PSB_LOG(kWarning, "container %s: keeper take: %s", id,
+                kept.status().ToString());
+      }
+    }
+    if (absl::Status s = Watch(id, pid, start_time, /*our_child=*/false,
+                               std::move(kept_pidfd), {});
         !s.ok()) {
       // Exited while we were down (or the host rebooted).
       oci::ProcessExit exit;
@@ -995,6 +1047,17 @@ absl::Status Manager::Recover() {
       exit.status_known = false;
       exit.time = absl::Now();
       OnExit(exit);
+    }
+  }
+  if (keeper_ != nullptr) {
+    // Keys of containers removed, or whose exit was recorded, just before
+    // the last daemon died (between its record write and its drop).
+    absl::StatusOr<std::vector<std::string>> keys = keeper_->Keys();
+    if (!keys.ok()) {
+      PSB_LOG(kWarning, "keeper keys: %s", keys.status().ToString());
+    }
+    for (const std::string& key : keys.value_or(std::vector<std::string>())) {
+      if (!live_ids.contains(key)) DropKept(key);
     }
   }
   // Orphans: state dirs and writable layers with no record (a record is

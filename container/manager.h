@@ -12,9 +12,12 @@
 // init becomes its child once `runtime create` returns; one ExitWatcher
 // thread reaps every container's init through its pidfd and reports the
 // exit status, and one LogRelay thread copies every container's output
-// into its CRI log file (log_relay.h). An exit that happens while the
-// daemon is down has no status left to read: it is reported with
-// kUnknownExitCode and reason "Unknown".
+// into its CRI log file (log_relay.h). With a keeper (keeper/client.h), each
+// container's init pidfd and FIFOs are also held there, under its id, from
+// create until its exit is recorded: an exit while the daemon is down then
+// keeps its status (the pidfd's PIDFD_INFO_EXIT) and its last output (the
+// FIFOs stay open), both read after the restart. Without one, such an exit
+// is reported with kUnknownExitCode and reason "Unknown".
 //
 // Thread-safety: every method may be called from any thread. Operations on
 // one container are serialised by its op lock (held across runtime execs);
@@ -47,6 +50,7 @@
 #include "image/images.h"
 #include "image/manifest.h"
 #include "image/store.h"
+#include "keeper/client.h"
 #include "oci/exit_watcher.h"
 #include "oci/runtime.h"
 #include "oci/runtime_factory.h"
@@ -81,6 +85,10 @@ struct ManagerOptions {
   // The cgroupfs root the containers' cgroup paths are under
   // (/sys/fs/cgroup), for stats and OOM detection.
   std::string cgroupfs = "/sys/fs/cgroup";
+  // The node's fd keeper, or null (exits while the daemon is down are then
+  // reported unknown). Must outlive the manager. Its failures are logged,
+  // never returned: it only adds to what the manager can do alone.
+  keeper::Client* keeper = nullptr;
   // Makes the OCI runtime driver for a handler; empty: oci::MakeOciRuntime.
   oci::OciRuntimeMaker make_runtime;
   // Mount and unmount a container's rootfs; empty: container/rootfs.h's
@@ -138,9 +146,11 @@ class Manager {
 
   // Makes the directories, starts the relay and watcher threads, and
   // recovers: records still creating are rolled back, live containers are
-  // re-attached (watched and relayed again), containers that exited while
-  // the daemon was down are marked exited with kUnknownExitCode, and
-  // writable layers and state dirs with no record are removed.
+  // re-attached (watched and relayed again, through the keeper's pidfd when
+  // it holds one), containers that exited while the daemon was down are
+  // marked exited (with their real status when the keeper held their pidfd,
+  // else kUnknownExitCode), keys the keeper holds for no live container are
+  // dropped, and writable layers and state dirs with no record are removed.
   absl::Status Init();
 
   // Returns the new container's id (64 hex). Errors: InvalidArgument for an
@@ -250,10 +260,17 @@ class Manager {
                            const image::ImageConfig& image_config,
                            const std::vector<std::string>& layers,
                            oci::OciRuntime& runtime);
-  // Watches the init `pid` (started at `start_time`) of container `id`.
-  // NotFound when that process is gone.
+  // Watches the init `pid` (started at `start_time`) of container `id`,
+  // through `kept_pidfd` when valid (the keeper's: it names the process
+  // itself, so no start-time check, and it tells the status even when the
+  // process is long gone), else a new pidfd. With `fifo_fds`, hands the
+  // pidfd and those FIFO fds to the keeper under `id`. NotFound when that
+  // process is gone (and no kept pidfd names it).
   absl::Status Watch(const std::string& id, pid_t pid, uint64_t start_time,
-                     bool our_child);
+                     bool our_child, sys::UniqueFd kept_pidfd,
+                     const std::vector<int>& fifo_fds);
+  // Lets the keeper close what it holds for `id` (logged on failure).
+  void DropKept(absl::string_view id);
   void OnExit(const oci::ProcessExit& exit) ABSL_LOCKS_EXCLUDED(mu_);
   // Signals the container's init through a pidfd (no runtime exec): gone
   // already is success.
@@ -288,6 +305,7 @@ class Manager {
   LogRelay relay_;
   oci::ExitWatcher watcher_;
   sys::OrphanReaper* const reaper_;
+  keeper::Client* const keeper_;
 };
 
 }  // namespace podsandbox::container

@@ -341,8 +341,9 @@ TEST_F(ContainerRpcTest, OverTheMemoryLimitIsOomKilled) {
 // SIGKILL of the daemon while a container writes nonstop: the container
 // lives on (no SIGPIPE: it holds its FIFO read-write), the restarted daemon
 // relays what it wrote meanwhile, so its log has every line once and in
-// order; a container that exits while the daemon is down is reported
-// exited with 255/"Unknown"; ReopenContainerLog after a rename starts a new
+// order; a container killed while the daemon is down is reported exited
+// with its real status (137, "Error": the keeper held its pidfd, see
+// keeper_privileged_test for more); ReopenContainerLog after a rename starts a new
 // file and loses nothing either.
 TEST_F(ContainerRpcTest, SigkillOfTheDaemonLosesNoLogLine) {
   v1::PodSandboxConfig pod;
@@ -370,7 +371,7 @@ TEST_F(ContainerRpcTest, SigkillOfTheDaemonLosesNoLogLine) {
 
   CloseClient();
   StopDaemon(SIGKILL);
-  // While it is down, "brief" is killed: nobody is left to read its status.
+  // While it is down, "brief" is killed: only the keeper's pidfd tells how.
   int pid = 0;
   const std::string pid_text =
       ReadAll(absl::StrCat(state(), "/containers/", brief, "/init.pid"));
@@ -380,8 +381,8 @@ TEST_F(ContainerRpcTest, SigkillOfTheDaemonLosesNoLogLine) {
   ASSERT_TRUE(killed) << "init.pid: " << pid_text;
   EXPECT_EQ(Status(counter).state(), v1::CONTAINER_RUNNING);
   ASSERT_EQ(WaitForState(brief, v1::CONTAINER_EXITED), v1::CONTAINER_EXITED);
-  EXPECT_EQ(Status(brief).exit_code(), 255);
-  EXPECT_EQ(Status(brief).reason(), "Unknown");
+  EXPECT_EQ(Status(brief).exit_code(), 137);
+  EXPECT_EQ(Status(brief).reason(), "Error");
 
   size_t seen = LogLines(log).size();
   ASSERT_GE(wait_for_lines(seen + 100), seen + 100);

@@ -514,6 +514,7 @@ absl::Status ApplyOverrides(const ConfigOverrides& o, DaemonConfig* config) {
     config->controller.default_runtime = *o.default_runtime;
   if (o.socket_group) config->socket_group = *o.socket_group;
   if (o.pause_binary) config->controller.pause_binary = *o.pause_binary;
+  if (o.keeper_binary) config->keeper_binary = *o.keeper_binary;
   if (o.log_level) {
     RETURN_IF_ERROR(
         ParseLogLevel(*o.log_level, "--log-level", &config->log_level));

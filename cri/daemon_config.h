@@ -96,6 +96,9 @@ struct DaemonConfig {
   sandbox::ControllerOptions controller;
 
   std::string listen = "/run/podsandbox/podsandboxd.sock";
+  // podsandbox-keeper (keeper/server.h); empty: the one beside the daemon,
+  // if any. Command line only (--keeper-binary).
+  std::string keeper_binary;
   std::string socket_group;
   sys::LogLevel log_level = sys::LogLevel::kInfo;
   sys::LogFormat log_format = sys::LogFormat::kText;
@@ -134,6 +137,7 @@ struct ConfigOverrides {
   std::optional<std::string> cni_bin_dirs;  // colon-separated
   std::optional<std::string> default_runtime;
   std::optional<std::string> pause_binary;
+  std::optional<std::string> keeper_binary;
   std::optional<std::string> log_level;
   std::optional<std::string> log_format;
   std::optional<std::string> socket_group;

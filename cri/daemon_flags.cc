@@ -54,6 +54,9 @@ DaemonCommandLine ParseDaemonFlags(int argc, const char* const* argv,
               "Runtime handler for requests that name none (default runc)");
   AddOverride(app, "--pause-binary", "FILE", &o.pause_binary,
               "The static pause binary (default: the one built beside us)");
+  AddOverride(app, "--keeper-binary", "FILE", &o.keeper_binary,
+              "podsandbox-keeper, which holds containers' pidfds and pipes "
+              "across our restarts (default: the one beside us)");
   app.add_option_function<std::string>(
          "--log-level", [&o](const std::string& value) { o.log_level = value; },
          "Least severe level logged (default info)")

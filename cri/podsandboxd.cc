@@ -52,11 +52,13 @@
 #include "image/puller.h"
 #include "image/registry_hosts.h"
 #include "image/store.h"
+#include "keeper/client.h"
 #include "metrics/http_server.h"
 #include "metrics/process.h"
 #include "metrics/registry.h"
 #include "oci/runtime_type.h"
 #include "sandbox/controller.h"
+#include "sys/file.h"
 #include "sys/log.h"
 #include "sys/real_sys.h"
 #include "sys/status.h"
@@ -115,6 +117,22 @@ absl::StatusOr<std::string> FindPauseBinary() {
   }
   return absl::NotFoundError(
       "pause_binary: no pause binary beside podsandboxd; set --pause-binary");
+}
+
+// podsandbox-keeper, found as the pause is; empty when there is none (not
+// an error: containers then run as they did before the keeper).
+std::string FindKeeperBinary() {
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n < 0) return "";
+  const std::string exe(self, n);
+  const std::string dir = exe.substr(0, exe.rfind('/'));
+  for (const std::string& candidate :
+       {absl::StrCat(exe, ".runfiles/podsandbox/keeper/podsandbox-keeper"),
+        absl::StrCat(dir, "/podsandbox-keeper")}) {
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
 }
 
 absl::StatusOr<gid_t> ResolveGroup(const std::string& group) {
@@ -220,6 +238,9 @@ absl::StatusOr<Startup> Configure(const DaemonFlags& flags) {
   if (startup.config.controller.pause_binary.empty()) {
     ASSIGN_OR_RETURN(startup.config.controller.pause_binary, FindPauseBinary());
   }
+  if (startup.config.keeper_binary.empty()) {
+    startup.config.keeper_binary = FindKeeperBinary();
+  }
   if (!startup.config.socket_group.empty()) {
     ASSIGN_OR_RETURN(startup.socket_gid,
                      ResolveGroup(startup.config.socket_group));
@@ -255,6 +276,8 @@ struct Daemon {
   std::unique_ptr<image::Images> images;
   std::unique_ptr<image::Puller> puller;
   std::unique_ptr<oci::HandlerRegistry> handlers;
+  // The node's fd keeper, or null: before the manager that uses it.
+  std::unique_ptr<keeper::Client> keeper;
   std::unique_ptr<container::Manager> containers;
   std::unique_ptr<RuntimeService> runtime_service;
   std::unique_ptr<ImageService> image_service;
@@ -292,6 +315,40 @@ absl::Status OpenImageStore(Daemon& d) {
   return absl::OkStatus();
 }
 
+// The node's fd keeper under <state>/keeper (0700: its socket hands out
+// every container's pidfd and pipes), started if none answers. Never
+// fatal: without one, a container that exits while we are down is
+// reported with exit code 255, reason Unknown, as before the keeper.
+keeper::Client* ConnectKeeper(Daemon& d) {
+  if (d.config.keeper_binary.empty()) {
+    PSB_LOG(kWarning,
+            "no podsandbox-keeper beside podsandboxd (--keeper-binary): a "
+            "container exiting while podsandboxd is down will be reported "
+            "unknown");
+    return nullptr;
+  }
+  const std::string dir =
+      absl::StrCat(d.config.controller.state_dir, "/keeper");
+  absl::Status s = sys::MakeDirs(d.sys, dir, 0700);
+  if (s.ok() && chmod(dir.c_str(), 0700) != 0) {
+    s = sys::ErrnoError(errno, "chmod %s", dir);
+  }
+  absl::StatusOr<std::unique_ptr<keeper::Client>> client =
+      s.ok() ? keeper::Client::ConnectOrSpawn(
+                   d.sys, absl::StrCat(dir, "/keeper.sock"),
+                   d.config.keeper_binary, absl::StrCat(dir, "/keeper.log"))
+             : s;
+  if (!client.ok()) {
+    PSB_LOG(kWarning,
+            "keeper unavailable (a container exiting while podsandboxd is "
+            "down will be reported unknown): %s",
+            client.status().ToString());
+    return nullptr;
+  }
+  d.keeper = *std::move(client);
+  return d.keeper.get();
+}
+
 // The pod's containers: records and writable layers under
 // <root>/containers, bundles, rootfs mounts and FIFOs under
 // <state>/containers. Init re-attaches running containers and relays what
@@ -305,6 +362,7 @@ absl::Status StartContainers(Daemon& d) {
   container::ManagerOptions manager;
   manager.root_dir = absl::StrCat(options.root_dir, "/containers");
   manager.state_dir = absl::StrCat(options.state_dir, "/containers");
+  manager.keeper = ConnectKeeper(d);
   d.containers = std::make_unique<container::Manager>(
       d.sys, manager, *d.handlers, *d.store, *d.images,
       container::MakeSpecBuilder(d.sys, container::ProbeHostFeatures()),

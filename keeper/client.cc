@@ -54,21 +54,27 @@ absl::StatusOr<std::unique_ptr<Client>> Client::ConnectOrSpawn(
     sys::Sys& sys, const std::string& socket_path, const std::string& binary,
     const std::string& log_file) {
   absl::StatusOr<std::unique_ptr<Client>> client = Connect(socket_path);
-  if (!absl::IsUnavailable(client.status())) return client;
-  sys::Command command;
-  command.path = binary;
-  command.args = {binary, "--socket", socket_path};
-  command.output_file = log_file;
-  command.timeout = absl::Seconds(10);
-  ASSIGN_OR_RETURN(sys::SubprocessResult started,
-                   sys::RunSubprocess(sys, command));
-  if (!started.success()) {
-    return absl::UnavailableError(absl::StrCat("start keeper ", binary, ": ",
-                                               sys::DescribeExit(started)));
+  // Twice: a keeper that was just exiting (idle, its last client gone)
+  // still holds the lock when our start runs, so that start steps aside
+  // and the connect after it finds nobody; the second start gets the lock.
+  for (int attempt = 0; attempt < 2 && absl::IsUnavailable(client.status());
+       ++attempt) {
+    sys::Command command;
+    command.path = binary;
+    command.args = {binary, "--socket", socket_path};
+    command.output_file = log_file;
+    command.timeout = absl::Seconds(10);
+    ASSIGN_OR_RETURN(sys::SubprocessResult started,
+                     sys::RunSubprocess(sys, command));
+    if (!started.success()) {
+      return absl::UnavailableError(absl::StrCat("start keeper ", binary, ": ",
+                                                 sys::DescribeExit(started)));
+    }
+    // It exits once its child listens (or when another keeper holds the
+    // lock): a connect now finds one, unless that other one was exiting.
+    client = Connect(socket_path);
   }
-  // It exits once its child listens (or when another keeper already
-  // serves the path): a connect now finds one.
-  return Connect(socket_path);
+  return client;
 }
 
 absl::StatusOr<Message> Client::Call(const json& request,

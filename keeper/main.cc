@@ -51,6 +51,12 @@ int main(int argc, char** argv) {
   }
   if (child > 0) ::_exit(0);
   ::setsid();
+  // podsandboxd blocks SIGTERM and SIGINT in every thread (it sigwaits for
+  // them), and a signal mask survives exec: unblock them, so the keeper
+  // can be stopped like any process.
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
   // A peer that dies mid-send is an error return (MSG_NOSIGNAL), but be
   // sure no stray SIGPIPE ends the holder of every container's pipes.
   ::signal(SIGPIPE, SIG_IGN);

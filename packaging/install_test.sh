@@ -19,9 +19,10 @@ fail() {
 
 # The binaries as bazel-bin lays them out, from our runfiles.
 bin="$tmp/bin"
-mkdir -p "$bin/cri" "$bin/sandbox/pause"
+mkdir -p "$bin/cri" "$bin/sandbox/pause" "$bin/keeper"
 cp "$runfiles/cri/podsandboxd" "$runfiles/cri/podsandboxctl" "$bin/cri/"
 cp "$runfiles/sandbox/pause/pause" "$bin/sandbox/pause/"
+cp "$runfiles/keeper/podsandbox-keeper" "$bin/keeper/"
 
 run_install() {
   local rc=0
@@ -49,6 +50,7 @@ run_install
 expect_file "$prefix/bin/podsandboxd" 755
 expect_file "$prefix/bin/podsandboxctl" 755
 expect_file "$prefix/bin/podsandbox-pause" 755
+expect_file "$prefix/bin/podsandbox-keeper" 755
 expect_file "$prefix/bin/podsandbox-uninstall" 755
 expect_file "$prefix/share/podsandbox/manifest" 644
 expect_file "$prefix/share/doc/podsandbox/README.md" 644
@@ -65,7 +67,8 @@ cmp -s "$runfiles/packaging/config.toml" "$dest/etc/podsandbox/config.toml" ||
 # Nothing installed that the test does not know of.
 expected="$(printf '%s\n' \
   "$prefix/bin/podsandboxd" "$prefix/bin/podsandboxctl" \
-  "$prefix/bin/podsandbox-pause" "$prefix/bin/podsandbox-uninstall" \
+  "$prefix/bin/podsandbox-pause" "$prefix/bin/podsandbox-keeper" \
+  "$prefix/bin/podsandbox-uninstall" \
   "$prefix/share/podsandbox/manifest" \
   "$prefix/share/doc/podsandbox/README.md" \
   "$prefix/share/doc/podsandbox/config.toml" \

@@ -65,6 +65,9 @@ constexpr const char* kKept[] = {
     "run/pods",
     // The parent of each pod's /dev/shm tmpfs mountpoint.
     "run/shm",
+    // The keeper's dir: its lock file and log outlive it (it exits idle).
+    "run/keeper",
+    "run/keeper/*",
     "run/runtime",
     "run/runtime/*",
     "run/rootfs",

@@ -26,9 +26,10 @@ namespace {
 // Processes a sandbox may leave behind, by comm (15 chars at most).
 const absl::flat_hash_set<std::string>& WatchedCommands() {
   static const auto* commands = new absl::flat_hash_set<std::string>{
-      "pause",       "runc",          "runc:[2:INIT]", "crun",   "runsc",
-      "runsc-gofer", "runsc-sandbox", "exe",           "bridge", "host-local",
-      "portmap",     "loopback",      "containerd-shi"};
+      "pause",          "runc",           "runc:[2:INIT]", "crun",
+      "runsc",          "runsc-gofer",    "runsc-sandbox", "exe",
+      "bridge",         "host-local",     "portmap",       "loopback",
+      "containerd-shi", "podsandbox-keep"};
   return *commands;
 }
 
