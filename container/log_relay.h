@@ -19,8 +19,11 @@
 // daemon kill can lose is one read's worth between read(2) and the log
 // write; a line longer than kMaxLogLineBytes is cut into P pieces.
 //
-// What is lost: bytes a container wrote just before exiting while the
-// daemon was down (the pipe dies with its last holder, the container).
+// Bytes a container wrote just before exiting while the daemon was down
+// would die with the pipe's last holder, the container, but the manager
+// hands an fd of each FIFO to podsandbox-keeper (keeper/server.h), which
+// holds it until the exit is recorded: the restarted relay reads them. With
+// no keeper, they are lost.
 //
 // Thread-safe. Add, Reopen, Flush and Remove may be called from any
 // thread; log writes happen on the relay thread and in Flush/Remove.
