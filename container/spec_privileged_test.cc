@@ -35,6 +35,7 @@
 namespace podsandbox::container {
 namespace {
 
+using ::podsandbox::sys::testing::StatusIs;
 using ::testing::HasSubstr;
 
 struct RuntimeParam {
@@ -273,6 +274,20 @@ TEST_P(SpecPrivilegedTest, PrivilegedContainerSharesBidirectionalMounts) {
                        sys::ReadFile("/proc/self/mountinfo"));
   EXPECT_THAT(mounts, HasSubstr(absl::StrCat(" ", inner, " ")))
       << "the container's mount did not reach the host";
+
+  // Not shared any more: refused before anything is made, as containerd
+  // refuses it, rather than run with nothing propagating.
+  ASSERT_TRUE(real_
+                  .Mount(nullptr, shared.path().c_str(), nullptr,
+                         MS_PRIVATE | MS_REC, nullptr)
+                  .ok());
+  EXPECT_THAT(ValidateContainerConfig(c, pod),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("config.mounts[1].propagation")));
+  c.mounts[1].propagation = MountPropagation::kHostToContainer;
+  EXPECT_THAT(ValidateContainerConfig(c, pod),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("shared or slave")));
 }
 
 TEST_P(SpecPrivilegedTest, UserNamespacedContainerIsRootInsideOnly) {

@@ -1,7 +1,10 @@
 #include "container/validation.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -12,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "container/capabilities.h"
+#include "sys/file.h"
 #include "sys/status.h"
 
 namespace podsandbox::container {
@@ -420,6 +424,73 @@ absl::Status CheckSecurity(const SecurityContext& s, const PodContext& pod,
   return absl::OkStatus();
 }
 
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string UnescapeMountField(absl::string_view field) {
+  auto octal = [](char c) { return c >= '0' && c <= '7'; };
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size() && octal(field[i + 1]) &&
+        octal(field[i + 2]) && octal(field[i + 3])) {
+      out.push_back(static_cast<char>((field[i + 1] - '0') * 64 +
+                                      (field[i + 2] - '0') * 8 +
+                                      (field[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(field[i]);
+    }
+  }
+  return out;
+}
+
+bool IsAtOrBelow(absl::string_view path, absl::string_view mount_point) {
+  if (mount_point == "/") return true;
+  return absl::StartsWith(path, mount_point) &&
+         (path.size() == mount_point.size() || path[mount_point.size()] == '/');
+}
+
+absl::string_view PropagationName(MountPropagation p) {
+  return p == MountPropagation::kBidirectional ? "Bidirectional"
+                                               : "HostToContainer";
+}
+
+// A non-private mount's source must propagate as asked (containerd's
+// ensureShared and ensureSharedOrSlave): runc would mount it all the same
+// and nothing would ever cross, without a word.
+absl::Status CheckPropagation(const ContainerConfig& c) {
+  std::optional<std::string> mountinfo;
+  for (size_t i = 0; i < c.mounts.size(); ++i) {
+    const Mount& m = c.mounts[i];
+    if (m.propagation == MountPropagation::kPrivate) continue;
+    std::string field =
+        absl::StrCat(Indexed("config.mounts", i), ".propagation");
+    char resolved[PATH_MAX];
+    if (realpath(m.host_path.c_str(), resolved) == nullptr) {
+      return sys::Annotate(sys::ErrnoError(errno, "realpath %s", m.host_path),
+                           field);
+    }
+    if (!mountinfo.has_value()) {
+      absl::StatusOr<std::string> text = sys::ReadFile("/proc/self/mountinfo");
+      if (!text.ok()) return sys::Annotate(text.status(), field);
+      mountinfo = *std::move(text);
+    }
+    HostPropagation have = HostPropagationOf(*mountinfo, resolved);
+    bool ok = have == HostPropagation::kShared ||
+              (have == HostPropagation::kSlave &&
+               m.propagation == MountPropagation::kHostToContainer);
+    if (!ok) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          field, ": ", PropagationName(m.propagation), " needs ", m.host_path,
+          " on a ",
+          m.propagation == MountPropagation::kBidirectional ? "shared"
+                                                            : "shared or slave",
+          " mount, and its mount is ",
+          have == HostPropagation::kSlave ? "a slave" : "private",
+          " (mount --make-rshared on the host)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // The host side, after every pure check: stat(2) only.
 absl::Status CheckHostPaths(const ContainerConfig& c) {
   for (size_t i = 0; i < c.mounts.size(); ++i) {
@@ -469,7 +540,34 @@ absl::Status ValidateContainerConfig(const ContainerConfig& config,
   RETURN_IF_ERROR(CheckLabels(config, limits));
   RETURN_IF_ERROR(CheckResources(config.resources));
   RETURN_IF_ERROR(CheckSecurity(config.security, pod, limits));
-  return CheckHostPaths(config);
+  RETURN_IF_ERROR(CheckHostPaths(config));
+  return CheckPropagation(config);
+}
+
+HostPropagation HostPropagationOf(absl::string_view mountinfo,
+                                  absl::string_view path) {
+  HostPropagation out = HostPropagation::kPrivate;
+  size_t best = 0;
+  bool found = false;
+  for (absl::string_view line : absl::StrSplit(mountinfo, '\n')) {
+    // id parent major:minor root mount-point options [optional...] - ...
+    std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
+    if (f.size() < 7) continue;
+    std::string point = UnescapeMountField(f[4]);
+    if (!IsAtOrBelow(path, point)) continue;
+    if (found && point.size() < best) continue;
+    found = true;
+    best = point.size();
+    bool shared = false, slave = false;
+    for (size_t i = 6; i < f.size() && f[i] != "-"; ++i) {
+      shared = shared || absl::StartsWith(f[i], "shared:");
+      slave = slave || absl::StartsWith(f[i], "master:");
+    }
+    out = shared  ? HostPropagation::kShared
+          : slave ? HostPropagation::kSlave
+                  : HostPropagation::kPrivate;
+  }
+  return out;
 }
 
 }  // namespace podsandbox::container

@@ -17,6 +17,7 @@
 #include <cstddef>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "container/container_config.h"
 #include "container/pod_context.h"
 
@@ -52,10 +53,23 @@ struct ContainerLimits {
 //  - run_as_user, run_as_group and supplemental_groups must be mapped by
 //    the pod's user namespace, when it has one;
 //  - every mount's host path exists, every device's host path is a device
-//    node.
+//    node;
+//  - a Bidirectional mount's host path is on a shared mount, and a
+//    HostToContainer one's on a shared or slave mount (containerd's rule:
+//    otherwise nothing would propagate, silently). FailedPrecondition, the
+//    host's state, naming config.mounts[i].propagation.
 absl::Status ValidateContainerConfig(const ContainerConfig& config,
                                      const PodContext& pod,
                                      const ContainerLimits& limits = {});
+
+// How the mount that holds `path` propagates, from mountinfo text (see
+// proc(5)): the last line whose mount point is `path` or one of its
+// parents, longest first (a later mount on the same point covers an
+// earlier one). `path` must be absolute, clean and free of symlinks.
+// A line that cannot be read is skipped; no match at all is kPrivate.
+enum class HostPropagation { kPrivate, kShared, kSlave };
+HostPropagation HostPropagationOf(absl::string_view mountinfo,
+                                  absl::string_view path);
 
 }  // namespace podsandbox::container
 

@@ -134,6 +134,32 @@ TEST(ValidationTest, MountDestinations) {
   ExpectInvalid(c, "config.mounts", "more than 256");
 }
 
+TEST(ValidationTest, HostPropagationIsTheInnermostMounts) {
+  const char* kMountinfo =
+      "27 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n"
+      "40 27 0:40 / /srv rw,relatime - tmpfs t rw\n"
+      "41 40 0:41 / /srv/data rw,relatime shared:7 master:3 - tmpfs t rw\n"
+      "42 40 0:42 / /srv/in rw,relatime master:3 - tmpfs t rw\n"
+      "43 40 0:43 / /srv/my\\040dir rw - tmpfs t rw\n"
+      "44 43 0:44 / /srv/my\\040dir rw shared:9 - tmpfs t rw\n"
+      "garbage\n";
+  EXPECT_EQ(HostPropagationOf(kMountinfo, "/"), HostPropagation::kShared);
+  EXPECT_EQ(HostPropagationOf(kMountinfo, "/var/x"), HostPropagation::kShared);
+  EXPECT_EQ(HostPropagationOf(kMountinfo, "/srv"), HostPropagation::kPrivate);
+  EXPECT_EQ(HostPropagationOf(kMountinfo, "/srv/x"), HostPropagation::kPrivate);
+  // A shared mount that is also a slave is shared.
+  EXPECT_EQ(HostPropagationOf(kMountinfo, "/srv/data/a"),
+            HostPropagation::kShared);
+  // A sibling whose name starts the same is not a parent.
+  EXPECT_EQ(HostPropagationOf(kMountinfo, "/srv/database"),
+            HostPropagation::kPrivate);
+  EXPECT_EQ(HostPropagationOf(kMountinfo, "/srv/in"), HostPropagation::kSlave);
+  // Escaped names; the later mount on the same point covers the earlier.
+  EXPECT_EQ(HostPropagationOf(kMountinfo, "/srv/my dir/f"),
+            HostPropagation::kShared);
+  EXPECT_EQ(HostPropagationOf("", "/x"), HostPropagation::kPrivate);
+}
+
 TEST(ValidationTest, DevicesMustBeDeviceNodes) {
   sys::TempDir dir;
   ContainerConfig c = Good();
