@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -566,6 +567,85 @@ TEST_F(ManagerTest, CreatingRecordIsRolledBackAtInit) {
   EXPECT_THAT(second->ContainerStatus(id),
               StatusIs(absl::StatusCode::kNotFound));
   // FindLeftovers and the leak check prove the rest.
+}
+
+// Processes on the host, as "<pid> <state> <ppid> <cmdline>" lines for
+// the ones `keep` accepts (pid, state letter, ppid, cmdline with spaces).
+std::vector<std::string> HostProcesses(
+    absl::FunctionRef<bool(pid_t, char, pid_t, const std::string&)> keep) {
+  std::vector<std::string> out;
+  for (const std::string& name :
+       sys::ListDir("/proc").value_or(std::vector<std::string>{})) {
+    pid_t pid;
+    if (!absl::SimpleAtoi(name, &pid)) continue;
+    std::string stat =
+        sys::ReadFile(absl::StrCat("/proc/", name, "/stat")).value_or("");
+    size_t paren = stat.rfind(')');
+    if (paren == std::string::npos || paren + 4 > stat.size()) continue;
+    std::vector<std::string> fields =
+        absl::StrSplit(stat.substr(paren + 2), ' ');
+    pid_t ppid = 0;
+    if (fields.size() < 2 || !absl::SimpleAtoi(fields[1], &ppid)) continue;
+    std::string cmdline =
+        sys::ReadFile(absl::StrCat("/proc/", name, "/cmdline")).value_or("");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (keep(pid, fields[0][0], ppid, cmdline)) {
+      out.push_back(absl::StrCat(pid, " ", fields[0], " ", ppid, " ", cmdline));
+    }
+  }
+  return out;
+}
+
+// ExecSync past its timeout (manager.h: DeadlineExceeded) answers long
+// before the command would end, and leaves nothing behind: no process in
+// the container but its init, no zombie of the exec'd command (this
+// process, a subreaper, adopts it), no runtime `exec` still running; the
+// container keeps running.
+TEST_F(ManagerTest, ExecSyncPastItsTimeoutKillsTheCommandAndAnswers) {
+  std::unique_ptr<Manager> m = MakeManager(real_);
+  ASSERT_THAT(m->Init(), IsOk());
+  ASSERT_OK_AND_ASSIGN(std::string id,
+                       m->CreateContainer(pod_, Config("c8", {"sleep 1000"})));
+  ASSERT_THAT(m->StartContainer(id), IsOk());
+  ASSERT_OK_AND_ASSIGN(ContainerRecord running, m->ContainerStatus(id));
+
+  absl::StatusOr<ExecOutcome> timed_out = absl::UnknownError("not answered");
+  absl::Notification answered;
+  std::thread exec([&] {
+    timed_out = m->ExecSync(id, {"/bin/sleep", "60"}, absl::Seconds(1));
+    answered.Notify();
+  });
+  // Half the command's own time: an ExecSync that waited for it fails here.
+  bool in_time = answered.WaitForNotificationWithTimeout(absl::Seconds(30));
+  exec.join();
+  EXPECT_TRUE(in_time) << "ExecSync waited for the command";
+  EXPECT_THAT(timed_out, StatusIs(absl::StatusCode::kDeadlineExceeded));
+
+  std::vector<std::string> dirs;
+  ASSERT_OK_AND_ASSIGN(dirs, sys::HostCgroupDirectories(running.cgroup_path));
+  for (const std::string& dir : dirs) {
+    ASSERT_OK_AND_ASSIGN(std::string procs,
+                         sys::ReadFile(absl::StrCat(dir, "/cgroup.procs")));
+    EXPECT_THAT(absl::StrSplit(procs, '\n', absl::SkipEmpty()),
+                ::testing::ElementsAre(absl::StrCat(running.pid)))
+        << dir;
+  }
+  const pid_t self = ::getpid();
+  EXPECT_THAT(
+      HostProcesses([&](pid_t, char state, pid_t ppid, const std::string&) {
+        return ppid == self && state == 'Z';
+      }),
+      ::testing::IsEmpty())
+      << "zombie children of the daemon";
+  EXPECT_THAT(HostProcesses([&](pid_t, char, pid_t, const std::string& cmd) {
+                return absl::StrContains(cmd, id) &&
+                       absl::StrContains(cmd, " exec ");
+              }),
+              ::testing::IsEmpty())
+      << "runtime exec still running";
+  ASSERT_OK_AND_ASSIGN(ContainerRecord after, m->ContainerStatus(id));
+  EXPECT_EQ(after.state, State::kRunning);
+  ASSERT_THAT(m->RemoveContainer(id), IsOk());
 }
 
 // Remove whose unmount fails: the error comes back, the container stays
