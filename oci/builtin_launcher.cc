@@ -206,10 +206,18 @@ int Stage2(void* arg) {
   long r = 0;
 
   // The daemon's signal mask and ignored signals would survive the exec
-  // (signal(7)); runc's pause starts with neither.
-  uint64_t empty_set = 0;
+  // (signal(7)); the pause gets no ignored signal and exactly the mask it
+  // sets itself first thing (SIGINT, SIGTERM, SIGCHLD blocked). Blocked
+  // from before the exec, because a PID namespace's init drops a signal it
+  // leaves at SIG_DFL unless the signal is blocked (signal(7), "blocked
+  // signals are never ignored"): a Stop's SIGTERM sent between the exec and
+  // the pause's sigprocmask would be lost and Stop would wait out its whole
+  // grace period; blocked, it stays pending and the pause's sigwaitinfo
+  // takes it.
+  uint64_t pause_set = (1ULL << (SIGINT - 1)) | (1ULL << (SIGTERM - 1)) |
+                       (1ULL << (SIGCHLD - 1));
   (void)Sys5(SYS_rt_sigprocmask, SIG_SETMASK,
-             reinterpret_cast<long>(&empty_set), 0, sizeof(empty_set), 0);
+             reinterpret_cast<long>(&pause_set), 0, sizeof(pause_set), 0);
   KernelSigaction dfl = {reinterpret_cast<unsigned long>(SIG_DFL), 0, 0, 0};
   for (int sig = 1; sig <= 64; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;

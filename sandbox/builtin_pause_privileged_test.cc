@@ -521,6 +521,30 @@ TEST_F(BuiltinPauseTest, ReattachAfterRestartAndStop) {
   EXPECT_EQ(Exits(1, absl::Seconds(5)).size(), 1u);
 }
 
+// Stop right after Start: the TERM lands between the exec and the pause's
+// own sigprocmask, where a PID namespace's init would drop a signal left at
+// SIG_DFL; the launcher execs the pause with it blocked, so it stays
+// pending and the pause exits 0 on it. Were it dropped, Stop would wait out
+// the grace period and end the pause with SIGKILL instead.
+TEST_F(BuiltinPauseTest, TermRightAfterStartIsNotLost) {
+  constexpr int kPods = 10;
+  for (int i = 0; i < kPods; ++i) {
+    std::string id = IdFor(absl::StrCat("term", i));
+    ASSERT_OK_AND_ASSIGN(netns::PinnedNamespaces ns,
+                         factory_.Create(id, &kMappings));
+    absl::Cleanup unpin = [&] { EXPECT_OK(factory_.Remove(id)); };
+    ASSERT_OK(task_.Start(UsernsSpec(id, ns), builtin_, Bundle(id)).status());
+    ASSERT_OK(task_.Stop(builtin_, id, absl::Seconds(30)));
+    ASSERT_OK(task_.Delete(builtin_, id, Bundle(id)));
+  }
+  std::vector<oci::ProcessExit> exits = Exits(kPods, absl::Seconds(5));
+  ASSERT_EQ(exits.size(), static_cast<size_t>(kPods));
+  for (const oci::ProcessExit& exit : exits) {
+    EXPECT_EQ(exit.term_signal, 0) << exit.id;
+    EXPECT_EQ(exit.exit_code, 0) << exit.id << ": pause exits 0 on SIGTERM";
+  }
+}
+
 // A refusal inside the children (here the kernel's: no such sysctl) comes
 // back naming the step, and leaves nothing.
 TEST_F(BuiltinPauseTest, ChildFailureNamesTheStepAndLeavesNothing) {
