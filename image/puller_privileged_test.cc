@@ -1,7 +1,6 @@
 // Puller against a real registry (Debian's docker-registry on loopback)
 // with busybox images the test builds and pushes, into a real Store (root:
 // unpacking chowns and mknods).
-#include <dirent.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -27,6 +26,7 @@
 #include "sys/log.h"
 #include "sys/real_sys.h"
 #include "sys/status.h"
+#include "sys/testing/dir_names.h"
 #include "sys/testing/leak_check.h"
 #include "sys/testing/status_matchers.h"
 #include "sys/testing/temp_dir.h"
@@ -40,23 +40,12 @@ using ::podsandbox::image::testing::Compression;
 using ::podsandbox::image::testing::Pusher;
 using ::podsandbox::image::testing::TarEntry;
 using ::podsandbox::image::testing::TestRegistry;
+using ::podsandbox::sys::testing::DirNames;
 using ::podsandbox::sys::testing::IsOk;
 using ::podsandbox::sys::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-std::set<std::string> Names(const std::string& dir) {
-  std::set<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return names;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.insert(n);
-  }
-  ::closedir(d);
-  return names;
-}
 
 // Busybox plus a file naming `tag`, so each image's top layer is its own
 // blob in the registry (whose storage is shared by all repositories: a
@@ -95,7 +84,7 @@ class PullerTest : public sys::LeakCheckedTest {
 
   std::string FindLeftovers() override {
     std::string out;
-    for (const std::string& name : Names(root_ + "/tmp")) {
+    for (const std::string& name : DirNames(root_ + "/tmp")) {
       absl::StrAppend(&out, "temp file ", root_, "/tmp/", name, "\n");
     }
     return out;
@@ -123,7 +112,7 @@ class PullerTest : public sys::LeakCheckedTest {
   void ExpectUnpacked(const ImageRecord& record, absl::string_view tag) {
     ASSERT_EQ(record.layers.size(), 2u);
     EXPECT_TRUE(store_.HasLayer(record.layers[0]));
-    EXPECT_THAT(Names(store_.LayerPath(record.layers[0]) + "/bin"),
+    EXPECT_THAT(DirNames(store_.LayerPath(record.layers[0]) + "/bin"),
                 ::testing::Contains("busybox"));
     std::ifstream f(store_.LayerPath(record.layers[1]) + "/etc/image-name");
     std::string text((std::istreambuf_iterator<char>(f)),
@@ -133,8 +122,8 @@ class PullerTest : public sys::LeakCheckedTest {
 
   void ExpectNothingStored() {
     EXPECT_THAT(store_.List(), IsEmpty());
-    EXPECT_THAT(Names(root_ + "/layers"), IsEmpty());
-    EXPECT_THAT(Names(root_ + "/tmp"), IsEmpty());
+    EXPECT_THAT(DirNames(root_ + "/layers"), IsEmpty());
+    EXPECT_THAT(DirNames(root_ + "/tmp"), IsEmpty());
   }
 
   static sys::RealSys* sys_;
@@ -347,7 +336,7 @@ TEST_F(PullerTest, FailedPullCollectsTheLayersItVerified) {
                        HasSubstr(absl::StrCat("layer ", top.digest.String()))));
   EXPECT_EQ(puller.layer_downloads(), 2);
   ExpectNothingStored();
-  EXPECT_THAT(Names(root_ + "/blobs/sha256"), IsEmpty());
+  EXPECT_THAT(DirNames(root_ + "/blobs/sha256"), IsEmpty());
 }
 
 // Pulls of one reference with different credentials never share a result:

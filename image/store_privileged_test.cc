@@ -1,6 +1,5 @@
 // The image store on a real filesystem: atomic writes, temp collection at
 // Init, GC of unshared layers and blobs, leases, lookups and usage.
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include "sys/file.h"
 #include "sys/real_sys.h"
 #include "sys/status.h"
+#include "sys/testing/dir_names.h"
 #include "sys/testing/faulty_sys.h"
 #include "sys/testing/leak_check.h"
 #include "sys/testing/status_matchers.h"
@@ -28,6 +28,7 @@
 namespace podsandbox::image {
 namespace {
 
+using ::podsandbox::sys::testing::DirNames;
 using ::podsandbox::sys::testing::IsOk;
 using ::podsandbox::sys::testing::IsOkAndHolds;
 using ::podsandbox::sys::testing::StatusIs;
@@ -35,18 +36,6 @@ using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
-
-std::set<std::string> Names(const std::string& dir) {
-  std::set<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return names;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.insert(n);
-  }
-  ::closedir(d);
-  return names;
-}
 
 bool Exists(const std::string& path) {
   struct stat st;
@@ -71,14 +60,14 @@ class StoreTest : public sys::LeakCheckedTest {
  protected:
   void SetUp() override {
     sys::LeakCheckedTest::SetUp();
-    fds_before_ = Names("/proc/self/fd");
+    fds_before_ = DirNames("/proc/self/fd");
     ASSERT_THAT(store_.Init(), IsOk());
   }
 
   std::string FindLeftovers() override {
     std::string out;
-    if (!Names(root_ + "/tmp").empty()) out += "temp files left in tmp/\n";
-    if (Names("/proc/self/fd") != fds_before_) out += "fds leaked\n";
+    if (!DirNames(root_ + "/tmp").empty()) out += "temp files left in tmp/\n";
+    if (DirNames("/proc/self/fd") != fds_before_) out += "fds leaked\n";
     return out;
   }
 
@@ -126,7 +115,7 @@ class StoreTest : public sys::LeakCheckedTest {
 TEST_F(StoreTest, PutBlobRefusesContentThatDoesNotMatchItsDigest) {
   EXPECT_THAT(store_.PutBlob(Sha256Of("expected"), "tampered"),
               StatusIs(absl::StatusCode::kDataLoss));
-  EXPECT_THAT(Names(root_ + "/blobs/sha256"), IsEmpty());
+  EXPECT_THAT(DirNames(root_ + "/blobs/sha256"), IsEmpty());
   ASSERT_THAT(store_.PutBlob(Sha256Of("ok"), "ok"), IsOk());
   EXPECT_THAT(store_.ReadBlob(Sha256Of("ok")), IsOkAndHolds("ok"));
   EXPECT_THAT(store_.ReadBlob(Sha256Of("absent")),
@@ -210,7 +199,7 @@ TEST_F(StoreTest, PutImageRefusesMissingLayersAndBlobs) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
   r.id = Digest{};
   EXPECT_THAT(store_.PutImage(r), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(Names(root_ + "/images"), IsEmpty());
+  EXPECT_THAT(DirNames(root_ + "/images"), IsEmpty());
 }
 
 TEST_F(StoreTest, RemoveImageCollectsOnlyWhatNoOtherImageUses) {
@@ -229,9 +218,9 @@ TEST_F(StoreTest, RemoveImageCollectsOnlyWhatNoOtherImageUses) {
   EXPECT_THAT(store_.RemoveImage(a.id), StatusIs(absl::StatusCode::kNotFound));
 
   ASSERT_THAT(store_.RemoveImage(b.id), IsOk());
-  EXPECT_THAT(Names(root_ + "/layers"), IsEmpty());
-  EXPECT_THAT(Names(root_ + "/blobs/sha256"), IsEmpty());
-  EXPECT_THAT(Names(root_ + "/images"), IsEmpty());
+  EXPECT_THAT(DirNames(root_ + "/layers"), IsEmpty());
+  EXPECT_THAT(DirNames(root_ + "/blobs/sha256"), IsEmpty());
+  EXPECT_THAT(DirNames(root_ + "/images"), IsEmpty());
 }
 
 TEST_F(StoreTest, LeaseKeepsLayersAndBlobsFromGc) {
@@ -259,7 +248,7 @@ TEST_F(StoreTest, FailedFillLeavesNothingAndExistingLayerIsNotRefilled) {
                          }),
       StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_FALSE(store_.HasLayer(base_));
-  EXPECT_THAT(Names(root_ + "/layers"), IsEmpty());
+  EXPECT_THAT(DirNames(root_ + "/layers"), IsEmpty());
   ASSERT_THAT(store_.CommitLayer(base_, WriteFile("f", 10)), IsOk());
   bool called = false;
   ASSERT_THAT(store_.CommitLayer(base_,
@@ -287,8 +276,8 @@ TEST_F(StoreTest, ConcurrentCommitsOfOneLayerLeaveOne) {
   for (std::thread& t : threads) t.join();
   for (const absl::Status& s : results) EXPECT_THAT(s, IsOk());
   EXPECT_GE(filled.load(), 1);
-  EXPECT_THAT(Names(root_ + "/layers"), ElementsAre(base_.hex));
-  EXPECT_THAT(Names(store_.LayerPath(base_)), ElementsAre("f"));
+  EXPECT_THAT(DirNames(root_ + "/layers"), ElementsAre(base_.hex));
+  EXPECT_THAT(DirNames(store_.LayerPath(base_)), ElementsAre("f"));
 }
 
 // What a SIGKILL at any point of a pull leaves: temp files and directories
@@ -308,10 +297,10 @@ TEST_F(StoreTest, InitCollectsWhatAKilledPullLeft) {
 
   Store restarted(real_, root_);
   ASSERT_THAT(restarted.Init(), IsOk());
-  EXPECT_THAT(Names(root_ + "/tmp"), IsEmpty());
+  EXPECT_THAT(DirNames(root_ + "/tmp"), IsEmpty());
   EXPECT_FALSE(restarted.HasLayer(top_a_));
   EXPECT_FALSE(restarted.HasBlob(Sha256Of("orphan")));
-  EXPECT_THAT(Names(root_ + "/layers"), ElementsAre(base_.hex));
+  EXPECT_THAT(DirNames(root_ + "/layers"), ElementsAre(base_.hex));
   EXPECT_THAT(restarted.List(), ElementsAre(Field(&ImageRecord::id, kept.id)));
 }
 
@@ -345,9 +334,9 @@ TEST_F(StoreTest, FailedWriteLeavesNoImageVisible) {
           << sys::SysCallName(call) << " #" << n;
       EXPECT_EQ(faulty.fired(call), 1) << sys::SysCallName(call) << " #" << n;
       EXPECT_THAT(store.List(), IsEmpty());
-      EXPECT_THAT(Names(root_ + "/images"), IsEmpty())
+      EXPECT_THAT(DirNames(root_ + "/images"), IsEmpty())
           << sys::SysCallName(call) << " #" << n;
-      EXPECT_THAT(Names(root_ + "/tmp"), IsEmpty())
+      EXPECT_THAT(DirNames(root_ + "/tmp"), IsEmpty())
           << sys::SysCallName(call) << " #" << n;
     }
   }

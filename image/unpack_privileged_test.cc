@@ -4,7 +4,6 @@
 // trusted.* xattrs need it.
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -25,6 +24,7 @@
 #include "image/unpack.h"
 #include "sys/file.h"
 #include "sys/real_sys.h"
+#include "sys/testing/dir_names.h"
 #include "sys/testing/faulty_sys.h"
 #include "sys/testing/leak_check.h"
 #include "sys/testing/status_matchers.h"
@@ -34,6 +34,7 @@
 namespace podsandbox::image {
 namespace {
 
+using ::podsandbox::sys::testing::DirNames;
 using ::podsandbox::sys::testing::IsOk;
 using ::podsandbox::sys::testing::IsOkAndHolds;
 using ::podsandbox::sys::testing::StatusIs;
@@ -166,26 +167,6 @@ ByteSource StringSource(std::string data) {
   };
 }
 
-std::set<std::string> OpenFds() {
-  std::set<std::string> fds;
-  DIR* d = ::opendir("/proc/self/fd");
-  while (struct dirent* e = ::readdir(d)) fds.insert(e->d_name);
-  ::closedir(d);
-  return fds;
-}
-
-std::set<std::string> Names(const std::string& dir) {
-  std::set<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return names;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.insert(n);
-  }
-  ::closedir(d);
-  return names;
-}
-
 std::string Xattr(const std::string& path, const char* name) {
   char buf[256];
   ssize_t n = ::lgetxattr(path.c_str(), name, buf, sizeof(buf));
@@ -203,16 +184,17 @@ class UnpackTest : public sys::LeakCheckedTest {
     ASSERT_THAT(sys::WriteFileAtomically(real_, tmp_.Sub("outside/secret"),
                                          "secret", 0644),
                 IsOk());
-    fds_before_ = OpenFds();
+    fds_before_ = DirNames("/proc/self/fd");
   }
 
   std::string FindLeftovers() override {
     std::string out;
-    if (OpenFds() != fds_before_) out += "file descriptors leaked\n";
-    if (Names(tmp_.path()) != std::set<std::string>{"layer", "outside"}) {
+    if (DirNames("/proc/self/fd") != fds_before_)
+      out += "file descriptors leaked\n";
+    if (DirNames(tmp_.path()) != std::set<std::string>{"layer", "outside"}) {
       out += "entries appeared beside the layer directory\n";
     }
-    if (Names(tmp_.Sub("outside")) != std::set<std::string>{"secret"}) {
+    if (DirNames(tmp_.Sub("outside")) != std::set<std::string>{"secret"}) {
       out += "entries appeared in outside/\n";
     }
     struct stat st;
@@ -311,9 +293,9 @@ TEST_F(UnpackTest, WhiteoutsAndOpaqueDirsBecomeOverlayMetadata) {
   ASSERT_EQ(::lstat(At("etc/removed").c_str(), &st), 0);
   EXPECT_TRUE(S_ISCHR(st.st_mode));
   EXPECT_EQ(st.st_rdev, makedev(0, 0));
-  EXPECT_EQ(Names(At("etc")), std::set<std::string>{"removed"});
+  EXPECT_EQ(DirNames(At("etc")), std::set<std::string>{"removed"});
   EXPECT_EQ(Xattr(At("var"), "trusted.overlay.opaque"), "y");
-  EXPECT_EQ(Names(At("var")), std::set<std::string>{"kept"});
+  EXPECT_EQ(DirNames(At("var")), std::set<std::string>{"kept"});
 }
 
 TEST_F(UnpackTest, DeviceNodesAndFifosAreMade) {
@@ -520,8 +502,8 @@ TEST_F(UnpackTest, DecompressionBombInTheStoreLeavesNothing) {
                                 }),
               StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_FALSE(store.HasLayer(chain_id));
-  EXPECT_TRUE(Names(tmp_.Sub("layer/images/layers")).empty());
-  EXPECT_TRUE(Names(tmp_.Sub("layer/images/tmp")).empty());
+  EXPECT_TRUE(DirNames(tmp_.Sub("layer/images/layers")).empty());
+  EXPECT_TRUE(DirNames(tmp_.Sub("layer/images/tmp")).empty());
 }
 
 TEST_F(UnpackTest, TooManyEntriesAreRefused) {
