@@ -38,9 +38,12 @@ absl::Status ControllerImpl::StopLocked(Sandbox& sandbox, bool force_network) {
   RETURN_IF_ERROR(kill.Join());
   RETURN_IF_ERROR(network);
   RETURN_IF_ERROR(UnpinNamespaces(sandbox, record));
+  // None of Stop's record writes is fsynced (docs/design.md, "Journal
+  // durability"): one lost to a power loss only repeats idempotent undos at
+  // the next start, before any pod could take the address.
   return Update(
       sandbox, [](SandboxRecord& r) { r.phase = Phase::kStopped; },
-      /*durable=*/true);
+      /*durable=*/false);
 }
 
 absl::AnyInvocable<absl::Status()> ControllerImpl::KillPause(
@@ -83,7 +86,7 @@ absl::Status ControllerImpl::DeleteNetwork(Sandbox& sandbox,
     RETURN_IF_ERROR(Update(
         sandbox,
         [failures](SandboxRecord& r) { r.failed_cni_deletes = failures; },
-        /*durable=*/true));
+        /*durable=*/false));
     if (!force_network || failures < kMaxFailedCniDeletes) {
       return sys::Annotate(del, "CNI DEL");
     }
@@ -100,7 +103,7 @@ absl::Status ControllerImpl::DeleteNetwork(Sandbox& sandbox,
             r.steps.end());
         r.failed_cni_deletes = 0;
       },
-      /*durable=*/true);
+      /*durable=*/false);
 }
 
 absl::Status ControllerImpl::UnpinNamespaces(Sandbox& sandbox,
