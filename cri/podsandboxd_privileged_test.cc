@@ -26,6 +26,7 @@
 #include "absl/time/time.h"
 #include "cri/api.grpc.pb.h"
 #include "cri/api.pb.h"
+#include "cri/testing/pod_config.h"
 #include "cri/testing/podsandboxd_fixture.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -52,25 +53,9 @@ std::string Readlink(const std::string& path) {
 }
 
 v1::PodSandboxConfig PodConfig(absl::string_view name, bool userns) {
-  v1::PodSandboxConfig config;
-  config.mutable_metadata()->set_name(std::string(name));
-  config.mutable_metadata()->set_namespace_("test");
-  config.mutable_metadata()->set_uid(absl::StrCat("uid-", name));
-  config.set_hostname(std::string(name));
+  v1::PodSandboxConfig config =
+      userns ? UsernsPodConfig(name, 100000) : NamedPodConfig(name);
   (*config.mutable_labels())["test"] = std::string(name);
-  if (userns) {
-    v1::UserNamespace* u = config.mutable_linux()
-                               ->mutable_security_context()
-                               ->mutable_namespace_options()
-                               ->mutable_userns_options();
-    u->set_mode(v1::POD);
-    for (auto* list : {u->mutable_uids(), u->mutable_gids()}) {
-      v1::IDMapping* m = list->Add();
-      m->set_container_id(0);
-      m->set_host_id(100000);
-      m->set_length(65536);
-    }
-  }
   return config;
 }
 

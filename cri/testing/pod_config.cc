@@ -8,13 +8,18 @@ namespace podsandbox::cri {
 
 namespace v1 = ::runtime::v1;
 
-v1::PodSandboxConfig UsernsPodConfig(absl::string_view name,
-                                     uint32_t host_base) {
+v1::PodSandboxConfig NamedPodConfig(absl::string_view name) {
   v1::PodSandboxConfig config;
   config.mutable_metadata()->set_name(std::string(name));
   config.mutable_metadata()->set_namespace_("test");
   config.mutable_metadata()->set_uid(absl::StrCat("uid-", name));
   config.set_hostname(std::string(name));
+  return config;
+}
+
+v1::PodSandboxConfig UsernsPodConfig(absl::string_view name,
+                                     uint32_t host_base) {
+  v1::PodSandboxConfig config = NamedPodConfig(name);
   v1::UserNamespace* u = config.mutable_linux()
                              ->mutable_security_context()
                              ->mutable_namespace_options()

@@ -10,8 +10,11 @@
 namespace podsandbox::cri {
 
 // A pod named `name` in namespace "test" (uid "uid-<name>", hostname
-// `name`) with its own user namespace mapping 65536 ids, container 0 at
-// host `host_base`. Pods that live at once need disjoint host ids.
+// `name`), in the host's user namespace.
+::runtime::v1::PodSandboxConfig NamedPodConfig(absl::string_view name);
+
+// NamedPodConfig with its own user namespace mapping 65536 ids, container
+// 0 at host `host_base`. Pods that live at once need disjoint host ids.
 ::runtime::v1::PodSandboxConfig UsernsPodConfig(absl::string_view name,
                                                 uint32_t host_base);
 
