@@ -7,6 +7,7 @@
 // real and the last line is in the log. Without a keeper the daemon runs
 // as before (255, Unknown). The fixture's leak check includes the keeper
 // process: it must have exited, idle, by the end of each test.
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -127,6 +129,22 @@ class KeeperTestBase : public ContainerTestBase {
     ASSERT_EQ(::poll(&p, 1, 30000), 1) << "container " << id << " runs on";
   }
 
+  // The pid of the keeper serving this daemon's state dir, or 0.
+  pid_t KeeperPid() {
+    const std::string want = absl::StrCat("--socket", std::string(1, '\0'),
+                                          state(), "/keeper/keeper.sock");
+    std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), ::closedir);
+    while (struct dirent* e = ::readdir(proc.get())) {
+      pid_t pid = 0;
+      if (!absl::SimpleAtoi(e->d_name, &pid)) continue;
+      if (absl::StrContains(ReadAll(absl::StrCat("/proc/", pid, "/cmdline")),
+                            want)) {
+        return pid;
+      }
+    }
+    return 0;
+  }
+
   v1::ContainerStatus Status(const std::string& id) {
     v1::ContainerStatusRequest request;
     request.set_container_id(id);
@@ -196,6 +214,50 @@ TEST_F(KeeperTest, ExitsWhileAndAfterTheDaemonIsDownKeepCodesAndLastOutput) {
   // Removing the pod removes its containers (the keeper lets go of both);
   // TearDown stops the daemon, and the leak check waits for the idle
   // keeper to be gone.
+  EXPECT_TRUE(StopPod(pod_id).ok());
+  EXPECT_TRUE(RemovePod(pod_id).ok());
+  EXPECT_TRUE(RemoveImage().ok());
+}
+
+// The keeper SIGKILLed while the daemon runs: the next create logs that
+// nothing is kept for it and goes on, exits seen by the live daemon keep
+// their codes, and one while the daemon is down is unknown (as without a
+// keeper); the restarted daemon starts a new keeper. No crash anywhere.
+TEST_F(KeeperTest, KeeperKilledWhileTheDaemonRunsChangesNothingElse) {
+  v1::PodSandboxConfig pod;
+  std::string pod_id, before, after;
+  ASSERT_NO_FATAL_FAILURE(StartPod(&pod, &pod_id));
+  ASSERT_NO_FATAL_FAILURE(Run(pod_id, pod, "before", 7, &before));
+  const pid_t keeper = KeeperPid();
+  ASSERT_GT(keeper, 0);
+  {
+    sys::UniqueFd keeper_fd(
+        static_cast<int>(::syscall(SYS_pidfd_open, keeper, 0)));
+    ASSERT_GE(keeper_fd.get(), 0);
+    ASSERT_EQ(
+        ::syscall(SYS_pidfd_send_signal, keeper_fd.get(), SIGKILL, nullptr, 0),
+        0);
+    struct pollfd p = {keeper_fd.get(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 30000), 1);
+  }
+  ASSERT_NO_FATAL_FAILURE(Run(pod_id, pod, "after", 4, &after));
+  EXPECT_THAT(DaemonLog(), HasSubstr("keeper holds nothing for it"));
+  sys::UniqueFd after_init = InitPidfd(after);
+  ASSERT_NO_FATAL_FAILURE(Go(after, after_init));
+  v1::ContainerStatus status = WaitForExited(after);
+  ASSERT_EQ(status.state(), v1::CONTAINER_EXITED);
+  EXPECT_EQ(status.exit_code(), 4);
+
+  sys::UniqueFd before_init = InitPidfd(before);
+  CloseClient();
+  StopDaemon(SIGKILL);
+  ASSERT_NO_FATAL_FAILURE(Go(before, before_init));
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  EXPECT_GT(KeeperPid(), 0);
+  status = WaitForExited(before);
+  ASSERT_EQ(status.state(), v1::CONTAINER_EXITED) << DaemonLog();
+  EXPECT_EQ(status.exit_code(), 255);
+  EXPECT_EQ(status.reason(), "Unknown");
   EXPECT_TRUE(StopPod(pod_id).ok());
   EXPECT_TRUE(RemovePod(pod_id).ok());
   EXPECT_TRUE(RemoveImage().ok());
