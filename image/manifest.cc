@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "sys/json_fields.h"
+#include "sys/status.h"
 
 namespace podsandbox::image {
 namespace {
@@ -25,47 +27,15 @@ absl::StatusOr<json> ParseObject(absl::string_view bytes,
   return j;
 }
 
-// A string member, "" when absent; InvalidArgument when another type.
-absl::StatusOr<std::string> OptString(const json& j, const char* key,
-                                      absl::string_view field) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return std::string();
-  if (!it->is_string()) {
-    return FieldError(absl::StrCat(field, ".", key), "must be a string");
-  }
-  return it->get<std::string>();
-}
-
-absl::StatusOr<std::vector<std::string>> OptStrings(const json& j,
-                                                    const char* key,
-                                                    absl::string_view field) {
-  std::vector<std::string> out;
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return out;
-  if (!it->is_array()) {
-    return FieldError(absl::StrCat(field, ".", key), "must be an array");
-  }
-  for (const json& e : *it) {
-    if (!e.is_string()) {
-      return FieldError(absl::StrCat(field, ".", key),
-                        "must hold strings only");
-    }
-    out.push_back(e.get<std::string>());
-  }
-  return out;
-}
-
 absl::StatusOr<Descriptor> ParseDescriptor(const json& j,
                                            const std::string& field) {
   if (!j.is_object()) return FieldError(field, "must be an object");
   Descriptor d;
-  absl::StatusOr<std::string> mt = OptString(j, "mediaType", field);
-  if (!mt.ok()) return mt.status();
-  d.media_type = *mt;
-  absl::StatusOr<std::string> digest = OptString(j, "digest", field);
-  if (!digest.ok()) return digest.status();
+  RETURN_IF_ERROR(sys::OptionalString(j, "mediaType", field, &d.media_type));
+  std::string digest;
+  RETURN_IF_ERROR(sys::OptionalString(j, "digest", field, &digest));
   absl::StatusOr<Digest> parsed =
-      Digest::Parse(*digest, absl::StrCat(field, ".digest"));
+      Digest::Parse(digest, absl::StrCat(field, ".digest"));
   if (!parsed.ok()) return parsed.status();
   d.digest = *parsed;
   auto size = j.find("size");
@@ -79,10 +49,8 @@ absl::StatusOr<Descriptor> ParseDescriptor(const json& j,
     for (auto [key, out] : {std::pair{"os", &d.platform.os},
                             {"architecture", &d.platform.architecture},
                             {"variant", &d.platform.variant}}) {
-      absl::StatusOr<std::string> v =
-          OptString(*p, key, absl::StrCat(field, ".platform"));
-      if (!v.ok()) return v.status();
-      *out = *v;
+      RETURN_IF_ERROR(
+          sys::OptionalString(*p, key, absl::StrCat(field, ".platform"), out));
     }
   }
   return d;
@@ -222,20 +190,18 @@ absl::StatusOr<ImageConfig> ParseImageConfig(absl::string_view bytes) {
                           {"architecture", &c.platform.architecture},
                           {"variant", &c.platform.variant},
                           {"created", &c.created}}) {
-    absl::StatusOr<std::string> v = OptString(*j, key, "config");
-    if (!v.ok()) return v.status();
-    *out = *v;
+    RETURN_IF_ERROR(sys::OptionalString(*j, key, "config", out));
   }
   auto rootfs = j->find("rootfs");
   if (rootfs == j->end() || !rootfs->is_object()) {
     return FieldError("config.rootfs", "missing");
   }
-  absl::StatusOr<std::vector<std::string>> diff_ids =
-      OptStrings(*rootfs, "diff_ids", "config.rootfs");
-  if (!diff_ids.ok()) return diff_ids.status();
-  for (size_t i = 0; i < diff_ids->size(); ++i) {
+  std::vector<std::string> diff_ids;
+  RETURN_IF_ERROR(
+      sys::OptionalStrings(*rootfs, "diff_ids", "config.rootfs", &diff_ids));
+  for (size_t i = 0; i < diff_ids.size(); ++i) {
     absl::StatusOr<Digest> d = Digest::Parse(
-        (*diff_ids)[i], absl::StrCat("config.rootfs.diff_ids[", i, "]"));
+        diff_ids[i], absl::StrCat("config.rootfs.diff_ids[", i, "]"));
     if (!d.ok()) return d.status();
     c.diff_ids.push_back(*std::move(d));
   }
@@ -246,17 +212,12 @@ absl::StatusOr<ImageConfig> ParseImageConfig(absl::string_view bytes) {
   for (auto [key, out] : {std::pair{"User", &c.user},
                           {"WorkingDir", &c.working_dir},
                           {"StopSignal", &c.stop_signal}}) {
-    absl::StatusOr<std::string> v = OptString(*cfg, key, "config.config");
-    if (!v.ok()) return v.status();
-    *out = *v;
+    RETURN_IF_ERROR(sys::OptionalString(*cfg, key, "config.config", out));
   }
   for (auto [key, out] : {std::pair{"Env", &c.env},
                           {"Entrypoint", &c.entrypoint},
                           {"Cmd", &c.cmd}}) {
-    absl::StatusOr<std::vector<std::string>> v =
-        OptStrings(*cfg, key, "config.config");
-    if (!v.ok()) return v.status();
-    *out = *std::move(v);
+    RETURN_IF_ERROR(sys::OptionalStrings(*cfg, key, "config.config", out));
   }
   if (auto ports = cfg->find("ExposedPorts");
       ports != cfg->end() && ports->is_object()) {
@@ -264,16 +225,8 @@ absl::StatusOr<ImageConfig> ParseImageConfig(absl::string_view bytes) {
       c.exposed_ports.push_back(port);
     }
   }
-  if (auto labels = cfg->find("Labels");
-      labels != cfg->end() && labels->is_object()) {
-    for (const auto& [k, v] : labels->items()) {
-      if (!v.is_string()) {
-        return FieldError(absl::StrCat("config.config.Labels.", k),
-                          "must be a string");
-      }
-      c.labels[k] = v.get<std::string>();
-    }
-  }
+  RETURN_IF_ERROR(
+      sys::OptionalStringMap(*cfg, "Labels", "config.config", &c.labels));
   return c;
 }
 

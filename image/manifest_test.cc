@@ -129,5 +129,23 @@ TEST(ManifestTest, ParsesConfig) {
                        HasSubstr("config.config.Env")));
 }
 
+// Docker writes nulls for what a Dockerfile left unset.
+TEST(ManifestTest, NullConfigFieldsAreUnset) {
+  ASSERT_OK_AND_ASSIGN(
+      ImageConfig c,
+      ParseImageConfig(
+          R"({"os":"linux","variant":null,"config":{"User":null,"Env":null,)"
+          R"("Entrypoint":null,"Cmd":["sh"],"Labels":null},"rootfs":{}})"));
+  EXPECT_EQ(c.platform.variant, "");
+  EXPECT_EQ(c.user, "");
+  EXPECT_TRUE(c.env.empty());
+  EXPECT_TRUE(c.entrypoint.empty());
+  EXPECT_THAT(c.cmd, ElementsAre("sh"));
+  EXPECT_TRUE(c.labels.empty());
+  EXPECT_THAT(ParseImageConfig(R"({"config":{"Labels":{"a":1}},"rootfs":{}})"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("config.config.Labels.a")));
+}
+
 }  // namespace
 }  // namespace podsandbox::image

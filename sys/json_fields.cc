@@ -87,7 +87,7 @@ absl::StatusOr<json> ParseJsonObject(absl::string_view text) {
 absl::Status OptionalString(const json& obj, absl::string_view key,
                             absl::string_view where, std::string* out) {
   auto it = obj.find(std::string(key));
-  if (it == obj.end()) return absl::OkStatus();
+  if (it == obj.end() || it->is_null()) return absl::OkStatus();
   if (!it->is_string()) {
     return absl::InvalidArgumentError(TypeMismatch(where, key, "a string"));
   }
@@ -151,7 +151,7 @@ absl::Status OptionalStringMap(const json& obj, absl::string_view key,
                                absl::string_view where,
                                std::map<std::string, std::string>* out) {
   auto it = obj.find(std::string(key));
-  if (it == obj.end()) return absl::OkStatus();
+  if (it == obj.end() || it->is_null()) return absl::OkStatus();
   if (!it->is_object()) {
     return absl::InvalidArgumentError(TypeMismatch(where, key, "an object"));
   }

@@ -27,7 +27,9 @@ namespace podsandbox::sys {
 absl::StatusOr<nlohmann::json> ParseJsonObject(absl::string_view text);
 
 // Reads obj[key] into *out when present. Missing leaves *out alone and is
-// OK; a value of another type is InvalidArgument "<where>.<key>: ...".
+// OK, and so does null for a string, a list or a map (image configs write
+// "Cmd": null, "Labels": null); a value of another type is InvalidArgument
+// "<where>.<key>: ...".
 absl::Status OptionalString(const nlohmann::json& obj, absl::string_view key,
                             absl::string_view where, std::string* out);
 absl::Status OptionalStrings(const nlohmann::json& obj, absl::string_view key,

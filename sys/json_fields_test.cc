@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -85,6 +86,22 @@ TEST(OptionalStringMapTest, ReadsStringValuesAndNamesTheBadEntry) {
       OptionalStringMap({{"labels", {{"a", 1}}}}, "labels", "config", &out),
       StatusIs(absl::StatusCode::kInvalidArgument,
                HasSubstr("config.labels.a: must be a string")));
+}
+
+TEST(OptionalFieldsTest, NullIsAbsentForStringsListsAndMaps) {
+  json obj = {{"s", nullptr}, {"l", nullptr}, {"m", nullptr}};
+  std::string s = "kept";
+  std::vector<std::string> l = {"kept"};
+  std::map<std::string, std::string> m = {{"k", "kept"}};
+  EXPECT_THAT(OptionalString(obj, "s", "config", &s), IsOk());
+  EXPECT_THAT(OptionalStrings(obj, "l", "config", &l), IsOk());
+  EXPECT_THAT(OptionalStringMap(obj, "m", "config", &m), IsOk());
+  EXPECT_EQ(s, "kept");
+  EXPECT_THAT(l, ElementsAre("kept"));
+  EXPECT_THAT(m, ElementsAre(Pair("k", "kept")));
+  int i = 0;
+  EXPECT_THAT(OptionalInt({{"i", nullptr}}, "i", "config", &i),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(UnixNanosTest, NeverIsZeroAndOtherTimesRoundTrip) {
