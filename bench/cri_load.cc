@@ -26,6 +26,11 @@
 // /proc/PID/smaps_rollup, so shared text is split between pods. Daemon
 // growth is the daemon's PSS with all pods alive minus before the run.
 //
+// CPU: the host's busy and total CPU time over the run phase (/proc/stat),
+// and with --daemon_pid the daemon's own and its reaped children's
+// (/proc/PID/stat: for podsandboxd its CNI plugins and runtime binaries),
+// as "run_cpu": with every CPU busy, pods/s is CPUs / CPU per pod.
+//
 // Cleanup is unconditional: every pod this run created is stopped and
 // removed whatever failed, also after SIGINT/SIGTERM; then any pod carrying
 // this run's label (e.g. one whose RunPodSandbox timed out client-side) is
