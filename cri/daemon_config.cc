@@ -180,6 +180,9 @@ absl::Status ParseLimits(const Reader& r, const toml::table& table,
   // Upper bounds keep a typo from disabling a limit; each is far above
   // the default.
   constexpr int64_t kMaxCount = 1 << 20;
+  // 0 would refuse every call that finds its workers busy; past 65536
+  // queued gRPC calls (a few KiB each) the bound no longer bounds anything.
+  constexpr int64_t kMaxQueue = 1 << 16;
   sandbox::PodLimits& limits = out->controller.pod_limits;
   for (auto&& [k, node] : table) {
     const std::string key = absl::StrCat("limits.", Str(k));
@@ -198,6 +201,16 @@ absl::Status ParseLimits(const Reader& r, const toml::table& table,
       s = IntegerIn(r, node, key, 0, kMaxCount, &limits.max_sysctls);
     } else if (k == "dns_entries") {
       s = IntegerIn(r, node, key, 0, kMaxCount, &limits.max_dns_entries);
+    } else if (k == "stop_remove_queue") {
+      s = IntegerIn(r, node, key, 1, kMaxQueue, &out->queues.stop_remove);
+    } else if (k == "container_queue") {
+      s = IntegerIn(r, node, key, 1, kMaxQueue, &out->queues.container);
+    } else if (k == "pod_stats_queue") {
+      s = IntegerIn(r, node, key, 1, kMaxQueue, &out->queues.pod_stats);
+    } else if (k == "pull_queue") {
+      s = IntegerIn(r, node, key, 1, kMaxQueue, &out->queues.pull);
+    } else if (k == "image_remove_queue") {
+      s = IntegerIn(r, node, key, 1, kMaxQueue, &out->queues.image_remove);
     } else {
       s = r.Unknown(node, key);
     }
@@ -614,7 +627,12 @@ std::string DaemonConfigJson(const DaemonConfig& config) {
         {"labelAnnotationBytes", c.pod_limits.max_label_annotation_bytes},
         {"portMappings", c.pod_limits.max_port_mappings},
         {"sysctls", c.pod_limits.max_sysctls},
-        {"dnsEntries", c.pod_limits.max_dns_entries}}},
+        {"dnsEntries", c.pod_limits.max_dns_entries},
+        {"stopRemoveQueue", config.queues.stop_remove},
+        {"containerQueue", config.queues.container},
+        {"podStatsQueue", config.queues.pod_stats},
+        {"pullQueue", config.queues.pull},
+        {"imageRemoveQueue", config.queues.image_remove}}},
       {"userns",
        {{"allowHostRoot", c.userns_policy.allow_host_root},
         {"allowDifferentUidGidMaps",

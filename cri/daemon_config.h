@@ -28,6 +28,11 @@
 //   port_mappings = 4096
 //   sysctls = 1024
 //   dns_entries = 256                 # servers + searches + options
+//   stop_remove_queue = 256           # calls waiting for a worker, per
+//   container_queue = 1024            # pool; one more: ResourceExhausted
+//   pod_stats_queue = 64              # (1 to 65536; the why: QueueLimits)
+//   pull_queue = 256
+//   image_remove_queue = 64
 //
 //   [cni]
 //   conf_dir = "/etc/cni/net.d"
@@ -120,6 +125,38 @@ struct DaemonConfig {
   // gRPC's 4 MiB default: kubelet's own limit is 16 MiB, and a bigger
   // request is refused (RESOURCE_EXHAUSTED) before it is parsed.
   int max_request_bytes = 16 << 20;
+
+  // [limits] *_queue: calls waiting for a worker of each pool, beyond the
+  // busy workers; one more is refused at once with ResourceExhausted naming
+  // the key, and kubelet retries it. Each queued call holds its request,
+  // response and gRPC call (KiBs), and a call whose client gave up stays
+  // queued (its work still runs), so without a bound a client that sends
+  // faster than the workers finish grows the daemon without limit. The
+  // defaults are sized to kubelet: its pod workers are serial, one CRI call
+  // per pod in flight, and --max-pods defaults to 110; an RPC it times out
+  // (runtime-request-timeout, 2m) it retries while the first stays queued.
+  // RunPodSandbox needs no key: max_concurrent_run_pod_sandbox admits at
+  // most one call per worker.
+  struct QueueLimits {
+    // StopPodSandbox and RemovePodSandbox: every pod of a full node with
+    // its call queued and one retry of each (220), rounded up.
+    int stop_remove = 256;
+    // The container RPCs on workers (create, start, stop, remove, update,
+    // ExecSync, ContainerStats, ListContainerStats): a full node with a
+    // lifecycle call and three exec probes (liveness, readiness, startup;
+    // each prober is serial) per pod is 440; twice that, rounded up.
+    int container = 1024;
+    // PodSandboxStats, ListPodSandboxStats: kubelet has a few in flight
+    // (eviction manager, /stats/summary and /metrics/resource scrapes).
+    int pod_stats = 64;
+    // PullImage: serializeImagePulls (the default) keeps one in flight,
+    // parallel pulls at most one per pod worker; kubelet sets no deadline
+    // on a pull, so no retries pile up. A full node's pods, rounded up.
+    int pull = 256;
+    // RemoveImage: kubelet's image GC removes one image at a time.
+    int image_remove = 64;
+  };
+  QueueLimits queues;
 
   // [registries."<host>"]: mirrors, CA file and insecure per registry host
   // (image::RegistryHosts validates them in FinalizeDaemonConfig).

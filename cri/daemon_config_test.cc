@@ -37,6 +37,11 @@ label_annotation_bytes = 65536
 port_mappings = 100
 sysctls = 10
 dns_entries = 20
+stop_remove_queue = 11
+container_queue = 12
+pod_stats_queue = 13
+pull_queue = 14
+image_remove_queue = 15
 
 [cni]
 conf_dir = "/etc/psb/net.d"
@@ -86,6 +91,11 @@ TEST(DaemonConfigTest, ParsesEveryKey) {
   EXPECT_EQ(config.controller.pod_limits.max_port_mappings, 100u);
   EXPECT_EQ(config.controller.pod_limits.max_sysctls, 10u);
   EXPECT_EQ(config.controller.pod_limits.max_dns_entries, 20u);
+  EXPECT_EQ(config.queues.stop_remove, 11);
+  EXPECT_EQ(config.queues.container, 12);
+  EXPECT_EQ(config.queues.pod_stats, 13);
+  EXPECT_EQ(config.queues.pull, 14);
+  EXPECT_EQ(config.queues.image_remove, 15);
   ASSERT_EQ(config.controller.runtime_handlers.size(), 2u);
   const oci::RuntimeHandler& runc = config.controller.runtime_handlers[0];
   EXPECT_EQ(runc.name, "runc");
@@ -124,6 +134,11 @@ TEST(DaemonConfigTest, EmptyFileGivesDefaults) {
   EXPECT_EQ(config.controller.pod_limits.max_port_mappings, 4096u);
   EXPECT_EQ(config.controller.pod_limits.max_sysctls, 1024u);
   EXPECT_EQ(config.controller.pod_limits.max_dns_entries, 256u);
+  EXPECT_EQ(config.queues.stop_remove, 256);
+  EXPECT_EQ(config.queues.container, 1024);
+  EXPECT_EQ(config.queues.pod_stats, 64);
+  EXPECT_EQ(config.queues.pull, 256);
+  EXPECT_EQ(config.queues.image_remove, 64);
 }
 
 TEST(DaemonConfigTest, BadLimitsAreNamed) {
@@ -140,6 +155,18 @@ TEST(DaemonConfigTest, BadLimitsAreNamed) {
            {"[limits]\nsysctls = \"10\"\n",
             "limits.sysctls: must be an integer"},
            {"[limits]\ndns_entry = 3\n", "limits.dns_entry: unknown key"},
+           // A queue of 0 would refuse every call that finds the workers
+           // busy; one past 65536 no longer bounds anything.
+           {"[limits]\nstop_remove_queue = 0\n",
+            "p.toml:2: limits.stop_remove_queue: must be in [1, 65536]"},
+           {"[limits]\ncontainer_queue = 65537\n",
+            "limits.container_queue: must be in [1, 65536]"},
+           {"[limits]\npod_stats_queue = -1\n",
+            "limits.pod_stats_queue: must be in [1, 65536]"},
+           {"[limits]\npull_queue = 4294967296\n",
+            "limits.pull_queue: must be in [1, 65536]"},
+           {"[limits]\nimage_remove_queue = \"8\"\n",
+            "limits.image_remove_queue: must be an integer"},
            {"limits = 3\n", "limits: must be a table"},
            {"[userns]\nallow_overlapping_ranges = 1\n",
             "userns.allow_overlapping_ranges: must be true or false"},
@@ -287,6 +314,7 @@ TEST(DaemonConfigTest, JsonNamesTheHandlers) {
   EXPECT_THAT(json, HasSubstr("\"defaultRuntime\":\"crun\""));
   EXPECT_THAT(json, HasSubstr("\"path\":\"/usr/sbin/runc\""));
   EXPECT_THAT(json, HasSubstr("\"confDir\":\"/etc/psb/net.d\""));
+  EXPECT_THAT(json, HasSubstr("\"containerQueue\":12"));
 }
 
 TEST(DaemonConfigTest, MaxConcurrentRunPodSandbox) {

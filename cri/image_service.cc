@@ -131,8 +131,10 @@ ImageService::ImageService(image::Images& images, image::Puller& puller,
                            ImageServiceOptions options)
     : images_(images),
       puller_(puller),
-      pull_workers_(options.pull_workers),
-      remove_workers_(options.remove_workers) {}
+      pull_workers_(options.pull_workers, options.pull_queue,
+                    "limits.pull_queue"),
+      remove_workers_(options.remove_workers, options.remove_queue,
+                      "limits.image_remove_queue") {}
 
 void ImageService::Shutdown() {
   pull_workers_.Shutdown();
@@ -208,13 +210,15 @@ grpc::ServerUnaryReactor* ImageService::PullImage(
     Finish(reactor, "PullImage", start, valid);
     return reactor;
   }
-  pull_workers_.Post([this, reactor, response, start,
-                      name = request->image().image(),
-                      credentials = ToCredentials(request->auth())] {
-    absl::StatusOr<image::ImageRecord> pulled = puller_.Pull(name, credentials);
-    if (pulled.ok()) response->set_image_ref(pulled->id.String());
-    Finish(reactor, "PullImage", start, pulled.status());
-  });
+  absl::Status queued = pull_workers_.Post(
+      [this, reactor, response, start, name = request->image().image(),
+       credentials = ToCredentials(request->auth())] {
+        absl::StatusOr<image::ImageRecord> pulled =
+            puller_.Pull(name, credentials);
+        if (pulled.ok()) response->set_image_ref(pulled->id.String());
+        Finish(reactor, "PullImage", start, pulled.status());
+      });
+  if (!queued.ok()) Finish(reactor, "PullImage", start, queued);
   return reactor;
 }
 
@@ -228,9 +232,11 @@ grpc::ServerUnaryReactor* ImageService::RemoveImage(
     Finish(reactor, "RemoveImage", start, s);
     return reactor;
   }
-  remove_workers_.Post([this, reactor, start, name = request->image().image()] {
-    Finish(reactor, "RemoveImage", start, images_.Remove(name));
-  });
+  absl::Status queued = remove_workers_.Post(
+      [this, reactor, start, name = request->image().image()] {
+        Finish(reactor, "RemoveImage", start, images_.Remove(name));
+      });
+  if (!queued.ok()) Finish(reactor, "RemoveImage", start, queued);
   return reactor;
 }
 

@@ -27,8 +27,11 @@
 // Requests are validated inline (InvalidArgument naming the field, e.g.
 // "image.image: must not be empty") before anything is done. PullImage and
 // RemoveImage (downloads, unpacking, tree removal) run on worker pools of
-// their own; the other RPCs read memory and small files and answer on
-// gRPC's thread. Each RPC logs one line: method, code, duration (pod empty).
+// their own, each with a bounded queue (limits.pull_queue,
+// limits.image_remove_queue): past it the call is refused at once with
+// ResourceExhausted naming the key. The other RPCs read memory and small
+// files and answer on gRPC's thread, never refused by those bounds. Each RPC
+// logs one line: method, code, duration (pod empty).
 //
 // Thread-safe. `images` and `puller` must outlive the service; call
 // Shutdown after the server has stopped and before they are destroyed.
@@ -50,6 +53,11 @@ struct ImageServiceOptions {
   // at a time by default (serializeImagePulls) and at most a few otherwise.
   int pull_workers = 4;
   int remove_workers = 2;
+  // Calls queued beyond the busy workers; one more is refused with
+  // ResourceExhausted naming the [limits] key. The defaults and why:
+  // cri/daemon_config.h.
+  int pull_queue = 256;
+  int remove_queue = 64;
 };
 
 class ImageService final : public runtime::v1::ImageService::CallbackService {

@@ -216,6 +216,9 @@ RuntimeServiceOptions ServiceOptions(const DaemonConfig& config) {
   options.max_concurrent_run_pod_sandbox =
       config.max_concurrent_run_pod_sandbox;
   options.stop_remove_workers = kStopRemoveWorkers;
+  options.stop_remove_queue = config.queues.stop_remove;
+  options.container_queue = config.queues.container;
+  options.pod_stats_queue = config.queues.pod_stats;
   options.state_dir = config.controller.state_dir;
   return options;
 }
@@ -422,7 +425,11 @@ absl::Status Serve(Daemon& d) {
   }
   d.runtime_service = std::make_unique<RuntimeService>(
       *d.controller, ServiceOptions(d.config), d.containers.get());
-  d.image_service = std::make_unique<ImageService>(*d.images, *d.puller);
+  ImageServiceOptions image_options;
+  image_options.pull_queue = d.config.queues.pull;
+  image_options.remove_queue = d.config.queues.image_remove;
+  d.image_service =
+      std::make_unique<ImageService>(*d.images, *d.puller, image_options);
   grpc::ServerBuilder builder;
   if (d.activated == nullptr) {
     builder.AddListeningPort(absl::StrCat("unix://", socket_path),

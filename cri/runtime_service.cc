@@ -295,14 +295,22 @@ RuntimeService::RuntimeService(sandbox::Controller& controller,
                                          controller.NetworkReady()};
           },
           options_.readiness_ttl),
-      run_workers_(options_.max_concurrent_run_pod_sandbox),
-      stop_remove_workers_(options_.stop_remove_workers),
-      container_workers_(options_.container_workers),
+      // Admission bounds the run pool: at most that many calls are posted
+      // at once, so its queue never reaches the bound.
+      run_workers_(options_.max_concurrent_run_pod_sandbox,
+                   options_.max_concurrent_run_pod_sandbox,
+                   "max_concurrent_run_pod_sandbox"),
+      stop_remove_workers_(options_.stop_remove_workers,
+                           options_.stop_remove_queue,
+                           "limits.stop_remove_queue"),
+      container_workers_(options_.container_workers, options_.container_queue,
+                         "limits.container_queue"),
       pod_stats_(options_.pod_stats != nullptr
                      ? absl::StatusOr<std::shared_ptr<PodStatsReader>>(
                            options_.pod_stats)
                      : MakeHostPodStatsReader()),
-      pod_stats_workers_(options_.pod_stats_workers) {}
+      pod_stats_workers_(options_.pod_stats_workers, options_.pod_stats_queue,
+                         "limits.pod_stats_queue") {}
 
 RuntimeService::~RuntimeService() { Shutdown(); }
 
@@ -444,9 +452,10 @@ grpc::ServerUnaryReactor* RuntimeService::RunPodSandbox(
   // The work ignores the context's cancellation on purpose: stopping
   // half-way would leave rollback to a later call; the Controller finishes
   // or rolls back now, and a retry with the same config gets the same id.
-  run_workers_.Post([this, reactor, response, start, pod = std::move(pod),
-                     config = *std::move(config),
-                     handler = request->runtime_handler()] {
+  absl::Status queued = run_workers_.Post([this, reactor, response, start, pod,
+                                           config = *std::move(config),
+                                           handler =
+                                               request->runtime_handler()] {
     metrics::ExecLedger ledger;
     absl::StatusOr<std::string> id;
     {
@@ -458,6 +467,10 @@ grpc::ServerUnaryReactor* RuntimeService::RunPodSandbox(
     metrics::ObserveRpcTimeSplit("RunPodSandbox", absl::Now() - start, ledger);
     Finish(reactor, "RunPodSandbox", id.ok() ? *id : pod, start, id.status());
   });
+  if (!queued.ok()) {
+    EndRun();
+    Finish(reactor, "RunPodSandbox", pod, start, queued);
+  }
   return reactor;
 }
 
@@ -472,7 +485,7 @@ grpc::ServerUnaryReactor* RuntimeService::StopPodSandbox(
     Finish(reactor, "StopPodSandbox", id, start, s);
     return reactor;
   }
-  stop_remove_workers_.Post([this, reactor, start, id = std::move(id)] {
+  absl::Status queued = stop_remove_workers_.Post([this, reactor, start, id] {
     metrics::ExecLedger ledger;
     absl::Status s;
     {
@@ -489,6 +502,7 @@ grpc::ServerUnaryReactor* RuntimeService::StopPodSandbox(
     metrics::ObserveRpcTimeSplit("StopPodSandbox", absl::Now() - start, ledger);
     Finish(reactor, "StopPodSandbox", id, start, s);
   });
+  if (!queued.ok()) Finish(reactor, "StopPodSandbox", id, start, queued);
   return reactor;
 }
 
@@ -503,7 +517,7 @@ grpc::ServerUnaryReactor* RuntimeService::RemovePodSandbox(
     Finish(reactor, "RemovePodSandbox", id, start, s);
     return reactor;
   }
-  stop_remove_workers_.Post([this, reactor, start, id = std::move(id)] {
+  absl::Status queued = stop_remove_workers_.Post([this, reactor, start, id] {
     metrics::ExecLedger ledger;
     absl::Status s;
     {
@@ -518,6 +532,7 @@ grpc::ServerUnaryReactor* RuntimeService::RemovePodSandbox(
                                  ledger);
     Finish(reactor, "RemovePodSandbox", id, start, s);
   });
+  if (!queued.ok()) Finish(reactor, "RemovePodSandbox", id, start, queued);
   return reactor;
 }
 
@@ -629,16 +644,18 @@ grpc::ServerUnaryReactor* RuntimeService::CreateContainer(
     Finish(reactor, "CreateContainer", pod, start, config.status());
     return reactor;
   }
-  container_workers_.Post([this, reactor, response, start, pod = std::move(pod),
-                           config = *std::move(config)] {
-    absl::StatusOr<container::PodContext> context =
-        PodContextOf(controller_, pod, options_.state_dir);
-    absl::StatusOr<std::string> id =
-        context.ok() ? containers_->CreateContainer(*context, config)
-                     : absl::StatusOr<std::string>(context.status());
-    if (id.ok()) response->set_container_id(*id);
-    Finish(reactor, "CreateContainer", id.ok() ? *id : pod, start, id.status());
-  });
+  absl::Status queued = container_workers_.Post(
+      [this, reactor, response, start, pod, config = *std::move(config)] {
+        absl::StatusOr<container::PodContext> context =
+            PodContextOf(controller_, pod, options_.state_dir);
+        absl::StatusOr<std::string> id =
+            context.ok() ? containers_->CreateContainer(*context, config)
+                         : absl::StatusOr<std::string>(context.status());
+        if (id.ok()) response->set_container_id(*id);
+        Finish(reactor, "CreateContainer", id.ok() ? *id : pod, start,
+               id.status());
+      });
+  if (!queued.ok()) Finish(reactor, "CreateContainer", pod, start, queued);
   return reactor;
 }
 
@@ -654,10 +671,11 @@ grpc::ServerUnaryReactor* RuntimeService::StartContainer(
     Finish(reactor, "StartContainer", id, start, s);
     return reactor;
   }
-  container_workers_.Post([this, reactor, start, id = std::move(id)] {
+  absl::Status queued = container_workers_.Post([this, reactor, start, id] {
     Finish(reactor, "StartContainer", id, start,
            containers_->StartContainer(id));
   });
+  if (!queued.ok()) Finish(reactor, "StartContainer", id, start, queued);
   return reactor;
 }
 
@@ -675,12 +693,14 @@ grpc::ServerUnaryReactor* RuntimeService::StopContainer(
   }
   const absl::Duration timeout =
       absl::Seconds(std::max<int64_t>(0, request->timeout()));
-  container_workers_.Post([this, reactor, start, id = std::move(id), timeout] {
-    absl::Status s = containers_->StopContainer(id, timeout);
-    // CRI: stopping a container that is gone is no error.
-    if (absl::IsNotFound(s)) s = absl::OkStatus();
-    Finish(reactor, "StopContainer", id, start, s);
-  });
+  absl::Status queued =
+      container_workers_.Post([this, reactor, start, id, timeout] {
+        absl::Status s = containers_->StopContainer(id, timeout);
+        // CRI: stopping a container that is gone is no error.
+        if (absl::IsNotFound(s)) s = absl::OkStatus();
+        Finish(reactor, "StopContainer", id, start, s);
+      });
+  if (!queued.ok()) Finish(reactor, "StopContainer", id, start, queued);
   return reactor;
 }
 
@@ -696,10 +716,11 @@ grpc::ServerUnaryReactor* RuntimeService::RemoveContainer(
     Finish(reactor, "RemoveContainer", id, start, s);
     return reactor;
   }
-  container_workers_.Post([this, reactor, start, id = std::move(id)] {
+  absl::Status queued = container_workers_.Post([this, reactor, start, id] {
     Finish(reactor, "RemoveContainer", id, start,
            containers_->RemoveContainer(id));
   });
+  if (!queued.ok()) Finish(reactor, "RemoveContainer", id, start, queued);
   return reactor;
 }
 
@@ -765,11 +786,14 @@ grpc::ServerUnaryReactor* RuntimeService::UpdateContainerResources(
     return reactor;
   }
   container::Resources resources = FromCri(request->linux());
-  container_workers_.Post(
-      [this, reactor, start, id = std::move(id), resources] {
+  absl::Status queued =
+      container_workers_.Post([this, reactor, start, id, resources] {
         Finish(reactor, "UpdateContainerResources", id, start,
                containers_->UpdateContainerResources(id, resources));
       });
+  if (!queued.ok()) {
+    Finish(reactor, "UpdateContainerResources", id, start, queued);
+  }
   return reactor;
 }
 
@@ -802,17 +826,18 @@ grpc::ServerUnaryReactor* RuntimeService::ExecSync(
   std::vector<std::string> cmd(request->cmd().begin(), request->cmd().end());
   const absl::Duration timeout =
       request->timeout() > 0 ? absl::Seconds(request->timeout()) : kExecForever;
-  container_workers_.Post([this, reactor, response, start, id = std::move(id),
-                           cmd = std::move(cmd), timeout] {
-    absl::StatusOr<container::ExecOutcome> out =
-        containers_->ExecSync(id, cmd, timeout);
-    if (out.ok()) {
-      response->set_stdout(std::move(out->stdout_data));
-      response->set_stderr(std::move(out->stderr_data));
-      response->set_exit_code(out->exit_code);
-    }
-    Finish(reactor, "ExecSync", id, start, out.status());
-  });
+  absl::Status queued = container_workers_.Post(
+      [this, reactor, response, start, id, cmd = std::move(cmd), timeout] {
+        absl::StatusOr<container::ExecOutcome> out =
+            containers_->ExecSync(id, cmd, timeout);
+        if (out.ok()) {
+          response->set_stdout(std::move(out->stdout_data));
+          response->set_stderr(std::move(out->stderr_data));
+          response->set_exit_code(out->exit_code);
+        }
+        Finish(reactor, "ExecSync", id, start, out.status());
+      });
+  if (!queued.ok()) Finish(reactor, "ExecSync", id, start, queued);
   return reactor;
 }
 
@@ -829,14 +854,17 @@ grpc::ServerUnaryReactor* RuntimeService::ContainerStats(
     return reactor;
   }
   // A worker: the writable layer's usage is a walk of its files.
-  container_workers_.Post([this, reactor, response, start, id = std::move(id)] {
-    absl::StatusOr<container::ContainerStats> stats = containers_->Stats(id);
-    if (stats.ok()) {
-      ToCri(*stats, response->mutable_stats());
-      SetNanoCores(*stats, response->mutable_stats());
-    }
-    Finish(reactor, "ContainerStats", id, start, stats.status());
-  });
+  absl::Status queued =
+      container_workers_.Post([this, reactor, response, start, id] {
+        absl::StatusOr<container::ContainerStats> stats =
+            containers_->Stats(id);
+        if (stats.ok()) {
+          ToCri(*stats, response->mutable_stats());
+          SetNanoCores(*stats, response->mutable_stats());
+        }
+        Finish(reactor, "ContainerStats", id, start, stats.status());
+      });
+  if (!queued.ok()) Finish(reactor, "ContainerStats", id, start, queued);
   return reactor;
 }
 
@@ -853,15 +881,17 @@ grpc::ServerUnaryReactor* RuntimeService::ListContainerStats(
   if (!f.pod_sandbox_id().empty()) filter.sandbox_id = f.pod_sandbox_id();
   filter.label_selector.insert(f.label_selector().begin(),
                                f.label_selector().end());
-  container_workers_.Post([this, reactor, response, start, filter] {
-    for (const container::ContainerStats& stats :
-         containers_->ListStats(filter)) {
-      v1::ContainerStats* wire = response->add_stats();
-      ToCri(stats, wire);
-      SetNanoCores(stats, wire);
-    }
-    Finish(reactor, "ListContainerStats", "", start, absl::OkStatus());
-  });
+  absl::Status queued =
+      container_workers_.Post([this, reactor, response, start, filter] {
+        for (const container::ContainerStats& stats :
+             containers_->ListStats(filter)) {
+          v1::ContainerStats* wire = response->add_stats();
+          ToCri(stats, wire);
+          SetNanoCores(stats, wire);
+        }
+        Finish(reactor, "ListContainerStats", "", start, absl::OkStatus());
+      });
+  if (!queued.ok()) Finish(reactor, "ListContainerStats", "", start, queued);
   return reactor;
 }
 
@@ -879,7 +909,8 @@ grpc::ServerUnaryReactor* RuntimeService::PodSandboxStats(
   // Off gRPC's thread (cgroup reads, a netlink dump in the pod's netns, the
   // containers' writable layers walked), on workers of its own; the
   // controller and the manager answer from memory.
-  pod_stats_workers_.Post([this, reactor, response, start, id = std::move(id)] {
+  absl::Status queued = pod_stats_workers_.Post([this, reactor, response, start,
+                                                 id] {
     absl::StatusOr<sandbox::SandboxStatus> status =
         controller_.PodSandboxStatus(id, /*verbose=*/true);
     absl::Status s = status.status();
@@ -894,6 +925,7 @@ grpc::ServerUnaryReactor* RuntimeService::PodSandboxStats(
     }
     Finish(reactor, "PodSandboxStats", id, start, s);
   });
+  if (!queued.ok()) Finish(reactor, "PodSandboxStats", id, start, queued);
   return reactor;
 }
 
@@ -908,9 +940,9 @@ grpc::ServerUnaryReactor* RuntimeService::ListPodSandboxStats(
   filter.label_selector.insert(request->filter().label_selector().begin(),
                                request->filter().label_selector().end());
   std::string id = request->filter().id();
-  pod_stats_workers_.Post([this, reactor, response, start,
-                           filter = std::move(filter),
-                           id = std::move(id)]() mutable {
+  absl::Status queued = pod_stats_workers_.Post([this, reactor, response, start,
+                                                 filter = std::move(filter),
+                                                 id = std::move(id)]() mutable {
     if (!pod_stats_.ok()) {
       Finish(reactor, "ListPodSandboxStats", "", start, pod_stats_.status());
       return;
@@ -946,6 +978,7 @@ grpc::ServerUnaryReactor* RuntimeService::ListPodSandboxStats(
     if (everything) (*pod_stats_)->Retain(live);
     Finish(reactor, "ListPodSandboxStats", "", start, absl::OkStatus());
   });
+  if (!queued.ok()) Finish(reactor, "ListPodSandboxStats", "", start, queued);
   return reactor;
 }
 

@@ -18,7 +18,11 @@
 //   per admitted call: at most max_concurrent_run_pod_sandbox run at once,
 //   and one more is refused at once with ResourceExhausted (kubelet
 //   retries) instead of queueing without limit. Stop and Remove share
-//   another pool, so cleaning up never waits for hung creations.
+//   another pool, so cleaning up never waits for hung creations. Every
+//   pool's queue is bounded too (limits.stop_remove_queue,
+//   container_queue, pod_stats_queue): past it the call is refused at
+//   once with ResourceExhausted naming the key. The inline reads above
+//   touch no pool, so no bound ever refuses them.
 // A client that cancels or times out does not stop the work: the
 // Controller carries a RunPodSandbox to READY or rolls it back, and the
 // next call (kubelet retries with the same config) finds the result.
@@ -78,6 +82,12 @@ struct RuntimeServiceOptions {
   int max_concurrent_run_pod_sandbox = 32;
   // Workers for StopPodSandbox and RemovePodSandbox (queued beyond that).
   int stop_remove_workers = 16;
+  // Calls queued for each pool beyond its busy workers; one more is
+  // refused with ResourceExhausted naming the [limits] key. The defaults
+  // and why: cri/daemon_config.h.
+  int stop_remove_queue = 256;
+  int container_queue = 1024;
+  int pod_stats_queue = 64;
   // How old Status's RuntimeReady and NetworkReady may get before a Status
   // call starts a new check (it never waits for it).
   absl::Duration readiness_ttl = absl::Seconds(2);

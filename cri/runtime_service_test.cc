@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -66,6 +67,11 @@ class FakeController : public sandbox::Controller {
     absl::MutexLock lock(&mu_);
     return runs_;
   }
+  // StopPodSandbox and RemovePodSandbox calls that reached the Controller.
+  int stop_removes() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return stop_removes_;
+  }
 
   // sandbox::Controller
   absl::StatusOr<std::string> RunPodSandbox(
@@ -75,11 +81,11 @@ class FakeController : public sandbox::Controller {
     return absl::StrCat("id-", config.metadata.name);
   }
   absl::Status StopPodSandbox(absl::string_view id) override {
-    Block(nullptr);
+    Block(&stop_removes_);
     return absl::OkStatus();
   }
   absl::Status RemovePodSandbox(absl::string_view id) override {
-    Block(nullptr);
+    Block(&stop_removes_);
     return absl::OkStatus();
   }
   absl::StatusOr<sandbox::SandboxStatus> PodSandboxStatus(
@@ -127,6 +133,7 @@ class FakeController : public sandbox::Controller {
   bool check_blocked_ ABSL_GUARDED_BY(mu_) = false;
   int blocked_operations_ ABSL_GUARDED_BY(mu_) = 0;
   int runs_ ABSL_GUARDED_BY(mu_) = 0;
+  int stop_removes_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status runtime_ready_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -151,6 +158,29 @@ class PendingCall {
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
+// The statuses of calls as they finish, in finishing order.
+class Outcomes {
+ public:
+  void Add(grpc::Status status) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    statuses_.push_back(std::move(status));
+  }
+  // Waits until `n` calls finished (or a minute passed: then the test
+  // fails on what it sees) and returns them.
+  std::vector<grpc::Status> Await(size_t n) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return statuses_.size() >= n;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&reached), absl::Minutes(1));
+    return statuses_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<grpc::Status> statuses_ ABSL_GUARDED_BY(mu_);
+};
+
 v1::RunPodSandboxRequest RunRequest(absl::string_view name) {
   v1::RunPodSandboxRequest request;
   v1::PodSandboxMetadata* metadata =
@@ -166,6 +196,7 @@ v1::RunPodSandboxRequest RunRequest(absl::string_view name) {
 class RuntimeServiceTest : public ::testing::Test {
  protected:
   static constexpr int kMaxRuns = 3;
+  static constexpr int kStopRemoveQueue = 2;
 
   void Start(absl::Duration readiness_ttl = absl::Seconds(2)) {
     RuntimeServiceOptions options;
@@ -173,6 +204,7 @@ class RuntimeServiceTest : public ::testing::Test {
     options.default_handler = "runc";
     options.max_concurrent_run_pod_sandbox = kMaxRuns;
     options.stop_remove_workers = 1;
+    options.stop_remove_queue = kStopRemoveQueue;
     options.readiness_ttl = readiness_ttl;
     service_ = std::make_unique<RuntimeService>(controller_, options);
     grpc::ServerBuilder builder;
@@ -307,6 +339,83 @@ TEST_F(RuntimeServiceTest, ReadRpcsAnswerWhileRunStopAndRemoveAreBlocked) {
   EXPECT_TRUE(again.ok()) << again.error_message();
   EXPECT_EQ(response.pod_sandbox_id(), "id-extra");
   EXPECT_EQ(controller_.runs(), kMaxRuns + 1);
+}
+
+TEST_F(RuntimeServiceTest, StopAndRemovePastTheQueueBoundAreRefusedAtOnce) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  controller_.HoldOperations(true);
+  Outcomes outcomes;
+  // Enough storage for every call: the stub reads and writes these until
+  // the call finishes.
+  constexpr int kCalls = 1 + kStopRemoveQueue + 1;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  v1::StopPodSandboxRequest stop_request;
+  stop_request.set_pod_sandbox_id("ready");
+  v1::RemovePodSandboxRequest remove_request;
+  remove_request.set_pod_sandbox_id("ready");
+  std::vector<v1::StopPodSandboxResponse> stop_responses(kCalls);
+  std::vector<v1::RemovePodSandboxResponse> remove_responses(kCalls);
+  auto send = [&](int i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    auto done = [&outcomes](grpc::Status s) { outcomes.Add(std::move(s)); };
+    if (i % 2 == 0) {
+      stub_->async()->StopPodSandbox(contexts.back().get(), &stop_request,
+                                     &stop_responses[i], done);
+    } else {
+      stub_->async()->RemovePodSandbox(contexts.back().get(), &remove_request,
+                                       &remove_responses[i], done);
+    }
+  };
+  // Whatever happens below, the calls end before what they use goes.
+  absl::Cleanup end_calls = [&] {
+    controller_.HoldOperations(false);
+    outcomes.Await(contexts.size());
+  };
+  // The one worker holds the first call inside the Controller, so what
+  // follows can only queue: kStopRemoveQueue calls do, the next is refused.
+  send(0);
+  ASSERT_EQ(controller_.AwaitBlockedOperations(1), 1);
+  for (int i = 1; i < kCalls; ++i) send(i);
+  // Nothing else can finish while the Controller is held: the first call
+  // to finish is the refusal, answered without waiting for a worker.
+  std::vector<grpc::Status> finished = outcomes.Await(1);
+  ASSERT_EQ(finished.size(), 1u);
+  EXPECT_EQ(finished[0].error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(finished[0].error_message(),
+              HasSubstr(absl::StrCat("podsandboxd is saturated: ",
+                                     kStopRemoveQueue, " calls queued")));
+  EXPECT_THAT(finished[0].error_message(),
+              HasSubstr("(limits.stop_remove_queue)"));
+
+  // Saturated, the reads still answer inline.
+  v1::VersionResponse version;
+  grpc::Status s = stub_->Version(Context().get(), {}, &version);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  v1::StatusResponse status;
+  s = stub_->Status(Context().get(), {}, &status);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  v1::ListPodSandboxResponse list;
+  s = stub_->ListPodSandbox(Context().get(), {}, &list);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  v1::PodSandboxStatusRequest pod_request;
+  pod_request.set_pod_sandbox_id("ready");
+  v1::PodSandboxStatusResponse pod;
+  s = stub_->PodSandboxStatus(Context().get(), pod_request, &pod);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+
+  // Released, every accepted call runs and succeeds; the refused one never
+  // reached the Controller.
+  controller_.HoldOperations(false);
+  finished = outcomes.Await(kCalls);
+  ASSERT_EQ(finished.size(), static_cast<size_t>(kCalls));
+  for (int i = 1; i < kCalls; ++i) {
+    EXPECT_TRUE(finished[i].ok()) << finished[i].error_message();
+  }
+  EXPECT_EQ(controller_.stop_removes(), kCalls - 1);
+  // The queue drained: the bound refuses only while it is full.
+  v1::StopPodSandboxResponse again;
+  s = stub_->StopPodSandbox(Context().get(), stop_request, &again);
+  EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
 TEST_F(RuntimeServiceTest, RuntimeNotReadyHasTheCheckersReason) {
