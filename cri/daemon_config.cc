@@ -205,8 +205,8 @@ absl::Status ParseLimits(const Reader& r, const toml::table& table,
       s = IntegerIn(r, node, key, 1, kMaxQueue, &out->queues.stop_remove);
     } else if (k == "container_queue") {
       s = IntegerIn(r, node, key, 1, kMaxQueue, &out->queues.container);
-    } else if (k == "pod_stats_queue") {
-      s = IntegerIn(r, node, key, 1, kMaxQueue, &out->queues.pod_stats);
+    } else if (k == "stats_queue") {
+      s = IntegerIn(r, node, key, 1, kMaxQueue, &out->queues.stats);
     } else if (k == "pull_queue") {
       s = IntegerIn(r, node, key, 1, kMaxQueue, &out->queues.pull);
     } else if (k == "image_remove_queue") {
@@ -630,7 +630,7 @@ std::string DaemonConfigJson(const DaemonConfig& config) {
         {"dnsEntries", c.pod_limits.max_dns_entries},
         {"stopRemoveQueue", config.queues.stop_remove},
         {"containerQueue", config.queues.container},
-        {"podStatsQueue", config.queues.pod_stats},
+        {"statsQueue", config.queues.stats},
         {"pullQueue", config.queues.pull},
         {"imageRemoveQueue", config.queues.image_remove}}},
       {"userns",

@@ -30,7 +30,7 @@
 //   dns_entries = 256                 # servers + searches + options
 //   stop_remove_queue = 256           # calls waiting for a worker, per
 //   container_queue = 1024            # pool; one more: ResourceExhausted
-//   pod_stats_queue = 64              # (1 to 65536; the why: QueueLimits)
+//   stats_queue = 64                  # (1 to 65536; the why: QueueLimits)
 //   pull_queue = 256
 //   image_remove_queue = 64
 //
@@ -142,13 +142,14 @@ struct DaemonConfig {
     // its call queued and one retry of each (220), rounded up.
     int stop_remove = 256;
     // The container RPCs on workers (create, start, stop, remove, update,
-    // ExecSync, ContainerStats, ListContainerStats): a full node with a
+    // ExecSync): a full node with a
     // lifecycle call and three exec probes (liveness, readiness, startup;
     // each prober is serial) per pod is 440; twice that, rounded up.
     int container = 1024;
-    // PodSandboxStats, ListPodSandboxStats: kubelet has a few in flight
-    // (eviction manager, /stats/summary and /metrics/resource scrapes).
-    int pod_stats = 64;
+    // PodSandboxStats, ListPodSandboxStats, ContainerStats,
+    // ListContainerStats: kubelet has a few in flight (eviction manager,
+    // /stats/summary and /metrics/resource scrapes).
+    int stats = 64;
     // PullImage: serializeImagePulls (the default) keeps one in flight,
     // parallel pulls at most one per pod worker; kubelet sets no deadline
     // on a pull, so no retries pile up. A full node's pods, rounded up.

@@ -39,7 +39,7 @@ sysctls = 10
 dns_entries = 20
 stop_remove_queue = 11
 container_queue = 12
-pod_stats_queue = 13
+stats_queue = 13
 pull_queue = 14
 image_remove_queue = 15
 
@@ -93,7 +93,7 @@ TEST(DaemonConfigTest, ParsesEveryKey) {
   EXPECT_EQ(config.controller.pod_limits.max_dns_entries, 20u);
   EXPECT_EQ(config.queues.stop_remove, 11);
   EXPECT_EQ(config.queues.container, 12);
-  EXPECT_EQ(config.queues.pod_stats, 13);
+  EXPECT_EQ(config.queues.stats, 13);
   EXPECT_EQ(config.queues.pull, 14);
   EXPECT_EQ(config.queues.image_remove, 15);
   ASSERT_EQ(config.controller.runtime_handlers.size(), 2u);
@@ -136,7 +136,7 @@ TEST(DaemonConfigTest, EmptyFileGivesDefaults) {
   EXPECT_EQ(config.controller.pod_limits.max_dns_entries, 256u);
   EXPECT_EQ(config.queues.stop_remove, 256);
   EXPECT_EQ(config.queues.container, 1024);
-  EXPECT_EQ(config.queues.pod_stats, 64);
+  EXPECT_EQ(config.queues.stats, 64);
   EXPECT_EQ(config.queues.pull, 256);
   EXPECT_EQ(config.queues.image_remove, 64);
 }
@@ -161,8 +161,8 @@ TEST(DaemonConfigTest, BadLimitsAreNamed) {
             "p.toml:2: limits.stop_remove_queue: must be in [1, 65536]"},
            {"[limits]\ncontainer_queue = 65537\n",
             "limits.container_queue: must be in [1, 65536]"},
-           {"[limits]\npod_stats_queue = -1\n",
-            "limits.pod_stats_queue: must be in [1, 65536]"},
+           {"[limits]\nstats_queue = -1\n",
+            "limits.stats_queue: must be in [1, 65536]"},
            {"[limits]\npull_queue = 4294967296\n",
             "limits.pull_queue: must be in [1, 65536]"},
            {"[limits]\nimage_remove_queue = \"8\"\n",

@@ -218,7 +218,7 @@ RuntimeServiceOptions ServiceOptions(const DaemonConfig& config) {
   options.stop_remove_workers = kStopRemoveWorkers;
   options.stop_remove_queue = config.queues.stop_remove;
   options.container_queue = config.queues.container;
-  options.pod_stats_queue = config.queues.pod_stats;
+  options.stats_queue = config.queues.stats;
   options.state_dir = config.controller.state_dir;
   return options;
 }

@@ -309,8 +309,8 @@ RuntimeService::RuntimeService(sandbox::Controller& controller,
                      ? absl::StatusOr<std::shared_ptr<PodStatsReader>>(
                            options_.pod_stats)
                      : MakeHostPodStatsReader()),
-      pod_stats_workers_(options_.pod_stats_workers, options_.pod_stats_queue,
-                         "limits.pod_stats_queue") {}
+      stats_workers_(options_.stats_workers, options_.stats_queue,
+                     "limits.stats_queue") {}
 
 RuntimeService::~RuntimeService() { Shutdown(); }
 
@@ -329,7 +329,7 @@ void RuntimeService::Shutdown() {
   run_workers_.Shutdown();
   stop_remove_workers_.Shutdown();
   container_workers_.Shutdown();
-  pod_stats_workers_.Shutdown();
+  stats_workers_.Shutdown();
 }
 
 absl::Status RuntimeService::AdmitRun() {
@@ -855,7 +855,7 @@ grpc::ServerUnaryReactor* RuntimeService::ContainerStats(
   }
   // A worker: the writable layer's usage is a walk of its files.
   absl::Status queued =
-      container_workers_.Post([this, reactor, response, start, id] {
+      stats_workers_.Post([this, reactor, response, start, id] {
         absl::StatusOr<container::ContainerStats> stats =
             containers_->Stats(id);
         if (stats.ok()) {
@@ -882,7 +882,7 @@ grpc::ServerUnaryReactor* RuntimeService::ListContainerStats(
   filter.label_selector.insert(f.label_selector().begin(),
                                f.label_selector().end());
   absl::Status queued =
-      container_workers_.Post([this, reactor, response, start, filter] {
+      stats_workers_.Post([this, reactor, response, start, filter] {
         for (const container::ContainerStats& stats :
              containers_->ListStats(filter)) {
           v1::ContainerStats* wire = response->add_stats();
@@ -909,8 +909,8 @@ grpc::ServerUnaryReactor* RuntimeService::PodSandboxStats(
   // Off gRPC's thread (cgroup reads, a netlink dump in the pod's netns, the
   // containers' writable layers walked), on workers of its own; the
   // controller and the manager answer from memory.
-  absl::Status queued = pod_stats_workers_.Post([this, reactor, response, start,
-                                                 id] {
+  absl::Status queued = stats_workers_.Post([this, reactor, response, start,
+                                             id] {
     absl::StatusOr<sandbox::SandboxStatus> status =
         controller_.PodSandboxStatus(id, /*verbose=*/true);
     absl::Status s = status.status();
@@ -940,9 +940,9 @@ grpc::ServerUnaryReactor* RuntimeService::ListPodSandboxStats(
   filter.label_selector.insert(request->filter().label_selector().begin(),
                                request->filter().label_selector().end());
   std::string id = request->filter().id();
-  absl::Status queued = pod_stats_workers_.Post([this, reactor, response, start,
-                                                 filter = std::move(filter),
-                                                 id = std::move(id)]() mutable {
+  absl::Status queued = stats_workers_.Post([this, reactor, response, start,
+                                             filter = std::move(filter),
+                                             id = std::move(id)]() mutable {
     if (!pod_stats_.ok()) {
       Finish(reactor, "ListPodSandboxStats", "", start, pod_stats_.status());
       return;

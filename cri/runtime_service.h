@@ -20,7 +20,7 @@
 //   retries) instead of queueing without limit. Stop and Remove share
 //   another pool, so cleaning up never waits for hung creations. Every
 //   pool's queue is bounded too (limits.stop_remove_queue,
-//   container_queue, pod_stats_queue): past it the call is refused at
+//   container_queue, stats_queue): past it the call is refused at
 //   once with ResourceExhausted naming the key. The inline reads above
 //   touch no pool, so no bound ever refuses them.
 // A client that cancels or times out does not stop the work: the
@@ -87,7 +87,7 @@ struct RuntimeServiceOptions {
   // and why: cri/daemon_config.h.
   int stop_remove_queue = 256;
   int container_queue = 1024;
-  int pod_stats_queue = 64;
+  int stats_queue = 64;
   // How old Status's RuntimeReady and NetworkReady may get before a Status
   // call starts a new check (it never waits for it).
   absl::Duration readiness_ttl = absl::Seconds(2);
@@ -95,13 +95,14 @@ struct RuntimeServiceOptions {
   // The sandbox controller's state directory: the pod files containers
   // mount are under <state_dir>/pods/<id>/ (cri/pod_context.h).
   std::string state_dir;
-  // Workers for the container RPCs that run programs or walk files
-  // (create, start, stop, remove, update, exec, stats); queued beyond.
+  // Workers for the container RPCs that run programs (create, start,
+  // stop, remove, update, exec); queued beyond.
   int container_workers = 32;
-  // Workers for PodSandboxStats and ListPodSandboxStats, apart from the
-  // container workers so that a stats call never queues behind runtime
-  // execs; queued beyond.
-  int pod_stats_workers = 4;
+  // Workers for the stats RPCs (PodSandboxStats, ListPodSandboxStats,
+  // ContainerStats, ListContainerStats), apart from the container workers
+  // so that kubelet's stats never queue behind runtime execs or exec
+  // probes; queued beyond.
+  int stats_workers = 4;
   // What reads the pods' numbers; null: MakeHostPodStatsReader().
   std::shared_ptr<PodStatsReader> pod_stats;
 };
@@ -165,8 +166,9 @@ class RuntimeService final
       runtime::v1::UpdateRuntimeConfigResponse* response) override;
 
   // runtime::v1::RuntimeService: the containers (container::Manager);
-  // ListContainers and ContainerStatus inline, from memory; the rest on
-  // container_workers_; the pod stats on pod_stats_workers_ (cri/pod_stats.h).
+  // ListContainers and ContainerStatus inline, from memory; the stats
+  // (pods' and containers', cri/pod_stats.h) on stats_workers_; the rest
+  // on container_workers_.
   // Exec, Attach, PortForward (streaming, a later issue), checkpoint and
   // the metrics RPCs: UNIMPLEMENTED.
   grpc::ServerUnaryReactor* CreateContainer(
@@ -286,7 +288,7 @@ class RuntimeService final
   // The host's cgroup layout may be unknown: then the pod stats RPCs
   // answer with that error.
   const absl::StatusOr<std::shared_ptr<PodStatsReader>> pod_stats_;
-  WorkerPool pod_stats_workers_;
+  WorkerPool stats_workers_;
 };
 
 }  // namespace podsandbox::cri
