@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "container/capabilities.h"
 #include "sys/file.h"
+#include "sys/mountinfo_field.h"
 #include "sys/status.h"
 
 namespace podsandbox::container {
@@ -424,24 +425,6 @@ absl::Status CheckSecurity(const SecurityContext& s, const PodContext& pod,
   return absl::OkStatus();
 }
 
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string UnescapeMountField(absl::string_view field) {
-  auto octal = [](char c) { return c >= '0' && c <= '7'; };
-  std::string out;
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size() && octal(field[i + 1]) &&
-        octal(field[i + 2]) && octal(field[i + 3])) {
-      out.push_back(static_cast<char>((field[i + 1] - '0') * 64 +
-                                      (field[i + 2] - '0') * 8 +
-                                      (field[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(field[i]);
-    }
-  }
-  return out;
-}
-
 bool IsAtOrBelow(absl::string_view path, absl::string_view mount_point) {
   if (mount_point == "/") return true;
   return absl::StartsWith(path, mount_point) &&
@@ -553,7 +536,7 @@ HostPropagation HostPropagationOf(absl::string_view mountinfo,
     // id parent major:minor root mount-point options [optional...] - ...
     std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
     if (f.size() < 7) continue;
-    std::string point = UnescapeMountField(f[4]);
+    std::string point = sys::UnescapeMountInfoField(f[4]);
     if (!IsAtOrBelow(path, point)) continue;
     if (found && point.size() < best) continue;
     found = true;

@@ -25,6 +25,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "sys/file.h"
+#include "sys/mountinfo_field.h"
 #include "sys/proc.h"
 #include "sys/real_sys.h"
 #include "sys/status.h"
@@ -32,23 +33,6 @@
 
 namespace podsandbox::harness {
 namespace {
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string Unescape(absl::string_view field) {
-  std::string out;
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] >= '0' &&
-        field[i + 1] <= '3') {
-      out.push_back(static_cast<char>((field[i + 1] - '0') * 64 +
-                                      (field[i + 2] - '0') * 8 +
-                                      (field[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(field[i]);
-    }
-  }
-  return out;
-}
 
 std::string ProcPath(pid_t pid, absl::string_view file) {
   return pid == 0 ? absl::StrCat("/proc/self/", file)
@@ -174,11 +158,11 @@ absl::StatusOr<std::vector<MountEntry>> ParseMountInfo(absl::string_view text) {
     }
     MountEntry m;
     m.device = std::string(fields[2]);
-    m.root = Unescape(fields[3]);
-    m.mount_point = Unescape(fields[4]);
+    m.root = sys::UnescapeMountInfoField(fields[3]);
+    m.mount_point = sys::UnescapeMountInfoField(fields[4]);
     m.options = std::string(fields[5]);
     m.fstype = std::string(fields[dash + 1]);
-    m.source = Unescape(fields[dash + 2]);
+    m.source = sys::UnescapeMountInfoField(fields[dash + 2]);
     mounts.push_back(std::move(m));
   }
   return mounts;
