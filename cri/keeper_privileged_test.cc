@@ -4,8 +4,9 @@
 // exit code after the restart"): one container exits 7 while the daemon is
 // down, right after writing its last line; another, re-attached after the
 // restart (no longer the daemon's child), exits 5 later. Both codes are
-// real and the last line is in the log. Without a keeper the daemon runs
-// as before (255, Unknown). The fixture's leak check includes the keeper
+// real and the last line is in the log. A keeper killed under the running
+// daemon is replaced at its next use. Without a keeper the daemon runs as
+// before (255, Unknown). The fixture's leak check includes the keeper
 // process: it must have exited, idle, by the end of each test.
 #include <dirent.h>
 #include <fcntl.h>
@@ -39,6 +40,7 @@ namespace v1 = ::runtime::v1;
 
 using ::testing::Contains;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr uint32_t kHostBase = 410000;
 
@@ -219,11 +221,13 @@ TEST_F(KeeperTest, ExitsWhileAndAfterTheDaemonIsDownKeepCodesAndLastOutput) {
   EXPECT_TRUE(RemoveImage().ok());
 }
 
-// The keeper SIGKILLed while the daemon runs: the next create logs that
-// nothing is kept for it and goes on, exits seen by the live daemon keep
-// their codes, and one while the daemon is down is unknown (as without a
-// keeper); the restarted daemon starts a new keeper. No crash anywhere.
-TEST_F(KeeperTest, KeeperKilledWhileTheDaemonRunsChangesNothingElse) {
+// The keeper SIGKILLed while the daemon runs: what it held is lost (a
+// container it held that exits while the daemon is down is unknown, as
+// without a keeper), but the next create finds the connection gone,
+// starts a new keeper (logged) and is held by it: that container's exit
+// while the daemon is down keeps its real code and last output. No crash
+// anywhere.
+TEST_F(KeeperTest, KeeperKilledWhileTheDaemonRunsIsReplacedByTheNextCreate) {
   v1::PodSandboxConfig pod;
   std::string pod_id, before, after;
   ASSERT_NO_FATAL_FAILURE(StartPod(&pod, &pod_id));
@@ -241,23 +245,30 @@ TEST_F(KeeperTest, KeeperKilledWhileTheDaemonRunsChangesNothingElse) {
     ASSERT_EQ(::poll(&p, 1, 30000), 1);
   }
   ASSERT_NO_FATAL_FAILURE(Run(pod_id, pod, "after", 4, &after));
-  EXPECT_THAT(DaemonLog(), HasSubstr("keeper holds nothing for it"));
-  sys::UniqueFd after_init = InitPidfd(after);
-  ASSERT_NO_FATAL_FAILURE(Go(after, after_init));
-  v1::ContainerStatus status = WaitForExited(after);
-  ASSERT_EQ(status.state(), v1::CONTAINER_EXITED);
-  EXPECT_EQ(status.exit_code(), 4);
+  EXPECT_THAT(DaemonLog(), HasSubstr("keeper: reconnected"));
+  EXPECT_THAT(DaemonLog(), Not(HasSubstr("keeper holds nothing for it")));
+  const pid_t new_keeper = KeeperPid();
+  EXPECT_GT(new_keeper, 0);
+  EXPECT_NE(new_keeper, keeper);
 
   sys::UniqueFd before_init = InitPidfd(before);
+  sys::UniqueFd after_init = InitPidfd(after);
   CloseClient();
   StopDaemon(SIGKILL);
   ASSERT_NO_FATAL_FAILURE(Go(before, before_init));
+  ASSERT_NO_FATAL_FAILURE(Go(after, after_init));
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
-  EXPECT_GT(KeeperPid(), 0);
-  status = WaitForExited(before);
+  EXPECT_EQ(KeeperPid(), new_keeper);  // the restart found it
+  v1::ContainerStatus status = WaitForExited(before);
   ASSERT_EQ(status.state(), v1::CONTAINER_EXITED) << DaemonLog();
   EXPECT_EQ(status.exit_code(), 255);
   EXPECT_EQ(status.reason(), "Unknown");
+  status = WaitForExited(after);
+  ASSERT_EQ(status.state(), v1::CONTAINER_EXITED) << DaemonLog();
+  EXPECT_EQ(status.exit_code(), 4) << status.message();
+  EXPECT_EQ(status.reason(), "Error");
+  EXPECT_THAT(LogLines(LogPath(pod, "after")), Contains("stdout F last line"))
+      << ReadAll(LogPath(pod, "after"));
   EXPECT_TRUE(StopPod(pod_id).ok());
   EXPECT_TRUE(RemovePod(pod_id).ok());
   EXPECT_TRUE(RemoveImage().ok());

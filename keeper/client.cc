@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "sys/log.h"
 #include "sys/status.h"
 #include "sys/subprocess.h"
 
@@ -22,8 +23,8 @@ constexpr struct timeval kReplyTimeout = {5, 0};
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
-    const std::string& socket_path) {
+absl::StatusOr<sys::UniqueFd> Client::Dial(sys::Sys& sys,
+                                           const std::string& socket_path) {
   struct sockaddr_un addr = {};
   addr.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof(addr.sun_path)) {
@@ -31,33 +32,38 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
         absl::StrCat("keeper socket path too long: ", socket_path));
   }
   std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  sys::UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return sys::ErrnoError(errno, "socket");
-  if (::connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr),
-                sizeof(addr)) != 0) {
-    if (errno == ENOENT || errno == ECONNREFUSED) {
+  sys::SysResult socket = sys.Socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (!socket.ok()) return sys::ErrnoError(socket.err, "socket");
+  sys::UniqueFd fd(static_cast<int>(socket.value));
+  if (sys::SysResult r = sys.Connect(
+          fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr));
+      !r.ok()) {
+    if (r.err == ENOENT || r.err == ECONNREFUSED) {
       return absl::UnavailableError(
           absl::StrCat("no keeper listens on ", socket_path));
     }
-    return sys::ErrnoError(errno, "connect %s", socket_path);
+    return sys::ErrnoError(r.err, "connect %s", socket_path);
   }
   for (int option : {SO_RCVTIMEO, SO_SNDTIMEO}) {
-    if (::setsockopt(fd.get(), SOL_SOCKET, option, &kReplyTimeout,
-                     sizeof(kReplyTimeout)) != 0) {
-      return sys::ErrnoError(errno, "setsockopt timeout");
+    if (sys::SysResult r =
+            sys.Setsockopt(fd.get(), SOL_SOCKET, option, &kReplyTimeout,
+                           sizeof(kReplyTimeout));
+        !r.ok()) {
+      return sys::ErrnoError(r.err, "setsockopt timeout");
     }
   }
-  return std::unique_ptr<Client>(new Client(std::move(fd)));
+  return fd;
 }
 
-absl::StatusOr<std::unique_ptr<Client>> Client::ConnectOrSpawn(
+absl::StatusOr<sys::UniqueFd> Client::DialOrSpawn(
     sys::Sys& sys, const std::string& socket_path, const std::string& binary,
     const std::string& log_file) {
-  absl::StatusOr<std::unique_ptr<Client>> client = Connect(socket_path);
+  absl::StatusOr<sys::UniqueFd> fd = Dial(sys, socket_path);
+  if (binary.empty()) return fd;
   // Twice: a keeper that was just exiting (idle, its last client gone)
   // still holds the lock when our start runs, so that start steps aside
   // and the connect after it finds nobody; the second start gets the lock.
-  for (int attempt = 0; attempt < 2 && absl::IsUnavailable(client.status());
+  for (int attempt = 0; attempt < 2 && absl::IsUnavailable(fd.status());
        ++attempt) {
     sys::Command command;
     command.path = binary;
@@ -72,24 +78,65 @@ absl::StatusOr<std::unique_ptr<Client>> Client::ConnectOrSpawn(
     }
     // It exits once its child listens (or when another keeper holds the
     // lock): a connect now finds one, unless that other one was exiting.
-    client = Connect(socket_path);
+    fd = Dial(sys, socket_path);
   }
-  return client;
+  return fd;
+}
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
+    sys::Sys& sys, const std::string& socket_path) {
+  ASSIGN_OR_RETURN(sys::UniqueFd fd, Dial(sys, socket_path));
+  return std::unique_ptr<Client>(
+      new Client(sys, socket_path, "", "", std::move(fd)));
+}
+
+absl::StatusOr<std::unique_ptr<Client>> Client::ConnectOrSpawn(
+    sys::Sys& sys, const std::string& socket_path, const std::string& binary,
+    const std::string& log_file) {
+  ASSIGN_OR_RETURN(sys::UniqueFd fd,
+                   DialOrSpawn(sys, socket_path, binary, log_file));
+  return std::unique_ptr<Client>(
+      new Client(sys, socket_path, binary, log_file, std::move(fd)));
 }
 
 absl::StatusOr<Message> Client::Call(const json& request,
                                      const std::vector<int>& fds) {
   absl::MutexLock lock(&mu_);
-  if (socket_.get() < 0)
-    return absl::UnavailableError("keeper connection lost");
-  absl::Status sent = SendMessage(socket_.get(), request, fds);
-  absl::StatusOr<Message> reply =
-      sent.ok() ? ReceiveMessage(socket_.get()) : sent;
-  if (!reply.ok()) {
-    // A lost or timed-out exchange leaves the stream out of step: stop.
+  absl::Status lost;  // why the connection this call found was gone
+  absl::StatusOr<Message> reply = absl::UnavailableError("not connected");
+  // At most two exchanges: the second only after the first found the
+  // keeper gone (Unavailable is exactly that: protocol.h), on a new
+  // connection. A reply timeout is not retried: a hung keeper would only
+  // cost the caller a second timeout.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (socket_.get() < 0) {
+      absl::StatusOr<sys::UniqueFd> fd =
+          DialOrSpawn(sys_, socket_path_, binary_, log_file_);
+      if (!fd.ok()) {
+        reply = sys::Annotate(fd.status(), "keeper reconnect");
+        break;
+      }
+      socket_ = std::move(*fd);
+      if (!lost.ok()) {
+        // Swallowed (the call goes on), so said here: if the keeper died,
+        // what it held died with it.
+        PSB_LOG(kWarning,
+                "keeper: reconnected to %s after losing it (%s); what a dead "
+                "keeper held is no longer kept",
+                socket_path_, lost.message());
+      }
+    }
+    absl::Status sent = SendMessage(sys_, socket_.get(), request, fds);
+    reply = sent.ok() ? ReceiveMessage(sys_, socket_.get()) : sent;
+    if (reply.ok()) break;
+    // A lost or timed-out exchange leaves the stream out of step: close it
+    // (the next call, or the retry below, connects anew).
     socket_.reset();
-    return absl::UnavailableError(
-        absl::StrCat("keeper: ", reply.status().message()));
+    if (!absl::IsUnavailable(reply.status())) break;
+    lost = reply.status();
+  }
+  if (!reply.ok()) {
+    return absl::UnavailableError(reply.status().message());
   }
   RETURN_IF_ERROR(StatusOfReply(reply->body));
   return reply;

@@ -6,10 +6,24 @@
 // its starter returns) when nothing answers. Callers treat any error as
 // "no keeper": they log it and carry on without one.
 //
+// Reconnects: a call that finds the connection gone (EPIPE, ECONNRESET,
+// end of file: the keeper was killed, or exited idle just as we connected)
+// connects again, starting a keeper when the client has a binary
+// (ConnectOrSpawn), and sends its request once more. Every request can be
+// sent twice: hold replaces what a key holds, drop of an unknown key
+// succeeds, take and keys only read. What a dead keeper held is gone (a
+// new one holds only what is handed to it afterwards); the reconnect is
+// logged. A call that finds no connection (an earlier one failed) tries
+// the same way. Any other failure (a reply timeout, a malformed reply)
+// closes the connection and is returned, as Unavailable.
+//
+// Every socket call goes through the sys::Sys given, so tests can fail
+// each one (keeper_test's fault loop).
+//
 // Thread-safe: one request at a time on the connection (a mutex), each a
-// message and its reply. After the keeper went away every call fails with
-// Unavailable; the client does not reconnect (the keeper's holdings died
-// with it, so a new one would not have them).
+// message and its reply. The reconnect, a keeper's start included, runs
+// under the same mutex: one at a time, and calls that come meanwhile wait
+// for its connection rather than starting keepers of their own.
 #ifndef PODSANDBOX_KEEPER_CLIENT_H_
 #define PODSANDBOX_KEEPER_CLIENT_H_
 
@@ -31,20 +45,26 @@ namespace podsandbox::keeper {
 class Client {
  public:
   // Connects to the keeper at `socket_path`. Unavailable when none listens
-  // there; InvalidArgument for a path too long; Internal else.
+  // there; InvalidArgument for a path too long; Internal else. A lost
+  // connection is re-established by connecting only (no binary to start).
+  // `sys` must outlive the client.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(
-      const std::string& socket_path);
+      sys::Sys& sys, const std::string& socket_path);
 
   // Connect, else runs `binary --socket <socket_path>` (its output appended
   // to `log_file`), which returns once the keeper listens, and connects.
   // The keeper is re-parented to the nearest subreaper (podsandboxd itself:
   // it is never claimed in the OrphanReaper, which reaps it when it exits).
+  // A lost connection is re-established the same way. Unavailable when no
+  // keeper answers and none could be started; FailedPrecondition when
+  // `binary` cannot be run.
   static absl::StatusOr<std::unique_ptr<Client>> ConnectOrSpawn(
       sys::Sys& sys, const std::string& socket_path, const std::string& binary,
       const std::string& log_file);
 
   // Hands `fds` (borrowed: the keeper gets copies) to be held under `key`,
-  // replacing what it held there. InvalidArgument for no or too many fds.
+  // replacing what it held there. InvalidArgument for no or too many fds;
+  // Unavailable when no keeper could be reached.
   absl::Status Hold(absl::string_view key, const std::vector<int>& fds)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Copies of what `key` holds (the keeper still holds them), in the
@@ -57,13 +77,33 @@ class Client {
   absl::StatusOr<std::vector<std::string>> Keys() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  explicit Client(sys::UniqueFd socket) : socket_(std::move(socket)) {}
+  Client(sys::Sys& sys, std::string socket_path, std::string binary,
+         std::string log_file, sys::UniqueFd socket)
+      : sys_(sys),
+        socket_path_(std::move(socket_path)),
+        binary_(std::move(binary)),
+        log_file_(std::move(log_file)),
+        socket_(std::move(socket)) {}
+
+  // A connection to the keeper of `socket_path` (see Connect).
+  static absl::StatusOr<sys::UniqueFd> Dial(sys::Sys& sys,
+                                            const std::string& socket_path);
+  // Dial, starting a keeper if none answers and `binary` is not empty.
+  static absl::StatusOr<sys::UniqueFd> DialOrSpawn(
+      sys::Sys& sys, const std::string& socket_path, const std::string& binary,
+      const std::string& log_file);
+
+  // Sends `request` and returns the reply, reconnecting once (see above).
   absl::StatusOr<Message> Call(const nlohmann::json& request,
                                const std::vector<int>& fds)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  sys::Sys& sys_;
+  const std::string socket_path_;
+  const std::string binary_;  // empty: reconnect without starting a keeper
+  const std::string log_file_;
   absl::Mutex mu_;
-  sys::UniqueFd socket_ ABSL_GUARDED_BY(mu_);
+  sys::UniqueFd socket_ ABSL_GUARDED_BY(mu_);  // invalid: not connected
 };
 
 }  // namespace podsandbox::keeper

@@ -1,15 +1,28 @@
 // The keeper's server and client over a real unix socket (no root needed),
-// and the real binary started by ConnectOrSpawn and exiting when idle.
+// and the real binary started by ConnectOrSpawn and exiting when idle; the
+// client replacing a keeper that died, and surviving each of its syscalls
+// failing (FaultySys).
+#include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <array>
+#include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -18,6 +31,8 @@
 #include "keeper/server.h"
 #include "nlohmann/json.hpp"
 #include "sys/real_sys.h"
+#include "sys/testing/capture_stderr.h"
+#include "sys/testing/faulty_sys.h"
 #include "sys/testing/status_matchers.h"
 #include "sys/testing/temp_dir.h"
 #include "sys/unique_fd.h"
@@ -25,10 +40,12 @@
 namespace podsandbox::keeper {
 namespace {
 
+using ::podsandbox::sys::TempDir;
+using ::podsandbox::sys::testing::CaptureStderr;
 using ::podsandbox::sys::testing::IsOk;
 using ::podsandbox::sys::testing::IsOkAndHolds;
 using ::podsandbox::sys::testing::StatusIs;
-using ::podsandbox::sys::TempDir;
+using ::testing::AnyOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -67,9 +84,76 @@ std::pair<sys::UniqueFd, sys::UniqueFd> Pipe() {
   return {sys::UniqueFd(p[0]), sys::UniqueFd(p[1])};
 }
 
+// Descriptors this process has open.
+int OpenFds() {
+  int n = 0;
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir("/proc/self/fd"),
+                                          ::closedir);
+  while (struct dirent* e = ::readdir(dir.get())) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  return n;
+}
+
 class KeeperTest : public ::testing::Test {
  protected:
   std::string Socket() const { return tmp_.Sub("keeper.sock"); }
+  std::string Log() const { return tmp_.Sub("keeper.log"); }
+
+  // The keeper binary, as podsandboxd finds it in its runfiles.
+  static std::string Binary() {
+    char cwd[4096];
+    EXPECT_NE(::getcwd(cwd, sizeof(cwd)), nullptr);
+    return std::string(cwd) + "/keeper/podsandbox-keeper";
+  }
+
+  // The pid of the keeper serving Socket(), or 0.
+  pid_t KeeperPid() const {
+    const std::string want = "--socket" + std::string(1, '\0') + Socket();
+    std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), ::closedir);
+    while (struct dirent* e = ::readdir(proc.get())) {
+      pid_t pid = 0;
+      if (!absl::SimpleAtoi(e->d_name, &pid)) continue;
+      std::string cmdline;
+      sys::UniqueFd fd(::open(absl::StrCat("/proc/", pid, "/cmdline").c_str(),
+                              O_RDONLY | O_CLOEXEC));
+      char buf[4096];
+      ssize_t n = fd.get() < 0 ? 0 : ::read(fd.get(), buf, sizeof(buf));
+      if (n > 0) cmdline.assign(buf, static_cast<size_t>(n));
+      if (absl::StrContains(cmdline, want)) return pid;
+    }
+    return 0;
+  }
+
+  // SIGKILLs the keeper serving Socket() and waits until it is gone.
+  void KillKeeper() {
+    const pid_t pid = KeeperPid();
+    ASSERT_GT(pid, 0);
+    sys::UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    ASSERT_GE(pidfd.get(), 0);
+    ASSERT_EQ(
+        ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0), 0);
+    struct pollfd p = {pidfd.get(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 30000), 1);
+  }
+
+  // Waits until no keeper serves Socket() (its lock came free). A keeper
+  // no client ever reached would wait kFirstClientWait: a connection that
+  // comes and goes tells it to leave once idle.
+  bool NoKeeperLeft() {
+    sys::UniqueFd lock(::open((Socket() + ".lock").c_str(),
+                              O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    EXPECT_GE(lock.get(), 0);
+    absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (absl::Now() >= deadline) return false;
+      // A nudge: a keeper that is leaving already refuses it, which is fine.
+      Client::Connect(sys_, Socket()).status().IgnoreError();
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return true;
+  }
+
   sys::RealSys sys_;
   // Under /tmp: Bazel's test tmpdir is longer than sockaddr_un allows.
   TempDir tmp_{"/tmp"};
@@ -78,7 +162,7 @@ class KeeperTest : public ::testing::Test {
 TEST_F(KeeperTest, HoldsTakesAndDropsAndExitsWhenIdle) {
   RunningServer server(sys_, Socket());
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> client,
-                       Client::Connect(Socket()));
+                       Client::Connect(sys_, Socket()));
   auto [read_end, write_end] = Pipe();
   ASSERT_THAT(client->Hold("a", {read_end.get()}), IsOk());
   read_end.reset();  // the keeper's copy keeps the pipe's data alive
@@ -107,13 +191,13 @@ TEST_F(KeeperTest, HeldFdsOutliveTheClientThatHandedThem) {
   auto [read_end, write_end] = Pipe();
   {
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> first,
-                         Client::Connect(Socket()));
+                         Client::Connect(sys_, Socket()));
     ASSERT_THAT(first->Hold("c1", {read_end.get(), write_end.get()}), IsOk());
   }
   read_end.reset();
   // The first client is gone; the keeper still holds, so it still serves.
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> second,
-                       Client::Connect(Socket()));
+                       Client::Connect(sys_, Socket()));
   ASSERT_OK_AND_ASSIGN(std::vector<sys::UniqueFd> fds, second->Take("c1"));
   ASSERT_THAT(fds, SizeIs(2));
   ASSERT_EQ(::write(write_end.get(), "y", 1), 1);
@@ -131,7 +215,7 @@ TEST_F(KeeperTest, OneKeeperPerSocket) {
               StatusIs(absl::StatusCode::kAlreadyExists));
   // The first still answers (its socket was not replaced).
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> client,
-                       Client::Connect(Socket()));
+                       Client::Connect(sys_, Socket()));
   EXPECT_THAT(client->Keys(), IsOkAndHolds(IsEmpty()));
   client.reset();
   EXPECT_THAT(server.Wait(), IsOk());
@@ -140,7 +224,7 @@ TEST_F(KeeperTest, OneKeeperPerSocket) {
 TEST_F(KeeperTest, BadRequestsAreRefusedAndTheConnectionLives) {
   RunningServer server(sys_, Socket());
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> client,
-                       Client::Connect(Socket()));
+                       Client::Connect(sys_, Socket()));
   EXPECT_THAT(client->Hold("k", {}),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(client->Take(std::string(kMaxKeyBytes + 1, 'k')),
@@ -158,17 +242,17 @@ TEST_F(KeeperTest, BadRequestsAreRefusedAndTheConnectionLives) {
                            R"({"op":"hold","key":"k"})", R"({"op":7})"}) {
     ASSERT_EQ(::send(raw.get(), text, std::strlen(text), 0),
               static_cast<ssize_t>(std::strlen(text)));
-    ASSERT_OK_AND_ASSIGN(Message reply, ReceiveMessage(raw.get()));
+    ASSERT_OK_AND_ASSIGN(Message reply, ReceiveMessage(sys_, raw.get()));
     EXPECT_THAT(StatusOfReply(reply.body),
                 StatusIs(absl::StatusCode::kInvalidArgument))
         << text;
   }
   // take with fds attached is refused, and the fds are not kept.
   auto [read_end, write_end] = Pipe();
-  ASSERT_THAT(SendMessage(raw.get(), json{{"op", "take"}, {"key", "k"}},
+  ASSERT_THAT(SendMessage(sys_, raw.get(), json{{"op", "take"}, {"key", "k"}},
                           {read_end.get()}),
               IsOk());
-  ASSERT_OK_AND_ASSIGN(Message reply, ReceiveMessage(raw.get()));
+  ASSERT_OK_AND_ASSIGN(Message reply, ReceiveMessage(sys_, raw.get()));
   EXPECT_THAT(StatusOfReply(reply.body),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(client->Keys(), IsOkAndHolds(IsEmpty()));
@@ -181,37 +265,192 @@ TEST_F(KeeperTest, BadRequestsAreRefusedAndTheConnectionLives) {
 // client; a second ConnectOrSpawn reaches the same keeper; once nothing is
 // held and both are gone, the keeper exits (its lock comes free).
 TEST_F(KeeperTest, SpawnedKeeperServesAndExitsWhenIdle) {
-  char cwd[4096];
-  ASSERT_NE(::getcwd(cwd, sizeof(cwd)), nullptr);
-  const std::string binary = std::string(cwd) + "/keeper/podsandbox-keeper";
-  const std::string log = tmp_.Sub("keeper.log");
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> first,
-                       Client::ConnectOrSpawn(sys_, Socket(), binary, log));
+                       Client::ConnectOrSpawn(sys_, Socket(), Binary(), Log()));
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> second,
-                       Client::ConnectOrSpawn(sys_, Socket(), binary, log));
+                       Client::ConnectOrSpawn(sys_, Socket(), Binary(), Log()));
   auto [read_end, write_end] = Pipe();
   ASSERT_THAT(first->Hold("x", {read_end.get()}), IsOk());
   EXPECT_THAT(second->Keys(), IsOkAndHolds(ElementsAre("x")));
   ASSERT_THAT(second->Drop("x"), IsOk());
   first.reset();
   second.reset();
-  sys::UniqueFd lock(::open((Socket() + ".lock").c_str(), O_RDWR | O_CLOEXEC));
-  ASSERT_GE(lock.get(), 0);
-  absl::Time deadline = absl::Now() + absl::Seconds(30);
-  bool free = false;
-  while (!(free = ::flock(lock.get(), LOCK_EX | LOCK_NB) == 0) &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_TRUE(NoKeeperLeft()) << "the keeper did not exit when idle";
+}
+
+// The keeper killed under a connected client: the next call finds the
+// connection gone, starts a new keeper, says so, and is served; what the
+// old one held is gone, what is handed over now is held.
+TEST_F(KeeperTest, KilledKeeperIsReplacedByTheNextCall) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> client,
+                       Client::ConnectOrSpawn(sys_, Socket(), Binary(), Log()));
+  std::pair<sys::UniqueFd, sys::UniqueFd> pipe = Pipe();
+  ASSERT_THAT(client->Hold("old", {pipe.first.get()}), IsOk());
+  const pid_t old_keeper = KeeperPid();
+  ASSERT_NO_FATAL_FAILURE(KillKeeper());
+  absl::Status held;
+  std::string log =
+      CaptureStderr([&] { held = client->Hold("new", {pipe.second.get()}); });
+  ASSERT_THAT(held, IsOk());
+  EXPECT_THAT(log, HasSubstr("keeper: reconnected"));
+  EXPECT_NE(KeeperPid(), old_keeper);
+  EXPECT_THAT(client->Keys(), IsOkAndHolds(ElementsAre("new")));
+  ASSERT_THAT(client->Drop("new"), IsOk());
+  client.reset();
+  EXPECT_TRUE(NoKeeperLeft());
+}
+
+// The keeper killed and no new one can be started (its binary gone): each
+// call says Unavailable (callers log it and go on without a keeper), and
+// once a keeper can be started again the next call has one.
+TEST_F(KeeperTest, NoKeeperStartableIsUnavailableUntilOneIs) {
+  const std::string binary = tmp_.Sub("podsandbox-keeper");
+  ASSERT_EQ(::symlink(Binary().c_str(), binary.c_str()), 0);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> client,
+                       Client::ConnectOrSpawn(sys_, Socket(), binary, Log()));
+  auto [read_end, write_end] = Pipe();
+  ASSERT_THAT(client->Hold("a", {read_end.get()}), IsOk());
+  ASSERT_NO_FATAL_FAILURE(KillKeeper());
+  ASSERT_EQ(::unlink(binary.c_str()), 0);
+  EXPECT_THAT(client->Hold("b", {read_end.get()}),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(client->Keys(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(client->Drop("a"), StatusIs(absl::StatusCode::kUnavailable));
+  ASSERT_EQ(::symlink(Binary().c_str(), binary.c_str()), 0);
+  EXPECT_THAT(client->Keys(), IsOkAndHolds(IsEmpty()));
+  ASSERT_THAT(client->Hold("b", {read_end.get()}), IsOk());
+  EXPECT_THAT(client->Keys(), IsOkAndHolds(ElementsAre("b")));
+  ASSERT_THAT(client->Drop("b"), IsOk());
+  client.reset();
+  EXPECT_TRUE(NoKeeperLeft());
+}
+
+// Every syscall the daemon's side makes (connect or start at daemon
+// start, a create's hold, a restart's take and keys, an exit's drop)
+// failing in turn, with a hard error and with a lost peer: a failed start
+// leaves the daemon without a keeper; a failed call is Unavailable (the
+// manager logs it and goes on) and the next one is served again; a lost
+// peer on send or receive is retried and the call succeeds. No fd leaks,
+// and each fault fired.
+TEST_F(KeeperTest, EachClientSyscallFailingLeavesTheNextCallServed) {
+  sys::FaultySys faulty(sys_);
+  struct Step {
+    absl::Status status;
+    bool fault_fired = false;
+  };
+  struct Run {
+    std::vector<Step> steps;  // those that ran
+    std::array<int, sys::kSysCallCount> counts;
+    int fired = 0;
+  };
+  // One daemon's use of the keeper with `c` the call being failed (for
+  // fired()); then, the fault dropped, whether the client is served.
+  auto run = [&](sys::SysCall c) {
+    Run out;
+    auto step = [&](auto&& f) {
+      int before = faulty.fired(c);
+      absl::Status s = f();
+      out.steps.push_back({s, faulty.fired(c) != before});
+    };
+    std::unique_ptr<Client> client;
+    step([&] {
+      absl::StatusOr<std::unique_ptr<Client>> made =
+          Client::ConnectOrSpawn(faulty, Socket(), Binary(), Log());
+      if (made.ok()) client = std::move(*made);
+      return made.status();
+    });
+    // Another client keeps the keeper from leaving idle when ours drops
+    // its connection (the retry would race its exit).
+    absl::StatusOr<std::unique_ptr<Client>> anchor =
+        absl::UnavailableError("no keeper");
+    std::pair<sys::UniqueFd, sys::UniqueFd> pipe = Pipe();
+    if (client != nullptr) {
+      anchor = Client::Connect(sys_, Socket());
+      EXPECT_THAT(anchor.status(), IsOk());
+      step([&] { return client->Hold("c", {pipe.first.get()}); });
+      step([&] { return client->Take("c").status(); });
+      step([&] { return client->Keys().status(); });
+      step([&] { return client->Drop("c"); });
+    }
+    for (int i = 0; i < sys::kSysCallCount; ++i) {
+      out.counts[i] = faulty.count(static_cast<sys::SysCall>(i));
+    }
+    out.fired = faulty.fired(c);
+    faulty.Reset();
+    if (client != nullptr) {
+      // Whatever failed, the next call is served.
+      EXPECT_THAT(client->Keys(), IsOk());
+      EXPECT_THAT(client->Drop("c"), IsOk());
+    }
+    return out;
+  };
+
+  ASSERT_TRUE(NoKeeperLeft());
+  faulty.Reset();
+  Run probe = run(sys::SysCall::kOpen);
+  ASSERT_EQ(probe.steps.size(), 5u);
+  for (const Step& s : probe.steps) ASSERT_THAT(s.status, IsOk());
+  ASSERT_TRUE(NoKeeperLeft());
+  for (sys::SysCall c : {sys::SysCall::kSocket, sys::SysCall::kConnect,
+                         sys::SysCall::kSetsockopt, sys::SysCall::kSendmsg,
+                         sys::SysCall::kRecvmsg}) {
+    ASSERT_GT(probe.counts[static_cast<int>(c)], 0) << sys::SysCallName(c);
   }
-  EXPECT_TRUE(free) << "the keeper did not exit when idle";
+  int faults = 0;
+  for (int i = 0; i < sys::kSysCallCount; ++i) {
+    const sys::SysCall c = static_cast<sys::SysCall>(i);
+    for (int n = 1; n <= probe.counts[i]; ++n) {
+      for (int err : {EIO, ECONNRESET}) {
+        SCOPED_TRACE(absl::StrCat(sys::SysCallName(c), " #", n, ": ",
+                                  std::strerror(err)));
+        const int fds = OpenFds();
+        faulty.FailNth(c, n, err);
+        Run result = run(c);
+        EXPECT_EQ(result.fired, 1);
+        const bool lost_peer =
+            err == ECONNRESET &&
+            (c == sys::SysCall::kSendmsg || c == sys::SysCall::kRecvmsg);
+        for (size_t k = 0; k < result.steps.size(); ++k) {
+          SCOPED_TRACE(absl::StrCat("step ", k));
+          const Step& s = result.steps[k];
+          if (k == 0) {
+            // Start: no keeper for this daemon (podsandboxd logs it).
+            if (!s.status.ok()) EXPECT_TRUE(s.fault_fired);
+          } else if (s.fault_fired && lost_peer) {
+            EXPECT_THAT(s.status, IsOk());  // reconnected and sent again
+          } else if (s.fault_fired) {
+            EXPECT_THAT(s.status, StatusIs(absl::StatusCode::kUnavailable));
+          } else if (k == 2 && !result.steps[1].status.ok()) {
+            // The hold's reply was lost: it may or may not have arrived.
+            EXPECT_THAT(s.status.code(), AnyOf(absl::StatusCode::kOk,
+                                               absl::StatusCode::kNotFound));
+          } else {
+            EXPECT_THAT(s.status, IsOk());
+          }
+        }
+        EXPECT_TRUE(NoKeeperLeft());
+        EXPECT_EQ(OpenFds(), fds) << "fds leaked";
+        ++faults;
+      }
+    }
+  }
+  EXPECT_GT(faults, 0);
+  std::string calls;
+  for (int i = 0; i < sys::kSysCallCount; ++i) {
+    if (probe.counts[i] == 0) continue;
+    absl::StrAppend(&calls, sys::SysCallName(static_cast<sys::SysCall>(i)), "=",
+                    probe.counts[i], " ");
+  }
+  RecordProperty("faults", faults);
+  RecordProperty("calls", calls);
 }
 
 TEST_F(KeeperTest, NoKeeperIsUnavailable) {
-  EXPECT_THAT(Client::Connect(Socket()),
+  EXPECT_THAT(Client::Connect(sys_, Socket()),
               StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_THAT(Client::ConnectOrSpawn(sys_, Socket(), "/nonexistent/keeper",
-                                     tmp_.Sub("log")),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(
+      Client::ConnectOrSpawn(sys_, Socket(), "/nonexistent/keeper", Log()),
+      StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 }  // namespace

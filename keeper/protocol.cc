@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "sys/status.h"
+#include "absl/strings/string_view.h"
 
 namespace podsandbox::keeper {
 namespace {
@@ -31,9 +31,26 @@ bool PeerGone(int err) {
          err == ECONNREFUSED;
 }
 
+// The Status of a failed sendmsg or recvmsg (`what`), in the classes the
+// header promises: only a lost peer is Unavailable (absl's own mapping
+// would make a timeout's EAGAIN Unavailable too, and the client would
+// retry a hung keeper).
+absl::Status SocketError(int err, absl::string_view what) {
+  if (PeerGone(err)) {
+    return absl::UnavailableError(
+        absl::StrCat("keeper ", what, ": peer gone: ", std::strerror(err)));
+  }
+  if (err == EAGAIN || err == EWOULDBLOCK) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("keeper ", what, ": no reply in time"));
+  }
+  return absl::InternalError(
+      absl::StrCat("keeper ", what, ": ", std::strerror(err)));
+}
+
 }  // namespace
 
-absl::Status SendMessage(int socket, const json& body,
+absl::Status SendMessage(sys::Sys& sys, int socket, const json& body,
                          const std::vector<int>& fds) {
   if (fds.size() > kMaxFds) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -61,18 +78,14 @@ absl::Status SendMessage(int socket, const json& body,
   }
   for (;;) {
     // MSG_NOSIGNAL: a peer that died must not kill us with SIGPIPE.
-    ssize_t n = ::sendmsg(socket, &msg, MSG_NOSIGNAL);
-    if (n >= 0) return absl::OkStatus();
-    if (errno == EINTR) continue;
-    if (PeerGone(errno)) {
-      return absl::UnavailableError(
-          absl::StrCat("keeper send: peer gone: ", std::strerror(errno)));
-    }
-    return sys::ErrnoError(errno, "keeper sendmsg");
+    sys::SysResult sent = sys.Sendmsg(socket, &msg, MSG_NOSIGNAL);
+    if (sent.ok()) return absl::OkStatus();
+    if (sent.err == EINTR) continue;
+    return SocketError(sent.err, "sendmsg");
   }
 }
 
-absl::StatusOr<Message> ReceiveMessage(int socket) {
+absl::StatusOr<Message> ReceiveMessage(sys::Sys& sys, int socket) {
   std::string text(kMaxMessageBytes, '\0');
   struct iovec iov = {text.data(), text.size()};
   struct msghdr msg = {};
@@ -81,17 +94,12 @@ absl::StatusOr<Message> ReceiveMessage(int socket) {
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
   msg.msg_control = control;
   msg.msg_controllen = sizeof(control);
-  ssize_t n;
+  sys::SysResult received;
   do {
-    n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (PeerGone(errno)) {
-      return absl::UnavailableError(
-          absl::StrCat("keeper receive: peer gone: ", std::strerror(errno)));
-    }
-    return sys::ErrnoError(errno, "keeper recvmsg");
-  }
+    received = sys.Recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+  } while (received.err == EINTR);
+  if (!received.ok()) return SocketError(received.err, "recvmsg");
+  const size_t n = static_cast<size_t>(received.value);
   Message out;
   // Own whatever fds came before judging the message, so none leaks.
   for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
@@ -111,7 +119,7 @@ absl::StatusOr<Message> ReceiveMessage(int socket) {
     return absl::InvalidArgumentError(
         "keeper message: truncated (too long or too many fds)");
   }
-  text.resize(static_cast<size_t>(n));
+  text.resize(n);
   out.body = json::parse(text, nullptr, false);
   if (out.body.is_discarded() || !out.body.is_object()) {
     return absl::InvalidArgumentError("keeper message: not a JSON object");

@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
+#include "sys/sys.h"
 #include "sys/unique_fd.h"
 
 namespace podsandbox::keeper {
@@ -42,16 +43,20 @@ struct Message {
 };
 
 // Sends `body` with `fds` (borrowed; the kernel passes copies) as one
-// message. Never raises SIGPIPE. Unavailable when the peer is gone;
-// InvalidArgument for too many fds or too long a body; Internal else.
-absl::Status SendMessage(int socket, const nlohmann::json& body,
+// message, through `sys`. Never raises SIGPIPE. Unavailable exactly when
+// the peer is gone (EPIPE, ECONNRESET, ENOTCONN, ECONNREFUSED): the
+// client's cue to reconnect and send again; DeadlineExceeded when the
+// socket's send timeout ran out; InvalidArgument for too many fds or too
+// long a body; Internal for any other errno.
+absl::Status SendMessage(sys::Sys& sys, int socket, const nlohmann::json& body,
                          const std::vector<int>& fds);
 
-// Receives one message (blocking). Unavailable when the peer closed the
-// connection (or is gone); InvalidArgument for a truncated message, too
-// many fds or a body that is not a JSON object (any fds that came are
-// closed); Internal else.
-absl::StatusOr<Message> ReceiveMessage(int socket);
+// Receives one message (blocking), through `sys`. Unavailable exactly when
+// the peer closed the connection or is gone; DeadlineExceeded when the
+// socket's receive timeout ran out; InvalidArgument for a truncated
+// message, too many fds or a body that is not a JSON object (any fds that
+// came are closed); Internal for any other errno.
+absl::StatusOr<Message> ReceiveMessage(sys::Sys& sys, int socket);
 
 // The reply for `status`: {"ok":true} or the failure form above.
 nlohmann::json ReplyFor(const absl::Status& status);

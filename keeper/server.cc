@@ -67,6 +67,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Listen(
       !r.ok() && r.err != ENOENT) {
     return sys::ErrnoError(r.err, "unlink %s", socket_path);
   }
+  // socket, bind, listen (and accept4, getsockopt, poll in Run) stay raw
+  // calls, not sys_: they run only in the keeper's own process, where a
+  // failure has nothing to roll back but its lock fd; Listen failing makes
+  // the binary exit 1 before it forks, which its starter sees as a failed
+  // start, the client's "no keeper" path that keeper_test covers with
+  // FaultySys on the daemon's side. Messages do go through sys_
+  // (protocol.h): that code is the client's too.
   sys::UniqueFd listener(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (listener.get() < 0) return sys::ErrnoError(errno, "socket");
   // 0600 from the start: no moment where another user could connect.
@@ -136,13 +143,13 @@ void Server::Accept() {
 }
 
 bool Server::Serve(int client) {
-  absl::StatusOr<Message> request = ReceiveMessage(client);
+  absl::StatusOr<Message> request = ReceiveMessage(sys_, client);
   if (absl::IsUnavailable(request.status())) return false;
   std::vector<int> reply_fds;
   absl::StatusOr<json> reply =
       request.ok() ? Handle(*request, &reply_fds) : request.status();
   absl::Status sent = SendMessage(
-      client, reply.ok() ? *reply : ReplyFor(reply.status()), reply_fds);
+      sys_, client, reply.ok() ? *reply : ReplyFor(reply.status()), reply_fds);
   // A client that cannot take its reply is dropped; what it handed over
   // stays held.
   return sent.ok();

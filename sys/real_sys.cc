@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -209,6 +210,27 @@ SysResult RealSys::MoveMount(int from_dirfd, const char* from_path,
                              unsigned int flags) {
   return FromReturn(
       ::move_mount(from_dirfd, from_path, to_dirfd, to_path, flags));
+}
+
+SysResult RealSys::Socket(int domain, int type, int protocol) {
+  return FromReturn(::socket(domain, type, protocol));
+}
+
+SysResult RealSys::Connect(int fd, const struct sockaddr* addr, socklen_t len) {
+  return FromReturn(::connect(fd, addr, len));
+}
+
+SysResult RealSys::Setsockopt(int fd, int level, int name, const void* value,
+                              socklen_t len) {
+  return FromReturn(::setsockopt(fd, level, name, value, len));
+}
+
+SysResult RealSys::Sendmsg(int fd, const struct msghdr* msg, int flags) {
+  return FromReturn(::sendmsg(fd, msg, flags));
+}
+
+SysResult RealSys::Recvmsg(int fd, struct msghdr* msg, int flags) {
+  return FromReturn(::recvmsg(fd, msg, flags));
 }
 
 }  // namespace podsandbox::sys

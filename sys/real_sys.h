@@ -66,6 +66,13 @@ class RealSys : public Sys {
                          struct mount_attr* attr, size_t size) override;
   SysResult MoveMount(int from_dirfd, const char* from_path, int to_dirfd,
                       const char* to_path, unsigned int flags) override;
+  SysResult Socket(int domain, int type, int protocol) override;
+  SysResult Connect(int fd, const struct sockaddr* addr,
+                    socklen_t len) override;
+  SysResult Setsockopt(int fd, int level, int name, const void* value,
+                       socklen_t len) override;
+  SysResult Sendmsg(int fd, const struct msghdr* msg, int flags) override;
+  SysResult Recvmsg(int fd, struct msghdr* msg, int flags) override;
 };
 
 }  // namespace podsandbox::sys

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -146,6 +147,19 @@ class Sys {
   virtual SysResult MoveMount(int from_dirfd, const char* from_path,
                               int to_dirfd, const char* to_path,
                               unsigned int flags) = 0;
+  // See socket(2).
+  virtual SysResult Socket(int domain, int type, int protocol) = 0;
+  // See connect(2).
+  virtual SysResult Connect(int fd, const struct sockaddr* addr,
+                            socklen_t len) = 0;
+  // See setsockopt(2).
+  virtual SysResult Setsockopt(int fd, int level, int name, const void* value,
+                               socklen_t len) = 0;
+  // See sendmsg(2).
+  virtual SysResult Sendmsg(int fd, const struct msghdr* msg, int flags) = 0;
+  // See recvmsg(2). Descriptors received with SCM_RIGHTS are the caller's
+  // to close.
+  virtual SysResult Recvmsg(int fd, struct msghdr* msg, int flags) = 0;
 };
 
 }  // namespace podsandbox::sys

@@ -16,7 +16,9 @@ absl::string_view SysCallName(SysCall call) {
       "Mkdirat",      "Mknodat",    "Fchownat",
       "Fchmodat",     "Linkat",     "Symlinkat",
       "Fsetxattr",    "Utimensat",  "OpenTree",
-      "MountSetattr", "MoveMount",  "Clone3"};
+      "MountSetattr", "MoveMount",  "Clone3",
+      "Socket",       "Connect",    "Setsockopt",
+      "Sendmsg",      "Recvmsg"};
   return kNames[static_cast<int>(call)];
 }
 
@@ -276,6 +278,33 @@ SysResult FaultySys::MoveMount(int from_dirfd, const char* from_path,
                                unsigned int flags) {
   if (auto fault = Intercept(SysCall::kMoveMount)) return *fault;
   return real_.MoveMount(from_dirfd, from_path, to_dirfd, to_path, flags);
+}
+
+SysResult FaultySys::Socket(int domain, int type, int protocol) {
+  if (auto fault = Intercept(SysCall::kSocket)) return *fault;
+  return real_.Socket(domain, type, protocol);
+}
+
+SysResult FaultySys::Connect(int fd, const struct sockaddr* addr,
+                             socklen_t len) {
+  if (auto fault = Intercept(SysCall::kConnect)) return *fault;
+  return real_.Connect(fd, addr, len);
+}
+
+SysResult FaultySys::Setsockopt(int fd, int level, int name, const void* value,
+                                socklen_t len) {
+  if (auto fault = Intercept(SysCall::kSetsockopt)) return *fault;
+  return real_.Setsockopt(fd, level, name, value, len);
+}
+
+SysResult FaultySys::Sendmsg(int fd, const struct msghdr* msg, int flags) {
+  if (auto fault = Intercept(SysCall::kSendmsg)) return *fault;
+  return real_.Sendmsg(fd, msg, flags);
+}
+
+SysResult FaultySys::Recvmsg(int fd, struct msghdr* msg, int flags) {
+  if (auto fault = Intercept(SysCall::kRecvmsg)) return *fault;
+  return real_.Recvmsg(fd, msg, flags);
 }
 
 }  // namespace podsandbox::sys

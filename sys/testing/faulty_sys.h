@@ -61,8 +61,13 @@ enum class SysCall {
   kMountSetattr,
   kMoveMount,
   kClone3,
+  kSocket,
+  kConnect,
+  kSetsockopt,
+  kSendmsg,
+  kRecvmsg,
 };
-inline constexpr int kSysCallCount = static_cast<int>(SysCall::kClone3) + 1;
+inline constexpr int kSysCallCount = static_cast<int>(SysCall::kRecvmsg) + 1;
 
 absl::string_view SysCallName(SysCall call);
 
@@ -142,6 +147,13 @@ class FaultySys : public Sys {
                          struct mount_attr* attr, size_t size) override;
   SysResult MoveMount(int from_dirfd, const char* from_path, int to_dirfd,
                       const char* to_path, unsigned int flags) override;
+  SysResult Socket(int domain, int type, int protocol) override;
+  SysResult Connect(int fd, const struct sockaddr* addr,
+                    socklen_t len) override;
+  SysResult Setsockopt(int fd, int level, int name, const void* value,
+                       socklen_t len) override;
+  SysResult Sendmsg(int fd, const struct msghdr* msg, int flags) override;
+  SysResult Recvmsg(int fd, struct msghdr* msg, int flags) override;
 
  private:
   // Counts the call; returns the injected failure if this one should fail.
