@@ -436,6 +436,25 @@ absl::string_view PropagationName(MountPropagation p) {
                                                : "HostToContainer";
 }
 
+// A Bidirectional mount cannot reach the host from a pod with its own user
+// namespace: a mount namespace created there is less privileged than the
+// host's, and the kernel turns the shared mounts it copies into slaves
+// (mount_namespaces(7), "Restrictions on mount namespaces"), so the
+// container's mounts would never come back, without a word.
+absl::Status CheckBidirectionalInUserns(const ContainerConfig& c,
+                                        const PodContext& pod) {
+  if (!pod.user_namespaced()) return absl::OkStatus();
+  for (size_t i = 0; i < c.mounts.size(); ++i) {
+    if (c.mounts[i].propagation == MountPropagation::kBidirectional) {
+      return Invalid(
+          absl::StrCat(Indexed("config.mounts", i), ".propagation"),
+          "Bidirectional cannot propagate to the host from a pod with a "
+          "user namespace (its shared mounts become slaves there)");
+    }
+  }
+  return absl::OkStatus();
+}
+
 // A non-private mount's source must propagate as asked (containerd's
 // ensureShared and ensureSharedOrSlave): runc would mount it all the same
 // and nothing would ever cross, without a word.
@@ -523,6 +542,7 @@ absl::Status ValidateContainerConfig(const ContainerConfig& config,
   RETURN_IF_ERROR(CheckLabels(config, limits));
   RETURN_IF_ERROR(CheckResources(config.resources));
   RETURN_IF_ERROR(CheckSecurity(config.security, pod, limits));
+  RETURN_IF_ERROR(CheckBidirectionalInUserns(config, pod));
   RETURN_IF_ERROR(CheckHostPaths(config));
   return CheckPropagation(config);
 }

@@ -134,6 +134,18 @@ TEST(ValidationTest, MountDestinations) {
   ExpectInvalid(c, "config.mounts", "more than 256");
 }
 
+// Refused before the host is looked at: the host path here does not exist,
+// and it is the propagation that is named.
+TEST(ValidationTest, BidirectionalIsRefusedInAUserNamespacedPod) {
+  ContainerConfig c = Good();
+  c.mounts = {{"/data", "/nonexistent/psb-volume", false, false,
+               MountPropagation::kBidirectional}};
+  ExpectInvalid(c, "config.mounts[0].propagation", "user namespace",
+                UsernsPod());
+  // Outside one it is the host path's turn.
+  ExpectInvalid(c, "config.mounts[0].host_path", "does not exist");
+}
+
 TEST(ValidationTest, HostPropagationIsTheInnermostMounts) {
   const char* kMountinfo =
       "27 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n"
