@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -275,6 +276,27 @@ TEST_F(KeeperTest, SpawnedKeeperServesAndExitsWhenIdle) {
   ASSERT_THAT(second->Drop("x"), IsOk());
   first.reset();
   second.reset();
+  EXPECT_TRUE(NoKeeperLeft()) << "the keeper did not exit when idle";
+}
+
+// Started with a low soft fd limit (a shell's 1024 would refuse holds past
+// ~340 containers), the keeper raises it to the hard limit.
+TEST_F(KeeperTest, SpawnedKeeperTakesTheHardFdLimit) {
+  struct rlimit saved;
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_GT(saved.rlim_max, 256u) << "no room to lower the soft limit";
+  struct rlimit low = {256, saved.rlim_max};
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  absl::StatusOr<std::unique_ptr<Client>> client =
+      Client::ConnectOrSpawn(sys_, Socket(), Binary(), Log());
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_THAT(client.status(), IsOk());
+  const pid_t pid = KeeperPid();
+  ASSERT_GT(pid, 0);
+  struct rlimit keeper;
+  ASSERT_EQ(::prlimit(pid, RLIMIT_NOFILE, nullptr, &keeper), 0);
+  EXPECT_EQ(keeper.rlim_cur, saved.rlim_max);
+  client->reset();
   EXPECT_TRUE(NoKeeperLeft()) << "the keeper did not exit when idle";
 }
 

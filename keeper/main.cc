@@ -9,6 +9,7 @@
 // path; 2 for bad arguments; 1 when it cannot listen.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -60,6 +61,15 @@ int main(int argc, char** argv) {
   // A peer that dies mid-send is an error return (MSG_NOSIGNAL), but be
   // sure no stray SIGPIPE ends the holder of every container's pipes.
   ::signal(SIGPIPE, SIG_IGN);
+  // Three fds per running container: a soft limit of 1024 (what a shell
+  // or a unit without LimitNOFILE gives) would refuse holds past ~340
+  // containers, so take all the hard limit allows.
+  struct rlimit files;
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 &&
+      files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null >= 0) ::dup2(null, 0);
   absl::Status served = (*server)->Run();
