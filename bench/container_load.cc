@@ -91,6 +91,9 @@ ABSL_FLAG(std::string, runtime_root, "",
 ABSL_FLAG(std::string, container_state_dir, "",
           "podsandboxd's containers state directory (STATE/containers): "
           "ID/config.json and ID/rootfs");
+ABSL_FLAG(absl::Duration, settle_before_exec, absl::ZeroDuration(),
+          "experiment: pause this long between StartContainer and the first "
+          "ExecSync (is the first exec's extra the container's start?)");
 ABSL_FLAG(bool, floor_before_exec, false,
           "run the runtime by hand before the first ExecSync, not after");
 ABSL_FLAG(int, memory_pods, 0,
@@ -421,6 +424,7 @@ class Load {
       samples_["create_start"].push_back(t2 - t0);
     }
     if (started.ok()) {
+      absl::SleepFor(absl::GetFlag(FLAGS_settle_before_exec));
       // --floor_before_exec: the by-hand execs first (to see what being the
       // container's first exec costs either side).
       if (floor_ && absl::GetFlag(FLAGS_floor_before_exec)) {
