@@ -343,8 +343,8 @@ TEST_F(ContainerRpcTest, OverTheMemoryLimitIsOomKilled) {
 // relays what it wrote meanwhile, so its log has every line once and in
 // order; a container killed while the daemon is down is reported exited
 // with its real status (137, "Error": the keeper held its pidfd, see
-// keeper_privileged_test for more); ReopenContainerLog after a rename starts a new
-// file and loses nothing either.
+// keeper_privileged_test for more); ReopenContainerLog after a rename starts a
+// new file and loses nothing either.
 TEST_F(ContainerRpcTest, SigkillOfTheDaemonLosesNoLogLine) {
   v1::PodSandboxConfig pod;
   std::string pod_id;

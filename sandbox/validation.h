@@ -14,9 +14,9 @@
 namespace podsandbox::sandbox {
 
 // Checks metadata (name, namespace and uid printable ASCII without space,
-// ';' or '=', which would split CNI_ARGS; at most 253, 63, 253 bytes), hostname,
-// log_directory and cgroup_parent (absolute, clean; cgroup_parent under
-// `limits.cgroup_parent_prefix`), DNS servers, searches and options, port
+// ';' or '=', which would split CNI_ARGS; at most 253, 63, 253 bytes),
+// hostname, log_directory and cgroup_parent (absolute, clean; cgroup_parent
+// under `limits.cgroup_parent_prefix`), DNS servers, searches and options, port
 // mappings, sysctls, namespace modes, user namespace mappings (with
 // `policy`) and the sizes `limits` bounds. InvalidArgument naming the
 // field on the first failure. Pure: no side effect, thread-safe.
