@@ -527,11 +527,11 @@ def exec_bound(a, c, runtime):
         text += (f". A second ExecSync in the same container takes "
                  f"{again:.1f} ms ({ratio(again, peer_again):.2f}x "
                  f"containerd's {peer_again:.1f}), {again - own:.1f} ms over "
-                 f"{runtime}'s own; the first, right after StartContainer, "
-                 f"{ours - again:.1f} ms more (containerd's first "
-                 f"{peer - peer_again:.1f} ms more, after a StartContainer "
-                 f"{c['start'][50] - a['start'][50]:.1f} ms slower than "
-                 "ours)")
+                 f"{runtime}'s own; the container's first exec "
+                 f"{ours - again:.1f} ms more (containerd's "
+                 f"{peer - peer_again:.1f} ms more; a pause before it "
+                 "makes every side's first exec slower, see the method "
+                 "notes)")
     return [text + ".", ""]
 
 
@@ -1288,7 +1288,11 @@ METHOD = """\
   until the process is gone (a pidfd), after the first ExecSync; then a
   second ExecSync; then `create` + `start` of a copy of the container's
   bundle (same rootfs mount, a cgroup of its own), last because an exec
-  right after it was seen slower. These are the floors: what podsandboxd
+  right after it was seen slower. A container's first exec depends on how
+  warm the machine is: with a 100 ms pause after StartContainer
+  (`container_load --settle_before_exec`) every side's first exec took
+  ~10 ms longer in a trial, so the second ExecSync is the steadier
+  figure to set beside the runtime's own. These are the floors: what podsandboxd
   adds is the RPC minus them. The memory figures come from pods and
   containers kept alive after the iterations (the table says how); the
   container's own process and the pod's pause are not counted, every

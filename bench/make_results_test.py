@@ -324,16 +324,16 @@ class MakeResultsTest(unittest.TestCase):
                 "start": p50(39.4)}
         # 0.7 x 17.1 = 12.0 ms; runc's own 11.7 (the faster) = 0.68x; again
         # 12.9 = 1.2 over it, 0.88x of 14.6; first 6.5 more, containerd's
-        # 2.5 more after a start 35.2 ms slower.
+        # 2.5 more.
         self.assertEqual(mr.exec_bound(ours, peer, "runc"), [
             "ExecSync goal not met (runc): 0.7x containerd's 17.1 ms is "
             "12.0 ms; runc's own exec by hand (the faster of waiting itself "
             "and --detach, not the container's first exec) is 11.7 ms, "
             "0.68x containerd's ExecSync. A second ExecSync in the same "
             "container takes 12.9 ms (0.88x containerd's 14.6), 1.2 ms over "
-            "runc's own; the first, right after StartContainer, 6.5 ms more "
-            "(containerd's first 2.5 ms more, after a StartContainer 35.2 ms "
-            "slower than ours).", ""])
+            "runc's own; the container's first exec 6.5 ms more "
+            "(containerd's 2.5 ms more; a pause before it makes every side's "
+            "first exec slower, see the method notes).", ""])
         # Met: nothing to bound.
         ours["exec_sync"] = p50(11.0)
         self.assertEqual(mr.exec_bound(ours, peer, "runc"), [])
