@@ -1292,8 +1292,8 @@ METHOD = """\
   warm the machine is: with a 100 ms pause after StartContainer
   (`container_load --settle_before_exec`) every side's first exec took
   ~10 ms longer in a trial, so the second ExecSync is the steadier
-  figure to set beside the runtime's own. These are the floors: what podsandboxd
-  adds is the RPC minus them. The memory figures come from pods and
+  figure to set beside the runtime's own. These are the floors: what
+  podsandboxd adds is the RPC minus them. The memory figures come from pods and
   containers kept alive after the iterations (the table says how); the
   container's own process and the pod's pause are not counted, every
   other process below the daemon or a shim is.
