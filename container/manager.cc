@@ -370,12 +370,19 @@ absl::StatusOr<std::string> Manager::CreateContainer(
   }
   std::string key = NameKey(pod.sandbox_id, config.metadata);
   {
+    // The count is checked and the slot taken under the one lock that
+    // reserves the name, so two concurrent creates cannot both pass it.
     absl::MutexLock lock(&mu_);
     if (auto it = names_.find(key); it != names_.end()) {
       return absl::AlreadyExistsError(
           absl::StrCat("container name ", config.metadata.name, " attempt ",
                        config.metadata.attempt, " in sandbox ", pod.sandbox_id,
                        " is in use by container ", it->second));
+    }
+    if (containers_.size() >= options_.max_containers) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("create container: the node holds ", containers_.size(),
+                       " containers (limits.containers); remove exited ones"));
     }
     names_[key] = id;
     containers_[id] = c;

@@ -97,6 +97,10 @@ struct ManagerOptions {
   std::function<absl::Status(const RootfsPaths&, const RootfsSpec&)>
       mount_rootfs;
   std::function<absl::Status(const RootfsPaths&)> unmount_rootfs;
+  // Containers held at once, in any state (creating to exited); one more
+  // create is refused with ResourceExhausted naming limits.containers
+  // (cri/daemon_config.h says why 16384).
+  size_t max_containers = 16384;
 };
 
 // How an ExecSync'd command ended (its exit code and captured output).
@@ -155,8 +159,9 @@ class Manager {
 
   // Returns the new container's id (64 hex). Errors: InvalidArgument for an
   // unknown image (config.image) or handler; AlreadyExists when the pod
-  // already has a container of that name and attempt; the failing step's
-  // error after a full rollback.
+  // already has a container of that name and attempt; ResourceExhausted
+  // when the node holds options.max_containers already (nothing done); the
+  // failing step's error after a full rollback.
   absl::StatusOr<std::string> CreateContainer(const PodContext& pod,
                                               const ContainerConfig& config)
       ABSL_LOCKS_EXCLUDED(mu_);

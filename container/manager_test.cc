@@ -13,6 +13,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -115,8 +116,10 @@ class ManagerTest : public ::testing::Test {
     image_id_ = r.id.String();
   }
 
-  std::unique_ptr<Manager> MakeManager() {
+  std::unique_ptr<Manager> MakeManager(
+      size_t max_containers = ManagerOptions().max_containers) {
     ManagerOptions options;
+    options.max_containers = max_containers;
     options.root_dir = tmp_.Sub("containers");
     options.state_dir = tmp_.Sub("state");
     options.make_runtime = fake_.Factory();
@@ -240,6 +243,62 @@ TEST_F(ManagerTest, ADuplicateNameIsRefusedWithoutTouchingTheFirst) {
   EXPECT_THAT(m->CreateContainer(pod_, retry), IsOk());
   EXPECT_THAT(m->CreateContainer(Pod(std::string(64, 'b')), Config("c")),
               IsOk());
+}
+
+// The cap counts every container of the node, in any state; the one past
+// it is refused before any side effect, and a Remove frees a slot.
+TEST_F(ManagerTest, CreatePastMaxContainersIsRefusedBeforeAnySideEffect) {
+  std::unique_ptr<Manager> m = MakeManager(/*max_containers=*/2);
+  ASSERT_THAT(m->Init(), IsOk());
+  ASSERT_OK_AND_ASSIGN(std::string a, m->CreateContainer(pod_, Config("a")));
+  ASSERT_OK_AND_ASSIGN(
+      std::string b,
+      m->CreateContainer(Pod(std::string(64, 'b')), Config("b")));
+  ASSERT_THAT(m->StopContainer(a, absl::ZeroDuration()), IsOk());
+  size_t calls = fake_.calls().size();
+  std::vector<std::string> before = Leftovers();
+  std::set<std::string> mounts = mounted();
+
+  EXPECT_THAT(m->CreateContainer(pod_, Config("c")),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("limits.containers")));
+  EXPECT_EQ(fake_.calls().size(), calls);
+  EXPECT_EQ(Leftovers(), before);
+  EXPECT_EQ(mounted(), mounts);
+  EXPECT_THAT(Ids(m->ListContainers({})), ElementsAre(a, b));
+  RecordStore records(real_, tmp_.Sub("containers"));
+  ASSERT_OK_AND_ASSIGN(RecordStore::Loaded loaded, records.LoadAll());
+  EXPECT_THAT(loaded.records, SizeIs(2));
+
+  ASSERT_THAT(m->RemoveContainer(a), IsOk());
+  EXPECT_THAT(m->CreateContainer(pod_, Config("c")), IsOk());
+}
+
+// The count is checked where the name is reserved: of four concurrent
+// creates under a cap of two, exactly two pass.
+TEST_F(ManagerTest, ConcurrentCreatesNeverPassTheCapTogether) {
+  std::unique_ptr<Manager> m = MakeManager(/*max_containers=*/2);
+  ASSERT_THAT(m->Init(), IsOk());
+  std::vector<absl::Status> results(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] =
+          m->CreateContainer(pod_, Config(absl::StrCat("c", i))).status();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  int ok = 0;
+  for (const absl::Status& s : results) {
+    if (s.ok()) {
+      ++ok;
+    } else {
+      EXPECT_THAT(s, StatusIs(absl::StatusCode::kResourceExhausted));
+    }
+  }
+  EXPECT_EQ(ok, 2);
+  EXPECT_THAT(m->ListContainers({}), SizeIs(2));
+  EXPECT_EQ(fake_.count(Verb::kCreate), 2);
 }
 
 TEST_F(ManagerTest, CreatedRunningExitedRemoved) {

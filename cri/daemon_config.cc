@@ -189,6 +189,8 @@ absl::Status ParseLimits(const Reader& r, const toml::table& table,
     absl::Status s;
     if (k == "sandboxes") {
       s = IntegerIn(r, node, key, 1, kMaxCount, &out->controller.max_sandboxes);
+    } else if (k == "containers") {
+      s = IntegerIn(r, node, key, 1, kMaxCount, &out->max_containers);
     } else if (k == "request_bytes") {
       // gRPC takes an int; below 64 KiB no real request fits.
       s = IntegerIn(r, node, key, 64 << 10, INT32_MAX, &out->max_request_bytes);
@@ -623,6 +625,7 @@ std::string DaemonConfigJson(const DaemonConfig& config) {
       {"cgroupParentPrefix", c.pod_limits.cgroup_parent_prefix},
       {"limits",
        {{"sandboxes", c.max_sandboxes},
+        {"containers", config.max_containers},
         {"requestBytes", config.max_request_bytes},
         {"labelAnnotationBytes", c.pod_limits.max_label_annotation_bytes},
         {"portMappings", c.pod_limits.max_port_mappings},

@@ -23,6 +23,7 @@
 //
 //   [limits]                          # per request, refused past them
 //   sandboxes = 4096                  # held at once; more: ResourceExhausted
+//   containers = 16384                # held at once, node-wide; likewise
 //   request_bytes = 16777216          # gRPC's max receive message size
 //   label_annotation_bytes = 1048576  # labels + annotations, keys and values
 //   port_mappings = 4096
@@ -120,6 +121,17 @@ struct DaemonConfig {
   // a bound on what a hung CNI plugin can pin until its timeout: each call
   // holds a thread, a namespace helper, pins and plugin processes.
   int max_concurrent_run_pod_sandbox = 32;
+
+  // [limits] containers: containers held at once on the node, in any state
+  // (container::ManagerOptions::max_containers); one more CreateContainer
+  // is ResourceExhausted naming the key until a Remove. Each running
+  // container costs the daemon ~4 fds (pidfd, FIFOs, log file) and the
+  // keeper 3, so without a bound requests alone could exhaust them. 16384:
+  // kubelet's 110 pods times a few containers each (init, sidecars), plus
+  // the exited ones it keeps until its container GC removes them, leaves
+  // this far above any real node, while 16384 running containers stay
+  // within LimitNOFILE=1048576 (README's unit).
+  size_t max_containers = 16384;
 
   // gRPC's max receive message size, set explicitly rather than left to
   // gRPC's 4 MiB default: kubelet's own limit is 16 MiB, and a bigger

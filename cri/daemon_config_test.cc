@@ -32,6 +32,7 @@ cgroup_parent_prefix = "/kubepods"
 
 [limits]
 sandboxes = 500
+containers = 600
 request_bytes = 8388608
 label_annotation_bytes = 65536
 port_mappings = 100
@@ -86,6 +87,7 @@ TEST(DaemonConfigTest, ParsesEveryKey) {
   EXPECT_TRUE(config.controller.userns_policy.allow_overlapping_ranges);
   EXPECT_EQ(config.controller.pod_limits.cgroup_parent_prefix, "/kubepods");
   EXPECT_EQ(config.controller.max_sandboxes, 500u);
+  EXPECT_EQ(config.max_containers, 600u);
   EXPECT_EQ(config.max_request_bytes, 8 << 20);
   EXPECT_EQ(config.controller.pod_limits.max_label_annotation_bytes, 65536u);
   EXPECT_EQ(config.controller.pod_limits.max_port_mappings, 100u);
@@ -129,6 +131,7 @@ TEST(DaemonConfigTest, EmptyFileGivesDefaults) {
   EXPECT_FALSE(config.controller.userns_policy.allow_overlapping_ranges);
   EXPECT_EQ(config.controller.pod_limits.cgroup_parent_prefix, "/");
   EXPECT_EQ(config.controller.max_sandboxes, 4096u);
+  EXPECT_EQ(config.max_containers, 16384u);
   EXPECT_EQ(config.max_request_bytes, 16 << 20);
   EXPECT_EQ(config.controller.pod_limits.max_label_annotation_bytes, 1u << 20);
   EXPECT_EQ(config.controller.pod_limits.max_port_mappings, 4096u);
@@ -146,6 +149,12 @@ TEST(DaemonConfigTest, BadLimitsAreNamed) {
        std::vector<std::pair<const char*, const char*>>{
            {"[limits]\nsandboxes = 0\n",
             "p.toml:2: limits.sandboxes: must be in [1, "},
+           {"[limits]\ncontainers = 0\n",
+            "p.toml:2: limits.containers: must be in [1, 1048576]"},
+           {"[limits]\ncontainers = 1048577\n",
+            "limits.containers: must be in [1, 1048576]"},
+           {"[limits]\ncontainers = \"10\"\n",
+            "limits.containers: must be an integer"},
            {"[limits]\nrequest_bytes = 1024\n",
             "limits.request_bytes: must be in [65536, 2147483647]"},
            {"[limits]\nrequest_bytes = 4294967296\n",

@@ -366,6 +366,7 @@ absl::Status StartContainers(Daemon& d) {
   manager.root_dir = absl::StrCat(options.root_dir, "/containers");
   manager.state_dir = absl::StrCat(options.state_dir, "/containers");
   manager.keeper = ConnectKeeper(d);
+  manager.max_containers = d.config.max_containers;
   d.containers = std::make_unique<container::Manager>(
       d.sys, manager, *d.handlers, *d.store, *d.images,
       container::MakeSpecBuilder(d.sys, container::ProbeHostFeatures()),
