@@ -107,6 +107,12 @@ struct Resources {
 enum class ProfileType { kRuntimeDefault = 0, kUnconfined = 1, kLocalhost = 2 };
 
 struct SecurityProfile {
+  // RuntimeDefault: the confined choice for code that builds a config
+  // itself (bench, tests: spec_test's default spec expects the default
+  // seccomp filter). A CRI request with no seccomp field means Unconfined
+  // instead, as in containerd 1.6 and as critest checks:
+  // cri/container_convert.cc sets that explicitly, so the daemon never
+  // relies on this default (kubelet always sends the field anyway).
   ProfileType type = ProfileType::kRuntimeDefault;
   // For kLocalhost: an absolute path on the host (seccomp: a JSON profile
   // file; apparmor: a profile name, loaded already).
