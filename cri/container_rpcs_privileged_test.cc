@@ -14,7 +14,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cri/api.grpc.pb.h"
@@ -103,28 +102,6 @@ class ContainerRpcTest : public ContainerTestBase {
     EXPECT_TRUE(s.ok()) << s.error_message();
     return response.status();
   }
-
-  v1::ContainerState WaitForState(const std::string& id,
-                                  v1::ContainerState want) {
-    absl::Time deadline = absl::Now() + absl::Seconds(30);
-    v1::ContainerState state = v1::CONTAINER_UNKNOWN;
-    while (absl::Now() < deadline) {
-      state = Status(id).state();
-      if (state == want) break;
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    return state;
-  }
-
-  // The log's lines without their timestamps.
-  std::vector<std::string> LogLines(const std::string& path) {
-    std::vector<std::string> out;
-    for (absl::string_view line :
-         absl::StrSplit(ReadAll(path), '\n', absl::SkipEmpty())) {
-      out.push_back(std::string(line.substr(line.find(' ') + 1)));
-    }
-    return out;
-  }
 };
 
 TEST_F(ContainerRpcTest, UserNamespacedBusyboxLivesAndDiesThroughTheSocket) {
@@ -147,7 +124,7 @@ TEST_F(ContainerRpcTest, UserNamespacedBusyboxLivesAndDiesThroughTheSocket) {
   ASSERT_TRUE(Start(once).ok());
   ASSERT_TRUE(Start(sleeper).ok());
 
-  ASSERT_EQ(WaitForState(once, v1::CONTAINER_EXITED), v1::CONTAINER_EXITED);
+  ASSERT_EQ(WaitForExited(once).state(), v1::CONTAINER_EXITED);
   v1::ContainerStatus exited = Status(once);
   EXPECT_EQ(exited.exit_code(), 3);
   EXPECT_EQ(exited.reason(), "Error");
@@ -328,7 +305,7 @@ TEST_F(ContainerRpcTest, OverTheMemoryLimitIsOomKilled) {
       runtime_service().CreateContainer(RpcContext().get(), request, &created);
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_TRUE(Start(created.container_id()).ok());
-  ASSERT_EQ(WaitForState(created.container_id(), v1::CONTAINER_EXITED),
+  ASSERT_EQ(WaitForExited(created.container_id()).state(),
             v1::CONTAINER_EXITED);
   v1::ContainerStatus status = Status(created.container_id());
   EXPECT_EQ(status.reason(), "OOMKilled");
@@ -380,7 +357,7 @@ TEST_F(ContainerRpcTest, SigkillOfTheDaemonLosesNoLogLine) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   ASSERT_TRUE(killed) << "init.pid: " << pid_text;
   EXPECT_EQ(Status(counter).state(), v1::CONTAINER_RUNNING);
-  ASSERT_EQ(WaitForState(brief, v1::CONTAINER_EXITED), v1::CONTAINER_EXITED);
+  ASSERT_EQ(WaitForExited(brief).state(), v1::CONTAINER_EXITED);
   EXPECT_EQ(Status(brief).exit_code(), 137);
   EXPECT_EQ(Status(brief).reason(), "Error");
 
@@ -514,7 +491,7 @@ TEST_F(ContainerRpcTest, HostIpcPodAndItsContainerStart) {
   ASSERT_TRUE(s.ok()) << s.error_message() << "\n" << DaemonLog();
   s = Start(once);
   ASSERT_TRUE(s.ok()) << s.error_message() << "\n" << DaemonLog();
-  ASSERT_EQ(WaitForState(once, v1::CONTAINER_EXITED), v1::CONTAINER_EXITED);
+  ASSERT_EQ(WaitForExited(once).state(), v1::CONTAINER_EXITED);
   EXPECT_EQ(Status(once).exit_code(), 0);
   char host_ipc[64] = {};
   ASSERT_GT(::readlink("/proc/self/ns/ipc", host_ipc, sizeof(host_ipc) - 1), 0);

@@ -23,7 +23,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cri/api.grpc.pb.h"
@@ -155,25 +154,6 @@ class KeeperTestBase : public ContainerTestBase {
                                                        request, &response);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return response.status();
-  }
-
-  v1::ContainerStatus WaitForExited(const std::string& id) {
-    absl::Time deadline = absl::Now() + absl::Seconds(30);
-    v1::ContainerStatus status = Status(id);
-    while (absl::Now() < deadline && status.state() != v1::CONTAINER_EXITED) {
-      absl::SleepFor(absl::Milliseconds(10));
-      status = Status(id);
-    }
-    return status;
-  }
-
-  std::vector<std::string> LogLines(const std::string& path) {
-    std::vector<std::string> out;
-    for (absl::string_view line :
-         absl::StrSplit(ReadAll(path), '\n', absl::SkipEmpty())) {
-      out.push_back(std::string(line.substr(line.find(' ') + 1)));
-    }
-    return out;
   }
 };
 

@@ -3,6 +3,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "image/manifest.h"
 #include "image/testing/image_builder.h"
@@ -12,6 +16,15 @@
 namespace podsandbox::cri {
 
 namespace v1 = ::runtime::v1;
+
+std::vector<std::string> LogLines(const std::string& path) {
+  std::vector<std::string> out;
+  for (absl::string_view line :
+       absl::StrSplit(ReadAll(path), '\n', absl::SkipEmpty())) {
+    out.push_back(std::string(line.substr(line.find(' ') + 1)));
+  }
+  return out;
+}
 
 void ContainerTestBase::TearDown() {
   // Pods before the leak check (RemovePodSandbox removes their containers
@@ -59,6 +72,23 @@ grpc::Status ContainerTestBase::RemoveImage() {
   request.mutable_image()->set_image(image_);
   v1::RemoveImageResponse response;
   return images->RemoveImage(RpcContext().get(), request, &response);
+}
+
+v1::ContainerStatus ContainerTestBase::WaitForExited(const std::string& id) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (true) {
+    v1::ContainerStatusRequest request;
+    request.set_container_id(id);
+    v1::ContainerStatusResponse response;
+    grpc::Status s = runtime_service().ContainerStatus(RpcContext().get(),
+                                                       request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (!s.ok() || response.status().state() == v1::CONTAINER_EXITED ||
+        absl::Now() >= deadline) {
+      return response.status();
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
 }
 
 v1::CreateContainerRequest ContainerTestBase::ShellContainer(

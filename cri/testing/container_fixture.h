@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "cri/api.grpc.pb.h"
@@ -25,6 +26,10 @@
 #include "sys/real_sys.h"
 
 namespace podsandbox::cri {
+
+// The lines of the CRI log file at `path` without their timestamps
+// ("stdout F text"); none when it is unreadable.
+std::vector<std::string> LogLines(const std::string& path);
 
 class ContainerTestBase : public PodsandboxdTestBase {
  protected:
@@ -51,6 +56,11 @@ class ContainerTestBase : public PodsandboxdTestBase {
   ::runtime::v1::CreateContainerRequest ShellContainer(
       const std::string& pod_id, const ::runtime::v1::PodSandboxConfig& pod,
       const std::string& name, const std::string& script) const;
+
+  // Polls ContainerStatus (a failed call fails the test) until the
+  // container is exited or 30 s passed; returns the last status seen, so
+  // the caller checks its state.
+  ::runtime::v1::ContainerStatus WaitForExited(const std::string& id);
 
   sys::RealSys sys_;
   std::unique_ptr<image::testing::TestRegistry> registry_;
