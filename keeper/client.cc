@@ -160,17 +160,32 @@ absl::Status Client::Drop(absl::string_view key) {
   return Call(json{{"op", "drop"}, {"key", std::string(key)}}, {}).status();
 }
 
-absl::StatusOr<std::vector<std::string>> Client::Keys() {
-  ASSIGN_OR_RETURN(Message reply, Call(json{{"op", "keys"}}, {}));
+absl::StatusOr<std::vector<std::string>> Client::Keys(size_t page) {
   std::vector<std::string> keys;
-  auto it = reply.body.find("keys");
-  if (it == reply.body.end() || !it->is_array()) {
-    return absl::InternalError("keeper keys: no \"keys\" array");
+  // Page by page, in key order: one reply of every key would outgrow a
+  // message past a few thousand containers. A key held throughout is
+  // listed exactly once even if others come and go meanwhile.
+  for (;;) {
+    json request = {{"op", "keys"}, {"limit", page}};
+    if (!keys.empty()) request["after"] = keys.back();
+    ASSIGN_OR_RETURN(Message reply, Call(request, {}));
+    auto it = reply.body.find("keys");
+    if (it == reply.body.end() || !it->is_array()) {
+      return absl::InternalError("keeper keys: no \"keys\" array");
+    }
+    const size_t before = keys.size();
+    for (const json& key : *it) {
+      if (key.is_string()) keys.push_back(key.get<std::string>());
+    }
+    // A keeper of before paging sends no "more": every key at once.
+    auto more = reply.body.find("more");
+    if (more == reply.body.end() || !more->is_boolean() || !more->get<bool>()) {
+      return keys;
+    }
+    if (keys.size() == before) {
+      return absl::InternalError("keeper keys: \"more\" with an empty page");
+    }
   }
-  for (const json& key : *it) {
-    if (key.is_string()) keys.push_back(key.get<std::string>());
-  }
-  return keys;
 }
 
 }  // namespace podsandbox::keeper

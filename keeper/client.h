@@ -27,6 +27,7 @@
 #ifndef PODSANDBOX_KEEPER_CLIENT_H_
 #define PODSANDBOX_KEEPER_CLIENT_H_
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,8 +74,10 @@ class Client {
       ABSL_LOCKS_EXCLUDED(mu_);
   // Closes what `key` holds. An unknown key succeeds.
   absl::Status Drop(absl::string_view key) ABSL_LOCKS_EXCLUDED(mu_);
-  // Every key held.
-  absl::StatusOr<std::vector<std::string>> Keys() ABSL_LOCKS_EXCLUDED(mu_);
+  // Every key held, in byte order, asked for `page` at a time (the keeper
+  // caps a page at 1024 keys and what fits a message).
+  absl::StatusOr<std::vector<std::string>> Keys(size_t page = 1024)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   Client(sys::Sys& sys, std::string socket_path, std::string binary,

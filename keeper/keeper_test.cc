@@ -300,6 +300,101 @@ TEST_F(KeeperTest, SpawnedKeeperTakesTheHardFdLimit) {
   EXPECT_TRUE(NoKeeperLeft()) << "the keeper did not exit when idle";
 }
 
+// At its fd limit (here soft=hard=64, set by a wrapper around the start)
+// the keeper refuses a hold with ResourceExhausted naming what it holds
+// and its limit, rather than a truncated message, and still serves take,
+// drop and keys; a freed slot is usable again.
+TEST_F(KeeperTest, HoldPastTheFdLimitIsResourceExhaustedAndServingGoesOn) {
+  const std::string wrapper = tmp_.Sub("keeper-64");
+  {
+    sys::UniqueFd file(
+        ::open(wrapper.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755));
+    ASSERT_GE(file.get(), 0);
+    const std::string script = absl::StrCat(
+        "#!/bin/sh\nulimit -n 64 || exit 3\nexec '", Binary(), "' \"$@\"\n");
+    ASSERT_EQ(::write(file.get(), script.data(), script.size()),
+              static_cast<ssize_t>(script.size()));
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> client,
+                       Client::ConnectOrSpawn(sys_, Socket(), wrapper, Log()));
+  const pid_t pid = KeeperPid();
+  ASSERT_GT(pid, 0);
+  struct rlimit limit;
+  ASSERT_EQ(::prlimit(pid, RLIMIT_NOFILE, nullptr, &limit), 0);
+  ASSERT_EQ(limit.rlim_cur, 64u);
+  auto [read_end, write_end] = Pipe();
+  const std::vector<int> three = {read_end.get(), write_end.get(),
+                                  read_end.get()};
+  int held = 0;
+  absl::Status refused;
+  for (; held < 64; ++held) {
+    refused = client->Hold(absl::StrCat("c", held), three);
+    if (!refused.ok()) break;
+  }
+  ASSERT_GT(held, 0);
+  ASSERT_LT(held, 64) << "never refused";
+  EXPECT_THAT(refused,
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr(absl::StrCat("keeper: ", 3 * held,
+                                              " fds held, limit 64"))));
+  // Still served, on the same connection.
+  ASSERT_OK_AND_ASSIGN(std::vector<sys::UniqueFd> fds, client->Take("c0"));
+  EXPECT_THAT(fds, SizeIs(3));
+  fds.clear();
+  EXPECT_THAT(client->Keys(), IsOkAndHolds(SizeIs(held)));
+  ASSERT_THAT(client->Drop("c0"), IsOk());
+  EXPECT_THAT(client->Hold("again", three), IsOk());
+  ASSERT_THAT(client->Drop("again"), IsOk());
+  for (int i = 1; i < held; ++i) {
+    ASSERT_THAT(client->Drop(absl::StrCat("c", i)), IsOk());
+  }
+  client.reset();
+  EXPECT_TRUE(NoKeeperLeft()) << "the keeper did not exit when idle";
+}
+
+// More keys than one reply can carry (1000 of 250 bytes: ~250 KB, past
+// kMaxMessageBytes): the keeper answers a page at a time with "more", and
+// Keys() gathers every key once, in order, whatever the page size.
+TEST_F(KeeperTest, KeysArePagedPastOneMessage) {
+  RunningServer server(sys_, Socket());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> client,
+                       Client::Connect(sys_, Socket()));
+  auto [read_end, write_end] = Pipe();
+  std::vector<std::string> want;
+  for (int i = 0; i < 1000; ++i) {
+    std::string key = absl::StrCat(i);
+    key = std::string(4 - key.size(), '0') + key + std::string(246, 'k');
+    ASSERT_THAT(client->Hold(key, {read_end.get()}), IsOk());
+    want.push_back(key);
+  }
+  ASSERT_GT(want.size() * want.front().size(), kMaxMessageBytes);
+  EXPECT_THAT(client->Keys(), IsOkAndHolds(want));
+  EXPECT_THAT(client->Keys(7), IsOkAndHolds(want));  // 143 pages
+  // One raw request: a page short of every key, and it says more follow.
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, Socket().c_str());
+  sys::UniqueFd raw(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  ASSERT_EQ(::connect(raw.get(), reinterpret_cast<struct sockaddr*>(&addr),
+                      sizeof(addr)),
+            0);
+  ASSERT_THAT(SendMessage(sys_, raw.get(), json{{"op", "keys"}}, {}), IsOk());
+  ASSERT_OK_AND_ASSIGN(Message reply, ReceiveMessage(sys_, raw.get()));
+  EXPECT_GT(reply.body["keys"].size(), 0u);
+  EXPECT_LT(reply.body["keys"].size(), want.size());
+  EXPECT_EQ(reply.body["more"], true);
+  ASSERT_THAT(SendMessage(sys_, raw.get(),
+                          json{{"op", "keys"}, {"after", want[997]}}, {}),
+              IsOk());
+  ASSERT_OK_AND_ASSIGN(reply, ReceiveMessage(sys_, raw.get()));
+  EXPECT_EQ(reply.body["keys"], json({want[998], want[999]}));
+  EXPECT_EQ(reply.body["more"], false);
+  raw.reset();
+  for (const std::string& key : want) ASSERT_THAT(client->Drop(key), IsOk());
+  client.reset();
+  EXPECT_THAT(server.Wait(), IsOk());
+}
+
 // The keeper killed under a connected client: the next call finds the
 // connection gone, starts a new keeper, says so, and is served; what the
 // old one held is gone, what is handed over now is held.

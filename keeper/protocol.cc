@@ -115,9 +115,16 @@ absl::StatusOr<Message> ReceiveMessage(sys::Sys& sys, int socket) {
   if (n == 0 && out.fds.empty()) {
     return absl::UnavailableError("keeper receive: peer closed");
   }
-  if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
-    return absl::InvalidArgumentError(
-        "keeper message: truncated (too long or too many fds)");
+  if ((msg.msg_flags & MSG_TRUNC) != 0) {
+    return absl::InvalidArgumentError("keeper message: truncated (too long)");
+  }
+  if ((msg.msg_flags & MSG_CTRUNC) != 0) {
+    // The kernel could not install every fd: ours are at RLIMIT_NOFILE
+    // (or the sender attached more than kMaxFds). Those that came are
+    // closed with `out`.
+    return absl::ResourceExhaustedError(
+        "keeper message: fds lost in transit (receiver at its fd limit, or "
+        "more than kMaxFds)");
   }
   text.resize(n);
   out.body = json::parse(text, nullptr, false);

@@ -6,7 +6,10 @@
 //   {"op":"take","key":K}                     -> {"ok":true} + the fds
 //                                                 (copies: still held)
 //   {"op":"drop","key":K}                     -> {"ok":true} (unknown: too)
-//   {"op":"keys"}                             -> {"ok":true,"keys":[K...]}
+//   {"op":"keys","after":A,"limit":N}         -> {"ok":true,"keys":[K...],
+//                                                  "more":B}
+//     (keys after A in byte order, at most N and what fits a message;
+//      both optional; "more": keys remain past the last one)
 //   any failure                               -> {"ok":false,"code":C,
 //                                                  "error":"<message>"}
 // C is an absl::StatusCode name ("NOT_FOUND", "INVALID_ARGUMENT", ...).
@@ -33,8 +36,8 @@ namespace podsandbox::keeper {
 inline constexpr size_t kMaxFds = 16;
 // Longest key (a container id is 64).
 inline constexpr size_t kMaxKeyBytes = 256;
-// Longest message read. A keys reply of ~2500 container ids fits; the
-// kernel's default socket send buffer (212992 bytes) bounds it anyway.
+// Longest message read (the kernel's default socket send buffer, 212992
+// bytes, bounds it anyway); keys replies are paged to stay under it.
 inline constexpr size_t kMaxMessageBytes = 192 * 1024;
 
 struct Message {
@@ -54,8 +57,10 @@ absl::Status SendMessage(sys::Sys& sys, int socket, const nlohmann::json& body,
 // Receives one message (blocking), through `sys`. Unavailable exactly when
 // the peer closed the connection or is gone; DeadlineExceeded when the
 // socket's receive timeout ran out; InvalidArgument for a truncated
-// message, too many fds or a body that is not a JSON object (any fds that
-// came are closed); Internal for any other errno.
+// message or a body that is not a JSON object; ResourceExhausted when fds
+// were lost in transit (MSG_CTRUNC: this process at its fd limit, or more
+// than kMaxFds sent); any fds that came are then closed; Internal for any
+// other errno.
 absl::StatusOr<Message> ReceiveMessage(sys::Sys& sys, int socket);
 
 // The reply for `status`: {"ok":true} or the failure form above.

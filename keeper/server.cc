@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -25,6 +27,28 @@ using json = nlohmann::json;
 
 // A client that stops reading its replies must not stall every other one.
 constexpr struct timeval kSendTimeout = {1, 0};
+
+// Fds the keeper needs besides those it holds and its clients: stdin,
+// stdout, stderr, the lock, the listener, one connection being accepted,
+// and one request's fds in flight. A hold that would eat into them is
+// refused, so the next request (a take, a drop) still arrives whole.
+constexpr size_t kSpareFds = 6 + kMaxFds;
+
+// Keys in one keys reply, at most (a page; the client asks again).
+constexpr size_t kMaxKeysPage = 1024;
+// Bytes of keys in one reply, at most: half a message leaves room for the
+// JSON around them.
+constexpr size_t kKeysPageBytes = kMaxMessageBytes / 2;
+
+// RLIMIT_NOFILE's soft limit: what this process may have open.
+size_t FdLimit() {
+  struct rlimit files;
+  if (::getrlimit(RLIMIT_NOFILE, &files) != 0 ||
+      files.rlim_cur == RLIM_INFINITY) {
+    return SIZE_MAX;
+  }
+  return static_cast<size_t>(files.rlim_cur);
+}
 
 absl::StatusOr<std::string> KeyOf(const json& body) {
   auto key = body.find("key");
@@ -148,6 +172,11 @@ bool Server::Serve(int client) {
   std::vector<int> reply_fds;
   absl::StatusOr<json> reply =
       request.ok() ? Handle(*request, &reply_fds) : request.status();
+  if (absl::IsResourceExhausted(request.status())) {
+    // The kernel dropped the request's fds (MSG_CTRUNC): we are at our fd
+    // limit (or the client sent more than kMaxFds). Say which.
+    reply = FdsExhausted(request.status().message());
+  }
   absl::Status sent = SendMessage(
       sys_, client, reply.ok() ? *reply : ReplyFor(reply.status()), reply_fds);
   // A client that cannot take its reply is dropped; what it handed over
@@ -162,11 +191,7 @@ absl::StatusOr<json> Server::Handle(Message& request,
     return absl::InvalidArgumentError("op: must be a string");
   }
   const std::string op = op_it->get<std::string>();
-  if (op == "keys") {
-    json keys = json::array();
-    for (const auto& [key, fds] : held_) keys.push_back(key);
-    return json{{"ok", true}, {"keys", keys}};
-  }
+  if (op == "keys") return KeysPage(request.body);
   if (op != "hold" && op != "take" && op != "drop") {
     return absl::InvalidArgumentError(
         absl::StrCat("op: unknown \"", op, "\" (hold, take, drop, keys)"));
@@ -176,6 +201,14 @@ absl::StatusOr<json> Server::Handle(Message& request,
     if (request.fds.empty()) {
       return absl::InvalidArgumentError("hold: no fds attached");
     }
+    auto old = held_.find(key);
+    const size_t replaced = old == held_.end() ? 0 : old->second.size();
+    if (held_fds_ - replaced + request.fds.size() + clients_.size() +
+            kSpareFds >
+        FdLimit()) {
+      return FdsExhausted("");  // request.fds are closed with the request
+    }
+    held_fds_ = held_fds_ - replaced + request.fds.size();
     held_[key] = std::move(request.fds);  // replaces (closes) older ones
     return ReplyFor(absl::OkStatus());
   }
@@ -184,7 +217,10 @@ absl::StatusOr<json> Server::Handle(Message& request,
   }
   auto it = held_.find(key);
   if (op == "drop") {
-    if (it != held_.end()) held_.erase(it);
+    if (it != held_.end()) {
+      held_fds_ -= it->second.size();
+      held_.erase(it);
+    }
     return ReplyFor(absl::OkStatus());
   }
   if (it == held_.end()) {
@@ -192,6 +228,43 @@ absl::StatusOr<json> Server::Handle(Message& request,
   }
   for (const sys::UniqueFd& fd : it->second) reply_fds->push_back(fd.get());
   return ReplyFor(absl::OkStatus());
+}
+
+absl::Status Server::FdsExhausted(absl::string_view detail) const {
+  const size_t limit = FdLimit();
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "keeper: ", held_fds_, " fds held, limit ",
+      limit == SIZE_MAX ? std::string("none") : absl::StrCat(limit),
+      detail.empty() ? "" : " (", detail, detail.empty() ? "" : ")"));
+}
+
+absl::StatusOr<json> Server::KeysPage(const json& body) const {
+  std::string after;
+  if (auto a = body.find("after"); a != body.end()) {
+    if (!a->is_string()) {
+      return absl::InvalidArgumentError("after: must be a string");
+    }
+    after = a->get<std::string>();
+  }
+  size_t limit = kMaxKeysPage;
+  if (auto l = body.find("limit"); l != body.end()) {
+    if (!l->is_number_unsigned() || l->get<uint64_t>() == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("limit: must be 1 to ", kMaxKeysPage));
+    }
+    limit = std::min<uint64_t>(l->get<uint64_t>(), kMaxKeysPage);
+  }
+  json keys = json::array();
+  size_t bytes = 0;
+  auto it = held_.upper_bound(after);
+  for (; it != held_.end() && keys.size() < limit; ++it) {
+    // As dumped (escapes included) plus its comma. A key is at most
+    // kMaxKeyBytes, so the first always fits.
+    bytes += json(it->first).dump().size() + 1;
+    if (bytes > kKeysPageBytes && !keys.empty()) break;
+    keys.push_back(it->first);
+  }
+  return json{{"ok", true}, {"keys", keys}, {"more", it != held_.end()}};
 }
 
 }  // namespace podsandbox::keeper

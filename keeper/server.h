@@ -16,12 +16,18 @@
 // keeper exits by itself once the daemon removed every container and went
 // away, and a test leaves no keeper behind.
 //
+// A hold that would leave fewer than a few spare fds under RLIMIT_NOFILE
+// (or whose fds the kernel dropped: MSG_CTRUNC) is refused with
+// ResourceExhausted "keeper: N fds held, limit L"; what is held stays, and
+// take, drop and keys are still served.
+//
 // Clients must run as our euid (SO_PEERCRED); the socket is 0600 in a
 // directory the daemon keeps root-only. Single-threaded: Run blocks its
 // caller; the object is not thread-safe.
 #ifndef PODSANDBOX_KEEPER_SERVER_H_
 #define PODSANDBOX_KEEPER_SERVER_H_
 
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,6 +35,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "keeper/protocol.h"
 #include "sys/sys.h"
@@ -63,6 +70,10 @@ class Server {
   bool Serve(int client);
   absl::StatusOr<nlohmann::json> Handle(Message& request,
                                         std::vector<int>* reply_fds);
+  // The reply to {"op":"keys","after":K,"limit":N} (protocol.h).
+  absl::StatusOr<nlohmann::json> KeysPage(const nlohmann::json& body) const;
+  // ResourceExhausted "keeper: N fds held, limit L" (and `detail`).
+  absl::Status FdsExhausted(absl::string_view detail) const;
 
   sys::Sys& sys_;
   sys::UniqueFd lock_;  // held while we live
@@ -70,7 +81,8 @@ class Server {
   const absl::Duration first_client_wait_;
   bool had_client_ = false;
   std::vector<sys::UniqueFd> clients_;
-  std::map<std::string, std::vector<sys::UniqueFd>> held_;
+  std::map<std::string, std::vector<sys::UniqueFd>> held_;  // in key order
+  size_t held_fds_ = 0;  // over every key of held_
 };
 
 }  // namespace podsandbox::keeper
