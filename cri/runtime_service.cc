@@ -474,66 +474,61 @@ grpc::ServerUnaryReactor* RuntimeService::RunPodSandbox(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* RuntimeService::PostPodTeardown(
+    grpc::CallbackServerContext* context, absl::string_view method_view,
+    std::string id, PodStep to_containers, PodStep to_pod) {
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::string method(method_view);  // the worker uses it after we return
+  if (absl::Status s = RequireId(id); !s.ok()) {
+    Finish(reactor, method, id, start, s);
+    return reactor;
+  }
+  absl::Status queued = stop_remove_workers_.Post(
+      [this, reactor, start, method, id,
+       to_containers = std::move(to_containers), to_pod = std::move(to_pod)] {
+        metrics::ExecLedger ledger;
+        absl::Status s;
+        {
+          metrics::ScopedExecLedger scope(&ledger);
+          // The pod's containers go first, while their namespaces still
+          // exist.
+          s = ForPodContainers(controller_, containers_, id, to_containers);
+          if (s.ok()) s = to_pod(id);
+        }
+        metrics::ObserveRpcTimeSplit(method, absl::Now() - start, ledger);
+        Finish(reactor, method, id, start, s);
+      });
+  if (!queued.ok()) Finish(reactor, method, id, start, queued);
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* RuntimeService::StopPodSandbox(
     grpc::CallbackServerContext* context,
     const v1::StopPodSandboxRequest* request,
     v1::StopPodSandboxResponse* response) {
-  const absl::Time start = absl::Now();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  std::string id = request->pod_sandbox_id();
-  if (absl::Status s = RequireId(id); !s.ok()) {
-    Finish(reactor, "StopPodSandbox", id, start, s);
-    return reactor;
-  }
-  absl::Status queued = stop_remove_workers_.Post([this, reactor, start, id] {
-    metrics::ExecLedger ledger;
-    absl::Status s;
-    {
-      metrics::ScopedExecLedger scope(&ledger);
-      // The pod's containers go first (killed: CRI's Stop of a sandbox
-      // forcibly stops them), while their namespaces still exist.
-      s = ForPodContainers(controller_, containers_, id,
-                           [this](const std::string& full_id) {
-                             return containers_->StopPodContainers(
-                                 full_id, absl::ZeroDuration());
-                           });
-      if (s.ok()) s = controller_.StopPodSandbox(id);
-    }
-    metrics::ObserveRpcTimeSplit("StopPodSandbox", absl::Now() - start, ledger);
-    Finish(reactor, "StopPodSandbox", id, start, s);
-  });
-  if (!queued.ok()) Finish(reactor, "StopPodSandbox", id, start, queued);
-  return reactor;
+  // CRI's Stop of a sandbox forcibly stops its containers: killed, no
+  // grace period.
+  return PostPodTeardown(
+      context, "StopPodSandbox", request->pod_sandbox_id(),
+      [this](const std::string& full_id) {
+        return containers_->StopPodContainers(full_id, absl::ZeroDuration());
+      },
+      [this](const std::string& id) { return controller_.StopPodSandbox(id); });
 }
 
 grpc::ServerUnaryReactor* RuntimeService::RemovePodSandbox(
     grpc::CallbackServerContext* context,
     const v1::RemovePodSandboxRequest* request,
     v1::RemovePodSandboxResponse* response) {
-  const absl::Time start = absl::Now();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  std::string id = request->pod_sandbox_id();
-  if (absl::Status s = RequireId(id); !s.ok()) {
-    Finish(reactor, "RemovePodSandbox", id, start, s);
-    return reactor;
-  }
-  absl::Status queued = stop_remove_workers_.Post([this, reactor, start, id] {
-    metrics::ExecLedger ledger;
-    absl::Status s;
-    {
-      metrics::ScopedExecLedger scope(&ledger);
-      s = ForPodContainers(controller_, containers_, id,
-                           [this](const std::string& full_id) {
-                             return containers_->RemovePodContainers(full_id);
-                           });
-      if (s.ok()) s = controller_.RemovePodSandbox(id);
-    }
-    metrics::ObserveRpcTimeSplit("RemovePodSandbox", absl::Now() - start,
-                                 ledger);
-    Finish(reactor, "RemovePodSandbox", id, start, s);
-  });
-  if (!queued.ok()) Finish(reactor, "RemovePodSandbox", id, start, queued);
-  return reactor;
+  return PostPodTeardown(
+      context, "RemovePodSandbox", request->pod_sandbox_id(),
+      [this](const std::string& full_id) {
+        return containers_->RemovePodContainers(full_id);
+      },
+      [this](const std::string& id) {
+        return controller_.RemovePodSandbox(id);
+      });
 }
 
 grpc::ServerUnaryReactor* RuntimeService::PodSandboxStatus(

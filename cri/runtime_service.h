@@ -37,6 +37,7 @@
 #ifndef PODSANDBOX_CRI_RUNTIME_SERVICE_H_
 #define PODSANDBOX_CRI_RUNTIME_SERVICE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -261,6 +262,16 @@ class RuntimeService final
                      absl::Time start, const absl::Status& status);
   static grpc::ServerUnaryReactor* Unimplemented(
       grpc::CallbackServerContext* context, absl::string_view method);
+
+  // StopPodSandbox's and RemovePodSandbox's body, named `method`: checks
+  // the id inline, then on a stop/remove worker applies `to_containers` to
+  // the pod's containers (with the pod's full id; not at all without a
+  // container manager) and, only if that succeeded, `to_pod` to the
+  // request's id.
+  using PodStep = std::function<absl::Status(const std::string& id)>;
+  grpc::ServerUnaryReactor* PostPodTeardown(
+      grpc::CallbackServerContext* context, absl::string_view method,
+      std::string id, PodStep to_containers, PodStep to_pod);
 
   // Takes a RunPodSandbox slot; ResourceExhausted when all are taken.
   absl::Status AdmitRun() ABSL_LOCKS_EXCLUDED(mu_);
