@@ -25,6 +25,12 @@
 // (podsandboxd's infra = "none") adds none. Each counts its PSS from
 // /proc/PID/smaps_rollup, so shared text is split between pods. Daemon
 // growth is the daemon's PSS with all pods alive minus before the run.
+// Kernel memory (--memory too) is host-wide: /proc/meminfo's slab, per-CPU,
+// kernel stack, page table and shmem figures and /proc/cgroups's memory
+// cgroup count, before the run phase and with all pods alive, each figure
+// the median of kKernelReadings readings kKernelReadingGap apart (no
+// drop_caches: it would disturb whatever else runs on the host). Whatever
+// else the host did meanwhile is in the difference too.
 //
 // CPU: the host's busy and total CPU time over the run phase (/proc/stat),
 // and with --daemon_pid the daemon's own and its reaped children's
@@ -82,7 +88,8 @@ ABSL_FLAG(bool, userns, false,
 ABSL_FLAG(uint32_t, userns_base, 1u << 20,
           "host id of pod i's range is base + i * 65536");
 ABSL_FLAG(bool, memory, false,
-          "measure PSS of the pods' processes and the daemon (root)");
+          "measure PSS of the pods' processes and the daemon, and the "
+          "host's kernel memory (root)");
 ABSL_FLAG(int, daemon_pid, 0, "the daemon's pid, for --memory");
 ABSL_FLAG(absl::Duration, timeout, absl::Minutes(2), "deadline of each RPC");
 ABSL_FLAG(std::string, json, "",
@@ -302,6 +309,31 @@ absl::StatusOr<int64_t> PssKib(pid_t pid) {
   ASSIGN_OR_RETURN(std::string text,
                    ReadProcFile(absl::StrCat("/proc/", pid, "/smaps_rollup")));
   return ParsePssKib(text);
+}
+
+// Kernel memory readings per measurement and their spacing: a burst of
+// another process's (or the kernel's deferred frees of pods just removed)
+// moves one reading, and the median leaves it out.
+constexpr int kKernelReadings = 5;
+constexpr absl::Duration kKernelReadingGap = absl::Milliseconds(200);
+
+// Reads /proc/meminfo kKernelReadings times into `samples` and the memory
+// cgroup count once (-1 when unreadable).
+absl::Status ReadKernelMemory(std::vector<KernelMemory>& samples,
+                              int64_t& cgroups) {
+  for (int i = 0; i < kKernelReadings; ++i) {
+    // A sampling interval, not a wait for anything: the readings are meant
+    // to be spread over time.
+    if (i > 0) absl::SleepFor(kKernelReadingGap);
+    ASSIGN_OR_RETURN(std::string meminfo, ReadProcFile("/proc/meminfo"));
+    ASSIGN_OR_RETURN(KernelMemory m, ParseKernelMemory(meminfo));
+    samples.push_back(m);
+  }
+  absl::StatusOr<std::string> text = ReadProcFile("/proc/cgroups");
+  absl::StatusOr<int64_t> n =
+      text.ok() ? ParseMemoryCgroups(*text) : text.status();
+  cgroups = n.value_or(-1);
+  return absl::OkStatus();
 }
 
 // The pause process and its ancestors below the daemon and pid 1.
@@ -559,10 +591,20 @@ int Main(const LoadOptions& options) {
   WarmUp(load, pods, options.warmup);
 
   int64_t daemon_before = 0;
+  // Not read is no error: the report just has no "kernel".
+  std::optional<KernelMemoryReport> kernel;
   if (options.memory && load.errors() == 0) {
     absl::StatusOr<int64_t> kib = PssKib(options.daemon_pid);
     if (!kib.ok()) load.RecordError(kib.status());
     daemon_before = kib.value_or(0);
+    kernel.emplace();
+    if (absl::Status s =
+            ReadKernelMemory(kernel->before_samples, kernel->cgroups_before);
+        !s.ok()) {
+      std::fprintf(stderr, "cri_load: kernel memory: %s\n",
+                   s.ToString().c_str());
+      kernel.reset();
+    }
   }
 
   // The run phase's CPU: what bounds pods/s once every CPU is busy. Not
@@ -584,6 +626,16 @@ int Main(const LoadOptions& options) {
         MeasurePods(load, measured, options.daemon_pid, daemon_before);
     if (m.ok()) {
       memory = *m;
+      if (kernel.has_value()) {
+        if (absl::Status s =
+                ReadKernelMemory(kernel->after_samples, kernel->cgroups_after);
+            s.ok()) {
+          memory->kernel = std::move(kernel);
+        } else {
+          std::fprintf(stderr, "cri_load: kernel memory: %s\n",
+                       s.ToString().c_str());
+        }
+      }
     } else {
       load.RecordError(m.status());
     }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -26,6 +28,16 @@ nlohmann::json SamplesJson(const std::vector<absl::Duration>& samples) {
   nlohmann::json out = nlohmann::json::array();
   for (absl::Duration d : samples) out.push_back(Ms(d));
   return out;
+}
+
+nlohmann::json KernelJson(const KernelMemory& m) {
+  return {{"slab_reclaimable_kib", m.slab_reclaimable},
+          {"slab_unreclaimable_kib", m.slab_unreclaimable},
+          {"percpu_kib", m.percpu},
+          {"kernel_stack_kib", m.kernel_stack},
+          {"page_tables_kib", m.page_tables},
+          {"shmem_kib", m.shmem},
+          {"total_kib", m.TotalKib()}};
 }
 
 std::string LatencyRow(absl::string_view rpc, const LatencySummary& s) {
@@ -154,6 +166,83 @@ bool NoPauseInStatusInfo(const std::map<std::string, std::string>& info) {
   return false;
 }
 
+int64_t KernelMemory::TotalKib() const {
+  return slab_reclaimable + slab_unreclaimable + percpu + kernel_stack +
+         page_tables + shmem;
+}
+
+absl::StatusOr<KernelMemory> ParseKernelMemory(absl::string_view meminfo) {
+  KernelMemory m;
+  const std::pair<absl::string_view, int64_t*> fields[] = {
+      {"SReclaimable", &m.slab_reclaimable},
+      {"SUnreclaim", &m.slab_unreclaimable},
+      {"Percpu", &m.percpu},
+      {"KernelStack", &m.kernel_stack},
+      {"PageTables", &m.page_tables},
+      {"Shmem", &m.shmem}};
+  std::set<absl::string_view> seen;
+  for (absl::string_view line : absl::StrSplit(meminfo, '\n')) {
+    // "Name:   123 kB"
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(line, absl::MaxSplits(':', 1));
+    for (const auto& [name, out] : fields) {
+      if (kv.first != name) continue;
+      absl::string_view value = absl::StripAsciiWhitespace(kv.second);
+      if (!absl::ConsumeSuffix(&value, "kB") ||
+          !absl::SimpleAtoi(absl::StripAsciiWhitespace(value), out) ||
+          *out < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("meminfo: malformed ", name, " line"));
+      }
+      seen.insert(name);
+    }
+  }
+  for (const auto& [name, out] : fields) {
+    // Percpu is newer than the rest (Linux 4.20): without it, 0.
+    if (name != "Percpu" && seen.count(name) == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("meminfo: no ", name, " line"));
+    }
+  }
+  return m;
+}
+
+KernelMemory MedianKernelMemory(const std::vector<KernelMemory>& samples) {
+  KernelMemory m;
+  if (samples.empty()) return m;
+  auto median = [&samples](int64_t KernelMemory::*field) {
+    std::vector<int64_t> v;
+    for (const KernelMemory& s : samples) v.push_back(s.*field);
+    std::sort(v.begin(), v.end());
+    return v[(v.size() - 1) / 2];
+  };
+  m.slab_reclaimable = median(&KernelMemory::slab_reclaimable);
+  m.slab_unreclaimable = median(&KernelMemory::slab_unreclaimable);
+  m.percpu = median(&KernelMemory::percpu);
+  m.kernel_stack = median(&KernelMemory::kernel_stack);
+  m.page_tables = median(&KernelMemory::page_tables);
+  m.shmem = median(&KernelMemory::shmem);
+  return m;
+}
+
+absl::StatusOr<int64_t> ParseMemoryCgroups(absl::string_view proc_cgroups) {
+  // "#subsys_name hierarchy num_cgroups enabled"
+  for (absl::string_view line : absl::StrSplit(proc_cgroups, '\n')) {
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipWhitespace());
+    if (fields.size() < 3 || fields[0] != "memory") continue;
+    int64_t n = 0;
+    if (!absl::SimpleAtoi(fields[2], &n) || n < 0) break;
+    return n;
+  }
+  return absl::InvalidArgumentError("cgroups: no well-formed \"memory\" row");
+}
+
+double MemoryReport::KernelPerPodKib() const {
+  if (pods <= 0 || !kernel.has_value()) return 0;
+  return static_cast<double>(kernel->DeltaKib()) / pods;
+}
+
 double MemoryReport::PerPodKib() const {
   if (pods <= 0) return 0;
   return static_cast<double>(pod_processes_pss_kib + DaemonGrowthKib()) / pods;
@@ -186,6 +275,14 @@ std::string FormatTable(const RunReport& r) {
         "growth %d KiB [%d -> %d]) / %d pods\n",
         m.PerPodKib(), m.processes, m.pod_processes_pss_kib,
         m.DaemonGrowthKib(), m.daemon_before_kib, m.daemon_after_kib, m.pods);
+    if (m.kernel.has_value()) {
+      absl::StrAppendFormat(
+          &out,
+          "  kernel memory (host-wide): %.0f KiB/pod = (%d -> %d KiB) / %d "
+          "pods\n",
+          m.KernelPerPodKib(), m.kernel->Before().TotalKib(),
+          m.kernel->After().TotalKib(), m.pods);
+    }
   }
   if (r.errors > 0 || !r.first_error.empty()) {
     absl::StrAppendFormat(&out, "  errors: %d (first: %s)\n", r.errors,
@@ -221,6 +318,25 @@ nlohmann::json ToJson(const RunReport& r) {
                    {"daemon_after_kib", m.daemon_after_kib},
                    {"daemon_growth_kib", m.DaemonGrowthKib()},
                    {"per_pod_kib", m.PerPodKib()}};
+    if (m.kernel.has_value()) {
+      const KernelMemoryReport& k = *m.kernel;
+      nlohmann::json before = nlohmann::json::array();
+      nlohmann::json after = nlohmann::json::array();
+      for (const KernelMemory& s : k.before_samples) {
+        before.push_back(KernelJson(s));
+      }
+      for (const KernelMemory& s : k.after_samples) {
+        after.push_back(KernelJson(s));
+      }
+      j["memory"]["kernel"] = {{"before", KernelJson(k.Before())},
+                               {"after", KernelJson(k.After())},
+                               {"before_samples", before},
+                               {"after_samples", after},
+                               {"delta_kib", k.DeltaKib()},
+                               {"per_pod_kib", m.KernelPerPodKib()},
+                               {"cgroups_before", k.cgroups_before},
+                               {"cgroups_after", k.cgroups_after}};
+    }
   }
   if (r.run_cpu.has_value()) {
     const CpuReport& c = *r.run_cpu;

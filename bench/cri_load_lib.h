@@ -91,6 +91,52 @@ struct CpuReport {
   double daemon_children_s = 0;
 };
 
+// Host-wide kernel memory from /proc/meminfo, in KiB: what namespaces, veth
+// pairs, mounts, cgroups, processes' kernel stacks and page tables and tmpfs
+// files (records, pod files in /run) cost, which no process's PSS includes.
+struct KernelMemory {
+  // SReclaimable: mostly dentries and inodes, so it also moves with any file
+  // activity on the host.
+  int64_t slab_reclaimable = 0;
+  int64_t slab_unreclaimable = 0;  // SUnreclaim
+  // Percpu (0 when the kernel does not print it): memory cgroups' and
+  // network namespaces' per-CPU counters, outside the slab.
+  int64_t percpu = 0;
+  int64_t kernel_stack = 0;  // KernelStack
+  int64_t page_tables = 0;   // PageTables
+  int64_t shmem = 0;         // Shmem: tmpfs and shared memory pages
+
+  int64_t TotalKib() const;
+};
+
+// The fields above from /proc/meminfo's text. InvalidArgument when one of
+// them other than Percpu is missing or malformed.
+absl::StatusOr<KernelMemory> ParseKernelMemory(absl::string_view meminfo);
+
+// Each field's median over `samples` (for an even count the lower middle,
+// as Percentile(50) picks), so one reading moved by another process's burst
+// does not move the figure. All zero for no samples.
+KernelMemory MedianKernelMemory(const std::vector<KernelMemory>& samples);
+
+// num_cgroups of the "memory" row of /proc/cgroups: the memory cgroups alive
+// (or dying) on the host, each with per-CPU counters of its own.
+// InvalidArgument when there is no such row.
+absl::StatusOr<int64_t> ParseMemoryCgroups(absl::string_view proc_cgroups);
+
+// Kernel memory before the first measured pod and with all of them alive,
+// each the median of several readings. Host-wide: what other processes did
+// meanwhile is in the difference too.
+struct KernelMemoryReport {
+  std::vector<KernelMemory> before_samples, after_samples;
+  // Memory cgroups on the host; -1 when /proc/cgroups could not be read.
+  int64_t cgroups_before = -1;
+  int64_t cgroups_after = -1;
+
+  KernelMemory Before() const { return MedianKernelMemory(before_samples); }
+  KernelMemory After() const { return MedianKernelMemory(after_samples); }
+  int64_t DeltaKib() const { return After().TotalKib() - Before().TotalKib(); }
+};
+
 // What the live pods cost the host, measured with all of them running.
 struct MemoryReport {
   int pods = 0;
@@ -105,8 +151,13 @@ struct MemoryReport {
   int64_t DaemonGrowthKib() const {
     return daemon_after_kib - daemon_before_kib;
   }
+  // Host-wide kernel memory, when it could be read.
+  std::optional<KernelMemoryReport> kernel;
+
   // (pod processes + daemon growth) / pods; 0 without pods.
   double PerPodKib() const;
+  // The kernel memory's growth / pods; 0 without pods or kernel figures.
+  double KernelPerPodKib() const;
 };
 
 // One cri_load run against one endpoint.
@@ -140,7 +191,8 @@ std::string FormatTable(const RunReport& report);
 // The report as JSON: latencies as {"p50","p95","p99","max","mean"} in ms
 // (doubles) plus "count"; "samples_ms" {"run","stop","remove"} the raw
 // latencies; "pods_per_s"; "memory" and "run_cpu" present only when
-// measured.
+// measured; "memory" has "kernel" (each reading, their medians and the
+// per-pod growth) when kernel memory was read.
 nlohmann::json ToJson(const RunReport& report);
 
 }  // namespace podsandbox::bench

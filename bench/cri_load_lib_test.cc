@@ -153,6 +153,89 @@ TEST(MemoryReportTest, PerPodIncludesDaemonGrowth) {
   EXPECT_DOUBLE_EQ(MemoryReport{}.PerPodKib(), 0.0);
 }
 
+constexpr char kMeminfo[] =
+    "MemTotal:       24683660 kB\n"
+    "Shmem:              8856 kB\n"
+    "Slab:             408148 kB\n"
+    "SReclaimable:     356572 kB\n"
+    "SUnreclaim:        51576 kB\n"
+    "KernelStack:        2320 kB\n"
+    "PageTables:         4600 kB\n"
+    "SecPageTables:         0 kB\n"
+    "Percpu:             2456 kB\n";
+
+TEST(ParseKernelMemoryTest, Fields) {
+  absl::StatusOr<KernelMemory> m = ParseKernelMemory(kMeminfo);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->slab_reclaimable, 356572);
+  EXPECT_EQ(m->slab_unreclaimable, 51576);
+  EXPECT_EQ(m->percpu, 2456);
+  EXPECT_EQ(m->kernel_stack, 2320);
+  EXPECT_EQ(m->page_tables, 4600);  // not SecPageTables
+  EXPECT_EQ(m->shmem, 8856);
+  EXPECT_EQ(m->TotalKib(), 356572 + 51576 + 2456 + 2320 + 4600 + 8856);
+}
+
+TEST(ParseKernelMemoryTest, PercpuOptionalOthersRequired) {
+  absl::StatusOr<KernelMemory> m = ParseKernelMemory(
+      "Shmem: 1 kB\nSReclaimable: 2 kB\nSUnreclaim: 3 kB\n"
+      "KernelStack: 4 kB\nPageTables: 5 kB\n");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->percpu, 0);
+  EXPECT_EQ(m->TotalKib(), 15);
+  absl::StatusOr<KernelMemory> missing = ParseKernelMemory(
+      "Shmem: 1 kB\nSReclaimable: 2 kB\nKernelStack: 4 kB\n"
+      "PageTables: 5 kB\n");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(missing.status().message(), HasSubstr("SUnreclaim"));
+  EXPECT_FALSE(ParseKernelMemory("Shmem: x kB\nSReclaimable: 2 kB\n"
+                                 "SUnreclaim: 3 kB\nKernelStack: 4 kB\n"
+                                 "PageTables: 5 kB\n")
+                   .ok());
+}
+
+TEST(MedianKernelMemoryTest, EachFieldOnItsOwn) {
+  KernelMemory a, b, c;
+  a.slab_reclaimable = 10;
+  b.slab_reclaimable = 30;
+  c.slab_reclaimable = 20;
+  a.shmem = 5;
+  b.shmem = 1;
+  c.shmem = 9;
+  KernelMemory m = MedianKernelMemory({a, b, c});
+  EXPECT_EQ(m.slab_reclaimable, 20);
+  EXPECT_EQ(m.shmem, 5);
+  // Even count: the lower middle, as Percentile(50).
+  EXPECT_EQ(MedianKernelMemory({a, b}).slab_reclaimable, 10);
+  EXPECT_EQ(MedianKernelMemory({}).TotalKib(), 0);
+}
+
+TEST(ParseMemoryCgroupsTest, MemoryRow) {
+  absl::StatusOr<int64_t> n = ParseMemoryCgroups(
+      "#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
+      "cpuset\t3\t8\t1\nmemory\t4\t145\t1\npids\t8\t8\t1\n");
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 145);
+  EXPECT_FALSE(ParseMemoryCgroups("cpuset\t3\t8\t1\n").ok());
+  EXPECT_FALSE(ParseMemoryCgroups("memory\t4\tx\t1\n").ok());
+}
+
+TEST(MemoryReportTest, KernelPerPod) {
+  MemoryReport m{4, 4, 400, 1000, 1200};
+  EXPECT_DOUBLE_EQ(m.KernelPerPodKib(), 0.0);  // not read
+  KernelMemoryReport k;
+  KernelMemory before, after, noisy;
+  before.slab_unreclaimable = 1000;
+  after.slab_unreclaimable = 1600;
+  after.kernel_stack = 200;
+  noisy.slab_unreclaimable = 9000;  // one reading's burst: not the median
+  k.before_samples = {before, before, noisy};
+  k.after_samples = {after, noisy, after};
+  m.kernel = k;
+  EXPECT_EQ(m.kernel->DeltaKib(), 800);
+  EXPECT_DOUBLE_EQ(m.KernelPerPodKib(), 200.0);
+}
+
 TEST(FormatTableTest, RowsAndOptionalSections) {
   RunReport r = SampleReport();
   std::string table = FormatTable(r);
@@ -169,6 +252,7 @@ TEST(FormatTableTest, RowsAndOptionalSections) {
   r.first_error = "UNAVAILABLE: gone";
   table = FormatTable(r);
   EXPECT_THAT(table, HasSubstr("memory: 150 KiB/pod"));
+  EXPECT_THAT(table, Not(HasSubstr("kernel memory")));
   EXPECT_THAT(table, HasSubstr("errors: 1 (first: UNAVAILABLE: gone)"));
 }
 
@@ -188,7 +272,19 @@ TEST(ToJsonTest, FieldsInMilliseconds) {
   j = ToJson(r);
   EXPECT_EQ(j["memory"]["daemon_growth_kib"], 200);
   EXPECT_DOUBLE_EQ(j["memory"]["per_pod_kib"].get<double>(), 150.0);
+  EXPECT_FALSE(j["memory"].contains("kernel"));
   EXPECT_FALSE(j.contains("run_cpu"));
+
+  KernelMemory before, after;
+  before.shmem = 100;
+  after.shmem = 500;
+  r.memory->kernel = KernelMemoryReport{{before}, {after}, 10, 14};
+  j = ToJson(r);
+  EXPECT_EQ(j["memory"]["kernel"]["delta_kib"], 400);
+  EXPECT_DOUBLE_EQ(j["memory"]["kernel"]["per_pod_kib"].get<double>(), 100.0);
+  EXPECT_EQ(j["memory"]["kernel"]["after"]["shmem_kib"], 500);
+  EXPECT_EQ(j["memory"]["kernel"]["after_samples"].size(), 1u);
+  EXPECT_EQ(j["memory"]["kernel"]["cgroups_after"], 14);
 
   r.run_cpu = CpuReport{2, 1.5, 2.0, 0.25, 0.75};
   j = ToJson(r);

@@ -336,6 +336,25 @@ def summarize(reports):
             "pods": mem[0]["pods"],
             "rounds": len(mem),
         }
+        # Host-wide kernel memory (newer cri_load reports), when every round
+        # has it.
+        kern = [m for m in mem if "kernel" in m]
+        if kern and len(kern) == len(mem):
+            def kernel_delta(m, field):
+                k = m["kernel"]
+                return (k["after"][field] - k["before"][field]) / m["pods"]
+            out["mem"]["kernel"] = med(m["kernel"]["per_pod_kib"]
+                                       for m in kern)
+            out["mem"]["kernel_reclaimable"] = med(
+                kernel_delta(m, "slab_reclaimable_kib") for m in kern)
+            out["mem"]["host"] = med(m["per_pod_kib"] +
+                                     m["kernel"]["per_pod_kib"] for m in kern)
+            if all(m["kernel"]["cgroups_before"] >= 0 and
+                   m["kernel"]["cgroups_after"] >= 0 for m in kern):
+                out["mem"]["cgroups"] = med(
+                    (m["kernel"]["cgroups_after"] -
+                     m["kernel"]["cgroups_before"]) / m["pods"]
+                    for m in kern)
     return out
 
 
@@ -704,6 +723,8 @@ def mode_table(run, mode, stats):
         rows.append("| processes per pod | " +
                     " | ".join(f"{get[x]['mem']['procs_per_pod'][0]:g}"
                                for x in sides) + " |" + blank)
+        rows += kernel_rows(sides, ratio_sides,
+                            {x: get[x]["mem"] for x in sides})
     rows.append("| RPC errors | " +
                 " | ".join(str(get[x]["errors"]) for x in sides) + " |" +
                 blank)
@@ -865,6 +886,41 @@ def pause_table(run, summary):
                              f"{f['max']:.2f})")
         rows.append(f"| {label} | " + " | ".join(cells) + " |")
     return rows + [""]
+
+
+# Kernel memory rows of the one-after-another table: (key, label, digits,
+# with a ratio).
+KERNEL_ROWS = [
+    ("kernel", "kernel memory per pod (KiB: slab + percpu + kernel stacks + "
+     "page tables + shmem, host-wide growth), median of rounds (range)", 0,
+     True),
+    ("kernel_reclaimable", "  of which reclaimable slab (KiB: dentries and "
+     "inodes, which other file activity moves too)", 0, False),
+    ("host", "host memory per pod, PSS + kernel (KiB)", 0, True),
+    ("cgroups", "memory cgroups per pod", 1, False),
+]
+
+
+def kernel_rows(sides, ratio_sides, mem):
+    """The kernel memory rows, when any side has the figures (a run from
+    before they were read has none, and its table stays as it was); "-"
+    for a side without them."""
+    rows = []
+    for key, label, digits, with_ratio in KERNEL_ROWS:
+        if not any(key in mem[x] for x in sides):
+            continue
+        cells = [fmt_range(mem[x][key], digits) if key in mem[x] else "-"
+                 for x in sides]
+        ratios = ""
+        for x in ratio_sides:
+            if not with_ratio:
+                ratios += " |"
+            elif key in mem[x] and key in mem[PEER]:
+                ratios += f" {ratio(mem[x][key][0], mem[PEER][key][0]):.3f}x |"
+            else:
+                ratios += " - |"
+        rows.append(f"| {label} | " + " | ".join(cells) + " |" + ratios)
+    return rows
 
 
 def verdict(met):
@@ -1185,6 +1241,13 @@ def across_runs(summaries):
     row("host memory per pod",
         lambda s, side: ratio(s[(side, "seq")]["mem"]["per_pod"][0],
                               s[(PEER, "seq")]["mem"]["per_pod"][0]))
+    # Only once some run has the kernel figures: older pages stay as they
+    # were.
+    if any("host" in ((s.get((side, "seq")) or {}).get("mem") or {})
+           for _, s in summaries for side in ALL_SIDES):
+        row("host memory per pod, PSS + kernel",
+            lambda s, side: ratio(s[(side, "seq")]["mem"]["host"][0],
+                                  s[(PEER, "seq")]["mem"]["host"][0]))
     pull_cells = []
     for _, s in summaries:
         try:
@@ -1260,6 +1323,21 @@ METHOD = """\
   bundles, pod files, containerd's bolt databases and snapshots), which no
   process's PSS includes; nor the runtime and plugin processes that live
   only while a pod is created or removed.
+- **Kernel memory per pod.** Newer runs also read /proc/meminfo (slab,
+  reclaimable and not; per-CPU memory; kernel stacks; page tables; shmem,
+  i.e. tmpfs pages) and /proc/cgroups (memory cgroups) just before the
+  one-after-another load's run phase and again with all its pods alive,
+  each figure the median of five readings 200 ms apart, and divide the
+  growth by the pods: what the pods' namespaces, veths, mounts, cgroups,
+  kernel stacks, page tables and tmpfs files cost, which PSS leaves out.
+  The counters are host-wide, so whatever else the host did meanwhile is
+  in the figure too (the median of the readings keeps out a short burst,
+  not a steady trend), and caches are not dropped first (that would
+  disturb the rest of the host), so reclaimable slab (dentries and
+  inodes) can move with other file activity: it has a row of its own.
+  Page cache (records on a disk file system) is not counted. PSS + kernel
+  is the host memory per pod; with infra = "none", kernel memory is all
+  a pod costs.
 - **Durability is not the same on both sides.** podsandboxd fsyncs one
   file on RunPodSandbox's path, the CNI result cache entry (and its
   directory); its own record writes on that path are not fsynced

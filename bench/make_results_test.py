@@ -392,6 +392,69 @@ class MakeResultsTest(unittest.TestCase):
         self.assertEqual(incomplete[0]["load_count"], 0)
         self.assertEqual(incomplete[0]["expected_loads"], 4)
 
+    def test_kernel_memory_per_pod_from_the_host_counters(self):
+        # infra none + userns, 3 pods: the medians of the readings (one
+        # "before" reading has a 9000 KiB burst, left out) grow by 600 KiB
+        # (30 reclaimable slab), so 200 per pod, 10 reclaimable; PSS 10 per
+        # pod, so 210 in all; memory cgroups 10 -> 13, 1 per pod.
+        mem = self.stats[(mr.NOINFRA_USERNS, "seq")]["mem"]
+        self.assertEqual(mem["kernel"], (200, 200, 200))
+        self.assertEqual(mem["kernel_reclaimable"], (10, 10, 10))
+        self.assertEqual(mem["host"], (210, 210, 210))
+        self.assertEqual(mem["cgroups"], (1, 1, 1))
+        # containerd: 2400 KiB (300 reclaimable) over 3 pods; PSS 210.
+        mem = self.stats[(mr.PEER, "seq")]["mem"]
+        self.assertEqual(mem["kernel"], (800, 800, 800))
+        self.assertEqual(mem["kernel_reclaimable"], (100, 100, 100))
+        self.assertEqual(mem["host"], (1010, 1010, 1010))
+        self.assertEqual(mem["cgroups"], (2, 2, 2))
+        # builtin + userns's report has no kernel figures.
+        self.assertNotIn("kernel", self.stats[(mr.BUILTIN_USERNS, "seq")]["mem"])
+
+    def test_kernel_memory_rows_with_containerds_ratio(self):
+        table = "\n".join(mr.mode_table(self.run, "seq", self.stats))
+        # Sides: builtin + userns (no figures: "-"), infra none + userns,
+        # containerd; then the two ratio columns.
+        self.assertIn("| kernel memory per pod (KiB: slab + percpu + kernel "
+                      "stacks + page tables + shmem, host-wide growth), "
+                      "median of rounds (range) | - | 200 (200-200) | "
+                      "800 (800-800) | - | 0.250x |", table)
+        self.assertIn("| host memory per pod, PSS + kernel (KiB) | - | "
+                      "210 (210-210) | 1010 (1010-1010) | - | 0.208x |",
+                      table)
+        self.assertIn("of which reclaimable slab (KiB: dentries and inodes, "
+                      "which other file activity moves too) | - | "
+                      "10 (10-10) | 100 (100-100) | | |", table)
+        self.assertIn("| memory cgroups per pod | - | 1.0 (1.0-1.0) | "
+                      "2.0 (2.0-2.0) | | |", table)
+        # Across runs: the row once a run has the figures (210 / 1010).
+        across = "\n".join(mr.across_runs([(RUN_ID, self.stats)] * 2))
+        self.assertIn("| host memory per pod, PSS + kernel | "
+                      "none+userns 0.21x | none+userns 0.21x |", across)
+
+    def test_a_run_without_kernel_figures_renders_as_before(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copytree(os.path.join(TESTDATA, RUN_ID),
+                            os.path.join(tmp, RUN_ID))
+            for side in (mr.NOINFRA_USERNS, mr.PEER):
+                path = os.path.join(tmp, RUN_ID, f"{side}.seq.r01.json")
+                with open(path) as f:
+                    report = json.load(f)
+                report["memory"].pop("kernel")
+                with open(path, "w") as f:
+                    json.dump(report, f)
+            page = mr.render(tmp)
+            run = mr.load_runs(tmp)[0][0]
+        self.assertIn("| host memory per pod (KiB PSS: processes + daemon "
+                      "growth), median of rounds (range) |", page)
+        self.assertNotIn("kernel memory per pod (KiB", page)
+        self.assertNotIn("| host memory per pod, PSS + kernel", page)
+        self.assertNotIn("memory cgroups per pod", page)
+        stats = {key: mr.summarize(reports)
+                 for key, reports in run["loads"].items()}
+        self.assertNotIn("PSS + kernel", "\n".join(
+            mr.across_runs([(RUN_ID, stats)] * 2)))
+
     def test_committed_runs_render_and_the_page_is_current(self):
         results = os.path.join(HERE, "results")
         with open(os.path.join(HERE, "RESULTS.md")) as f:
