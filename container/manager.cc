@@ -145,9 +145,17 @@ Manager::Manager(sys::Sys& sys, ManagerOptions options,
       watcher_(sys, reaper,
                [this](const oci::ProcessExit& exit) { OnExit(exit); }),
       reaper_(reaper),
-      keeper_(options_.keeper) {}
+      keeper_(options_.keeper) {
+  if (keeper_ != nullptr) dropper_ = std::thread([this] { DropQueued(); });
+}
 
-Manager::~Manager() = default;
+Manager::~Manager() {
+  {
+    absl::MutexLock lock(&drops_mu_);
+    stop_dropping_ = true;
+  }
+  if (dropper_.joinable()) dropper_.join();
+}
 
 Manager::Paths Manager::PathsFor(absl::string_view id) const {
   Paths p;
@@ -586,6 +594,26 @@ void Manager::DropKept(absl::string_view id) {
   }
 }
 
+void Manager::QueueDrop(absl::string_view id) {
+  if (keeper_ == nullptr) return;
+  absl::MutexLock lock(&drops_mu_);
+  drops_.emplace_back(id);
+}
+
+void Manager::DropQueued() {
+  for (;;) {
+    std::string id;
+    {
+      absl::MutexLock lock(&drops_mu_);
+      drops_mu_.Await(absl::Condition(this, &Manager::DropsReady));
+      if (stop_dropping_) return;
+      id = std::move(drops_.front());
+      drops_.pop_front();
+    }
+    DropKept(id);
+  }
+}
+
 void Manager::OnExit(const oci::ProcessExit& exit) {
   std::shared_ptr<Container> c;
   {
@@ -596,8 +624,8 @@ void Manager::OnExit(const oci::ProcessExit& exit) {
   }
   // Only once the log is flushed and the exit recorded may the keeper let
   // go of the FIFOs and the pidfd: a crash before that finds them at the
-  // restart.
-  absl::Cleanup drop = [this, &exit] { DropKept(exit.id); };
+  // restart. Queued, not done here: a hung keeper would stall every exit.
+  absl::Cleanup drop = [this, &exit] { QueueDrop(exit.id); };
   // Its last lines are in the log before anyone sees it exited.
   relay_.Flush(exit.id);
   std::string cgroup_path;

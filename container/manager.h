@@ -27,11 +27,13 @@
 #define PODSANDBOX_CONTAINER_MANAGER_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -276,6 +278,15 @@ class Manager {
                      const std::vector<int>& fifo_fds);
   // Lets the keeper close what it holds for `id` (logged on failure).
   void DropKept(absl::string_view id);
+  // OnExit's drop: queued for dropper_, so a hung or restarting keeper
+  // (a reply timeout, a keeper start) never holds up the exit watcher's
+  // thread and every other container's exit behind it.
+  void QueueDrop(absl::string_view id) ABSL_LOCKS_EXCLUDED(drops_mu_);
+  // dropper_'s loop: DropKept of each queued id until stop_dropping_.
+  void DropQueued() ABSL_LOCKS_EXCLUDED(drops_mu_);
+  bool DropsReady() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(drops_mu_) {
+    return stop_dropping_ || !drops_.empty();
+  }
   void OnExit(const oci::ProcessExit& exit) ABSL_LOCKS_EXCLUDED(mu_);
   // Signals the container's init through a pidfd (no runtime exec): gone
   // already is success.
@@ -306,11 +317,18 @@ class Manager {
   // One driver per handler name, made on first use.
   absl::flat_hash_map<std::string, std::unique_ptr<oci::OciRuntime>> runtimes_
       ABSL_GUARDED_BY(mu_);
+  // OnExit's drops (QueueDrop), before watcher_ for the same reason. Ids
+  // left here at our destruction stay held until the next start's Recover
+  // drops keys of no live container.
+  absl::Mutex drops_mu_;
+  std::deque<std::string> drops_ ABSL_GUARDED_BY(drops_mu_);
+  bool stop_dropping_ ABSL_GUARDED_BY(drops_mu_) = false;
   RecordStore records_;
   LogRelay relay_;
   oci::ExitWatcher watcher_;
   sys::OrphanReaper* const reaper_;
   keeper::Client* const keeper_;
+  std::thread dropper_;  // with a keeper only; joined by ~Manager
 };
 
 }  // namespace podsandbox::container

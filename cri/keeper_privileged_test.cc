@@ -6,8 +6,9 @@
 // restart (no longer the daemon's child), exits 5 later. Both codes are
 // real and the last line is in the log. A keeper killed under the running
 // daemon is replaced at its next use. Without a keeper the daemon runs as
-// before (255, Unknown). The fixture's leak check includes the keeper
-// process: it must have exited, idle, by the end of each test.
+// before (255, Unknown). A hung keeper delays no exit. The fixture's leak check
+// includes the keeper process: it must have exited, idle, by the end of each
+// test.
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -249,6 +251,79 @@ TEST_F(KeeperTest, KeeperKilledWhileTheDaemonRunsIsReplacedByTheNextCreate) {
   EXPECT_EQ(status.reason(), "Error");
   EXPECT_THAT(LogLines(LogPath(pod, "after")), Contains("stdout F last line"))
       << ReadAll(LogPath(pod, "after"));
+  EXPECT_TRUE(StopPod(pod_id).ok());
+  EXPECT_TRUE(RemovePod(pod_id).ok());
+  EXPECT_TRUE(RemoveImage().ok());
+}
+
+// A hung keeper (SIGSTOPped) holds up no exit: each exit's drop is queued
+// for a thread of the manager, off the exit watcher's one thread. Three
+// containers exiting together are all recorded, real codes, while the
+// keeper is still stopped. (Before, each drop waited out the client's 5 s
+// reply timeout on that thread: the third exit came ~10 s late, past the
+// deadline below.) The drops did meet the hung keeper (logged), and once
+// it runs again the pod is removed and the keeper leaves, idle.
+TEST_F(KeeperTest, AHungKeeperHoldsUpNoExit) {
+  v1::PodSandboxConfig pod;
+  std::string pod_id;
+  ASSERT_NO_FATAL_FAILURE(StartPod(&pod, &pod_id));
+  std::vector<std::string> ids(3);
+  std::vector<sys::UniqueFd> inits;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_NO_FATAL_FAILURE(
+        Run(pod_id, pod, absl::StrCat("c", i), 1 + i, &ids[i]));
+    inits.push_back(InitPidfd(ids[i]));
+  }
+  const pid_t keeper = KeeperPid();
+  ASSERT_GT(keeper, 0);
+  sys::UniqueFd keeper_fd(
+      static_cast<int>(::syscall(SYS_pidfd_open, keeper, 0)));
+  ASSERT_GE(keeper_fd.get(), 0);
+  auto signal_keeper = [&keeper_fd](int signal) {
+    return ::syscall(SYS_pidfd_send_signal, keeper_fd.get(), signal, nullptr,
+                     0) == 0;
+  };
+  auto keeper_stopped = [keeper] {
+    const std::string stat = ReadAll(absl::StrCat("/proc/", keeper, "/stat"));
+    const size_t paren = stat.rfind(") ");
+    return paren != std::string::npos && paren + 2 < stat.size() &&
+           stat[paren + 2] == 'T';
+  };
+  ASSERT_TRUE(signal_keeper(SIGSTOP));
+  // Whatever fails below, the keeper must run again to leave.
+  absl::Cleanup resume = [&] { signal_keeper(SIGCONT); };
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!keeper_stopped() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_TRUE(keeper_stopped());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_NO_FATAL_FAILURE(Go(ids[i], inits[i]));
+  }
+  // Generous for an idle machine, short of two reply timeouts.
+  deadline = absl::Now() + absl::Seconds(8);
+  std::vector<v1::ContainerStatus> statuses(3);
+  for (int i = 0; i < 3; ++i) {
+    statuses[i] = Status(ids[i]);
+    while (statuses[i].state() != v1::CONTAINER_EXITED &&
+           absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(10));
+      statuses[i] = Status(ids[i]);
+    }
+  }
+  EXPECT_TRUE(keeper_stopped()) << "the keeper ran meanwhile";
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(statuses[i].state(), v1::CONTAINER_EXITED) << "c" << i;
+    EXPECT_EQ(statuses[i].exit_code(), 1 + i) << "c" << i;
+  }
+  // The queued drops met the hung keeper (a reply timeout, logged).
+  deadline = absl::Now() + absl::Seconds(30);
+  while (!absl::StrContains(DaemonLog(), "keeper drop:") &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_THAT(DaemonLog(), HasSubstr("keeper drop:"));
+  std::move(resume).Invoke();
   EXPECT_TRUE(StopPod(pod_id).ok());
   EXPECT_TRUE(RemovePod(pod_id).ok());
   EXPECT_TRUE(RemoveImage().ok());
