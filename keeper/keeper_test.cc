@@ -352,6 +352,53 @@ TEST_F(KeeperTest, HoldPastTheFdLimitIsResourceExhaustedAndServingGoesOn) {
   EXPECT_TRUE(NoKeeperLeft()) << "the keeper did not exit when idle";
 }
 
+// Fds the kernel could not pass (MSG_CTRUNC: here more than kMaxFds, as at
+// the fd limit) are a ResourceExhausted request: the keeper answers with
+// what it holds and its limit, keeps none of them, and serves on.
+TEST_F(KeeperTest, FdsLostInTransitAreResourceExhausted) {
+  RunningServer server(sys_, Socket());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> client,
+                       Client::Connect(sys_, Socket()));
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, Socket().c_str());
+  sys::UniqueFd raw(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  ASSERT_EQ(::connect(raw.get(), reinterpret_cast<struct sockaddr*>(&addr),
+                      sizeof(addr)),
+            0);
+  auto [read_end, write_end] = Pipe();
+  // Both connections accepted (a round trip each) before counting fds.
+  ASSERT_THAT(client->Keys(), IsOkAndHolds(IsEmpty()));
+  ASSERT_THAT(SendMessage(sys_, raw.get(), json{{"op", "keys"}}, {}), IsOk());
+  ASSERT_THAT(ReceiveMessage(sys_, raw.get()).status(), IsOk());
+  const int fds_before = OpenFds();
+  // SendMessage refuses more than kMaxFds: a raw sendmsg does not.
+  const std::string text = json{{"op", "hold"}, {"key", "k"}}.dump();
+  std::vector<int> many(kMaxFds + 1, read_end.get());
+  struct iovec iov = {const_cast<char*>(text.data()), text.size()};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * (kMaxFds + 1))];
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int) * many.size());
+  std::memcpy(CMSG_DATA(cmsg), many.data(), sizeof(int) * many.size());
+  ASSERT_EQ(::sendmsg(raw.get(), &msg, 0), static_cast<ssize_t>(text.size()));
+  ASSERT_OK_AND_ASSIGN(Message reply, ReceiveMessage(sys_, raw.get()));
+  EXPECT_THAT(StatusOfReply(reply.body),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("keeper: 0 fds held, limit ")));
+  EXPECT_THAT(client->Keys(), IsOkAndHolds(IsEmpty()));
+  EXPECT_EQ(OpenFds(), fds_before) << "the keeper kept fds it refused";
+  raw.reset();
+  client.reset();
+  EXPECT_THAT(server.Wait(), IsOk());
+}
+
 // More keys than one reply can carry (1000 of 250 bytes: ~250 KB, past
 // kMaxMessageBytes): the keeper answers a page at a time with "more", and
 // Keys() gathers every key once, in order, whatever the page size.

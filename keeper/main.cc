@@ -41,6 +41,16 @@ int main(int argc, char** argv) {
     PSB_LOG(kError, "keeper: %s", server.status().ToString());
     return 1;
   }
+  // Three fds per running container: a soft limit of 1024 (what a shell
+  // or a unit without LimitNOFILE gives) would refuse holds past ~340
+  // containers, so take all the hard limit allows. Before the fork, so it
+  // is in place by the time our starter returns.
+  struct rlimit files;
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 &&
+      files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
   // Single-threaded until here, so a plain fork is safe. The child is
   // re-parented to the nearest subreaper (podsandboxd) or init; its own
   // session keeps it out of the starter's process group, which a deadline
@@ -61,15 +71,6 @@ int main(int argc, char** argv) {
   // A peer that dies mid-send is an error return (MSG_NOSIGNAL), but be
   // sure no stray SIGPIPE ends the holder of every container's pipes.
   ::signal(SIGPIPE, SIG_IGN);
-  // Three fds per running container: a soft limit of 1024 (what a shell
-  // or a unit without LimitNOFILE gives) would refuse holds past ~340
-  // containers, so take all the hard limit allows.
-  struct rlimit files;
-  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 &&
-      files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = files.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &files);
-  }
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null >= 0) ::dup2(null, 0);
   absl::Status served = (*server)->Run();
