@@ -255,6 +255,24 @@ TEST_F(ManagerTest, CreatePastMaxContainersIsRefusedBeforeAnySideEffect) {
       std::string b,
       m->CreateContainer(Pod(std::string(64, 'b')), Config("b")));
   ASSERT_THAT(m->StopContainer(a, absl::ZeroDuration()), IsOk());
+  // An exited container counts too. Its record is saved after Stop
+  // returns (the exit is recorded by the exit handler), so the snapshot
+  // waits until the file on disk says exited: a save in flight would show
+  // as a ".json.tmp" that the refused create did not leave.
+  RecordStore records(real_, tmp_.Sub("containers"));
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (true) {
+    absl::StatusOr<RecordStore::Loaded> loaded = records.LoadAll();
+    bool saved = false;
+    if (loaded.ok()) {
+      for (const ContainerRecord& r : loaded->records) {
+        if (r.id == a && r.state == State::kExited) saved = true;
+      }
+    }
+    if (saved) break;
+    ASSERT_LT(absl::Now(), deadline) << "a's exit never reached its record";
+    absl::SleepFor(absl::Milliseconds(5));
+  }
   size_t calls = fake_.calls().size();
   std::vector<std::string> before = Leftovers();
   std::set<std::string> mounts = mounted();
@@ -266,7 +284,6 @@ TEST_F(ManagerTest, CreatePastMaxContainersIsRefusedBeforeAnySideEffect) {
   EXPECT_EQ(Leftovers(), before);
   EXPECT_EQ(mounted(), mounts);
   EXPECT_THAT(Ids(m->ListContainers({})), ElementsAre(a, b));
-  RecordStore records(real_, tmp_.Sub("containers"));
   ASSERT_OK_AND_ASSIGN(RecordStore::Loaded loaded, records.LoadAll());
   EXPECT_THAT(loaded.records, SizeIs(2));
 
