@@ -28,7 +28,8 @@
 // Kernel memory (--memory too) is host-wide: /proc/meminfo's slab, per-CPU,
 // kernel stack, page table and shmem figures and /proc/cgroups's memory
 // cgroup count, before the run phase and with all pods alive, each figure
-// the median of kKernelReadings readings kKernelReadingGap apart (no
+// the median of the last kKernelMedianOf readings kKernelReadingGap apart,
+// once they agree (KernelMemorySettled) or after kKernelMaxReadings (no
 // drop_caches: it would disturb whatever else runs on the host). Whatever
 // else the host did meanwhile is in the difference too.
 //
@@ -311,23 +312,26 @@ absl::StatusOr<int64_t> PssKib(pid_t pid) {
   return ParsePssKib(text);
 }
 
-// Kernel memory readings per measurement and their spacing: a burst of
-// another process's (or the kernel's deferred frees of pods just removed)
-// moves one reading, and the median leaves it out.
-constexpr int kKernelReadings = 5;
+// Kernel memory readings: their spacing, and how many at most while waiting
+// for the host to settle (KernelMemorySettled) before the figure is taken
+// anyway.
 constexpr absl::Duration kKernelReadingGap = absl::Milliseconds(200);
+constexpr int kKernelMaxReadings = 25;
 
-// Reads /proc/meminfo kKernelReadings times into `samples` and the memory
-// cgroup count once (-1 when unreadable).
-absl::Status ReadKernelMemory(std::vector<KernelMemory>& samples,
+// Reads /proc/meminfo into `samples` every kKernelReadingGap until the last
+// readings have settled or kKernelMaxReadings were taken (`settled` says
+// which), then the memory cgroup count once (-1 when unreadable).
+absl::Status ReadKernelMemory(std::vector<KernelMemory>& samples, bool& settled,
                               int64_t& cgroups) {
-  for (int i = 0; i < kKernelReadings; ++i) {
-    // A sampling interval, not a wait for anything: the readings are meant
+  settled = false;
+  while (!settled && static_cast<int>(samples.size()) < kKernelMaxReadings) {
+    // A sampling interval, not a wait for an event: the readings are meant
     // to be spread over time.
-    if (i > 0) absl::SleepFor(kKernelReadingGap);
+    if (!samples.empty()) absl::SleepFor(kKernelReadingGap);
     ASSIGN_OR_RETURN(std::string meminfo, ReadProcFile("/proc/meminfo"));
     ASSIGN_OR_RETURN(KernelMemory m, ParseKernelMemory(meminfo));
     samples.push_back(m);
+    settled = KernelMemorySettled(samples);
   }
   absl::StatusOr<std::string> text = ReadProcFile("/proc/cgroups");
   absl::StatusOr<int64_t> n =
@@ -599,7 +603,8 @@ int Main(const LoadOptions& options) {
     daemon_before = kib.value_or(0);
     kernel.emplace();
     if (absl::Status s =
-            ReadKernelMemory(kernel->before_samples, kernel->cgroups_before);
+            ReadKernelMemory(kernel->before_samples, kernel->before_settled,
+                             kernel->cgroups_before);
         !s.ok()) {
       std::fprintf(stderr, "cri_load: kernel memory: %s\n",
                    s.ToString().c_str());
@@ -628,7 +633,8 @@ int Main(const LoadOptions& options) {
       memory = *m;
       if (kernel.has_value()) {
         if (absl::Status s =
-                ReadKernelMemory(kernel->after_samples, kernel->cgroups_after);
+                ReadKernelMemory(kernel->after_samples, kernel->after_settled,
+                                 kernel->cgroups_after);
             s.ok()) {
           memory->kernel = std::move(kernel);
         } else {

@@ -225,6 +225,22 @@ KernelMemory MedianKernelMemory(const std::vector<KernelMemory>& samples) {
   return m;
 }
 
+bool KernelMemorySettled(const std::vector<KernelMemory>& readings) {
+  if (readings.size() < static_cast<size_t>(kKernelMedianOf)) return false;
+  int64_t lo = readings.back().TotalKib(), hi = lo;
+  for (size_t i = readings.size() - kKernelMedianOf; i < readings.size(); ++i) {
+    lo = std::min(lo, readings[i].TotalKib());
+    hi = std::max(hi, readings[i].TotalKib());
+  }
+  return hi - lo <= kKernelSettledSpanKib;
+}
+
+KernelMemory KernelMemoryFigure(const std::vector<KernelMemory>& readings) {
+  const size_t n = std::min(readings.size(), size_t{kKernelMedianOf});
+  return MedianKernelMemory(
+      std::vector<KernelMemory>(readings.end() - n, readings.end()));
+}
+
 absl::StatusOr<int64_t> ParseMemoryCgroups(absl::string_view proc_cgroups) {
   // "#subsys_name hierarchy num_cgroups enabled"
   for (absl::string_view line : absl::StrSplit(proc_cgroups, '\n')) {
@@ -332,6 +348,8 @@ nlohmann::json ToJson(const RunReport& r) {
                                {"after", KernelJson(k.After())},
                                {"before_samples", before},
                                {"after_samples", after},
+                               {"before_settled", k.before_settled},
+                               {"after_settled", k.after_settled},
                                {"delta_kib", k.DeltaKib()},
                                {"per_pod_kib", m.KernelPerPodKib()},
                                {"cgroups_before", k.cgroups_before},

@@ -123,17 +123,35 @@ KernelMemory MedianKernelMemory(const std::vector<KernelMemory>& samples);
 // InvalidArgument when there is no such row.
 absl::StatusOr<int64_t> ParseMemoryCgroups(absl::string_view proc_cgroups);
 
+// A kernel memory figure is the median of the last kKernelMedianOf readings,
+// taken once their totals lie within kKernelSettledSpanKib of each other:
+// right after pods are removed the kernel frees their namespaces for a while
+// yet (RCU, workqueues), a steady fall the median alone would not keep out.
+inline constexpr int kKernelMedianOf = 5;
+inline constexpr int64_t kKernelSettledSpanKib = 128;
+
+// Whether `readings` has kKernelMedianOf of them and the last ones' totals
+// lie within kKernelSettledSpanKib.
+bool KernelMemorySettled(const std::vector<KernelMemory>& readings);
+
+// MedianKernelMemory of the last kKernelMedianOf readings (all when fewer).
+KernelMemory KernelMemoryFigure(const std::vector<KernelMemory>& readings);
+
 // Kernel memory before the first measured pod and with all of them alive,
-// each the median of several readings. Host-wide: what other processes did
-// meanwhile is in the difference too.
+// each from several readings. Host-wide: what other processes did meanwhile
+// is in the difference too.
 struct KernelMemoryReport {
+  // Every reading, in order, and whether the last ones had settled (false:
+  // the reader gave up waiting and the figure is the last ones' median).
   std::vector<KernelMemory> before_samples, after_samples;
+  bool before_settled = false;
+  bool after_settled = false;
   // Memory cgroups on the host; -1 when /proc/cgroups could not be read.
   int64_t cgroups_before = -1;
   int64_t cgroups_after = -1;
 
-  KernelMemory Before() const { return MedianKernelMemory(before_samples); }
-  KernelMemory After() const { return MedianKernelMemory(after_samples); }
+  KernelMemory Before() const { return KernelMemoryFigure(before_samples); }
+  KernelMemory After() const { return KernelMemoryFigure(after_samples); }
   int64_t DeltaKib() const { return After().TotalKib() - Before().TotalKib(); }
 };
 

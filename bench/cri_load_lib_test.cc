@@ -210,6 +210,28 @@ TEST(MedianKernelMemoryTest, EachFieldOnItsOwn) {
   EXPECT_EQ(MedianKernelMemory({}).TotalKib(), 0);
 }
 
+TEST(KernelMemoryFigureTest, SettledLastReadings) {
+  auto reading = [](int64_t kib) {
+    KernelMemory m;
+    m.slab_unreclaimable = kib;
+    return m;
+  };
+  // The kernel still freeing a removed pod's objects: a steady fall.
+  std::vector<KernelMemory> r = {reading(2000), reading(1800), reading(1600),
+                                 reading(1400), reading(1200)};
+  EXPECT_FALSE(KernelMemorySettled(r));
+  EXPECT_EQ(KernelMemoryFigure(r).TotalKib(), 1600);
+  for (int64_t kib : {1100, 1050, 1000, 1000}) r.push_back(reading(kib));
+  EXPECT_FALSE(KernelMemorySettled(r));  // 1200..1000: 200 apart
+  r.push_back(reading(1000 + kKernelSettledSpanKib));
+  EXPECT_TRUE(KernelMemorySettled(r));  // 1050..1128
+  EXPECT_EQ(KernelMemoryFigure(r).TotalKib(), 1050);
+  // Fewer than kKernelMedianOf: never settled; the figure is all of them.
+  r.resize(3);
+  EXPECT_FALSE(KernelMemorySettled(r));
+  EXPECT_EQ(KernelMemoryFigure(r).TotalKib(), 1800);
+}
+
 TEST(ParseMemoryCgroupsTest, MemoryRow) {
   absl::StatusOr<int64_t> n = ParseMemoryCgroups(
       "#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
@@ -278,13 +300,14 @@ TEST(ToJsonTest, FieldsInMilliseconds) {
   KernelMemory before, after;
   before.shmem = 100;
   after.shmem = 500;
-  r.memory->kernel = KernelMemoryReport{{before}, {after}, 10, 14};
+  r.memory->kernel = KernelMemoryReport{{before}, {after}, true, false, 10, 14};
   j = ToJson(r);
   EXPECT_EQ(j["memory"]["kernel"]["delta_kib"], 400);
   EXPECT_DOUBLE_EQ(j["memory"]["kernel"]["per_pod_kib"].get<double>(), 100.0);
   EXPECT_EQ(j["memory"]["kernel"]["after"]["shmem_kib"], 500);
   EXPECT_EQ(j["memory"]["kernel"]["after_samples"].size(), 1u);
   EXPECT_EQ(j["memory"]["kernel"]["cgroups_after"], 14);
+  EXPECT_EQ(j["memory"]["kernel"]["after_settled"], false);
 
   r.run_cpu = CpuReport{2, 1.5, 2.0, 0.25, 0.75};
   j = ToJson(r);

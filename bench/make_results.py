@@ -1327,12 +1327,14 @@ METHOD = """\
   reclaimable and not; per-CPU memory; kernel stacks; page tables; shmem,
   i.e. tmpfs pages) and /proc/cgroups (memory cgroups) just before the
   one-after-another load's run phase and again with all its pods alive,
-  each figure the median of five readings 200 ms apart, and divide the
-  growth by the pods: what the pods' namespaces, veths, mounts, cgroups,
-  kernel stacks, page tables and tmpfs files cost, which PSS leaves out.
-  The counters are host-wide, so whatever else the host did meanwhile is
-  in the figure too (the median of the readings keeps out a short burst,
-  not a steady trend), and caches are not dropped first (that would
+  each figure the median of the last five readings 200 ms apart, once
+  their totals agree within 128 KiB (after a load's pods are removed the
+  kernel frees their namespaces for a while yet) or after 25 readings,
+  and divide the growth by the pods: what the pods' namespaces, veths,
+  mounts, cgroups, kernel stacks, page tables and tmpfs files cost, which
+  PSS leaves out. The counters are host-wide, so whatever else the host
+  did meanwhile is in the figure too (the median keeps out a short
+  burst), and caches are not dropped first (that would
   disturb the rest of the host), so reclaimable slab (dentries and
   inodes) can move with other file activity: it has a row of its own.
   Page cache (records on a disk file system) is not counted. PSS + kernel
