@@ -1337,7 +1337,9 @@ METHOD = """\
   burst), and caches are not dropped first (that would
   disturb the rest of the host), so reclaimable slab (dentries and
   inodes) can move with other file activity: it has a row of its own.
-  Page cache (records on a disk file system) is not counted. PSS + kernel
+  Per-CPU memory grows in whole chunks shared by everything on the host,
+  so it shows as nothing or as a lump. Page cache (records on a disk
+  file system) is not counted. PSS + kernel
   is the host memory per pod; with infra = "none", kernel memory is all
   a pod costs.
 - **Durability is not the same on both sides.** podsandboxd fsyncs one
